@@ -1,0 +1,1 @@
+"""Telegram customer-support bot for order cancellations and refunds."""

@@ -1,0 +1,1 @@
+"""Ways the outside world reaches the dispatcher: Telegram (polling, webhook) and the console."""

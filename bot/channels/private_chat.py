@@ -1,0 +1,26 @@
+"""The customer side: private chats only, with who-is-writing and the transcript attached."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+
+import dialogs
+from bot.middlewares import IdentityMiddleware, TranscriptMiddleware
+from bot.texts import Renderer
+
+
+def build_private_chat_router(renderer: Renderer) -> Router:
+    router = Router(name="private_chat")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    # Inner middlewares run only once a handler matched, outermost first: who is
+    # writing, then the transcript (which needs the conversation), then the
+    # automatic callback answer, so an alert it sends is in the transcript too.
+    for observer in (router.message, router.callback_query):
+        observer.middleware(IdentityMiddleware(renderer))
+        observer.middleware(TranscriptMiddleware())
+    router.callback_query.middleware(CallbackAnswerMiddleware())
+    router.include_router(dialogs.build_router())
+    return router

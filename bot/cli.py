@@ -1,0 +1,254 @@
+"""`cancelbot` command line: parsing and wiring only; the work is done by services.
+
+Every command that touches the database first brings its schema up to date, so a
+fresh machine needs no separate migration step (`cancelbot db upgrade` does only that).
+Heavy modules (aiogram, SQLAlchemy) are imported inside the commands that need them,
+so `cancelbot --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cancelbot",
+        description="Telegram support bot for order cancellations and refunds.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="serve Telegram (polling or webhook) and the HTTP API")
+    run.set_defaults(handler=_run)
+
+    shell = commands.add_parser("shell", help="chat with the bot offline, in this terminal")
+    shell.add_argument("--as", dest="customer_id", metavar="CUSTOMER_ID", help="play this customer")
+    shell.add_argument("--lang", choices=("en", "zh"), help="the simulated Telegram language")
+    shell.set_defaults(handler=_shell)
+
+    load = commands.add_parser("import", help="load customers and orders from JSON or CSV")
+    load.add_argument("file", type=Path, nargs="?", help="a .json or .csv file")
+    load.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="load the valid records and report the others (default: load nothing if any is bad)",
+    )
+    load.add_argument("--schema", action="store_true", help="print the JSON Schema of the file")
+    load.set_defaults(handler=_import)
+
+    seed = commands.add_parser("seed-demo", help="load the built-in demo customers and orders")
+    seed.set_defaults(handler=_seed_demo)
+
+    link = commands.add_parser("link", help="print a t.me link that links a customer's account")
+    link.add_argument("customer_id", help="the merchant's customer id")
+    link.add_argument("--days", type=int, help="validity in days (default LINK_TTL_DAYS)")
+    link.set_defaults(handler=_link)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="apply migrations (default: to the newest)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.set_defaults(handler=_db_upgrade)
+    downgrade = db_commands.add_parser("downgrade", help="revert migrations down to REVISION")
+    downgrade.add_argument("revision")
+    downgrade.set_defaults(handler=_db_downgrade)
+    current = db_commands.add_parser("current", help="show the applied and the newest revision")
+    current.set_defaults(handler=_db_current)
+    revision = db_commands.add_parser("revision", help="autogenerate a migration (developers)")
+    revision.add_argument("-m", "--message", required=True)
+    revision.set_defaults(handler=_db_revision)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        for line in error.lines:
+            print(f"configuration error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+    quiet = args.command in ("shell",)
+    configure_logging(settings.log_format, "WARNING" if quiet else settings.log_level)
+    handler: Command = args.handler
+    try:
+        code = asyncio.run(handler(args, settings))
+    except KeyboardInterrupt:
+        code = 130
+    raise SystemExit(code)
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.telegram import BotServer
+    from bot.wiring import build_bot, build_deps
+
+    if settings.bot_token is None:
+        print(
+            "BOT_TOKEN is not set. Get one from @BotFather, or try the bot offline with "
+            "`cancelbot shell`.",
+            file=sys.stderr,
+        )
+        return 2
+    deps = build_deps(settings)
+    try:
+        await _ensure_schema(deps.engine)
+        await BotServer(deps, build_bot(settings)).run_until_signal()
+    finally:
+        await deps.close()
+    return 0
+
+
+async def _shell(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.console import run_shell
+    from bot.wiring import build_deps
+
+    deps = build_deps(settings)
+    try:
+        await _ensure_schema(deps.engine)
+        return await run_shell(deps, customer_id=args.customer_id, language=args.lang)
+    finally:
+        await deps.close()
+
+
+async def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_output import print_import_report, progress_bar
+    from bot.services.import_schema import import_json_schema
+    from bot.services.importer import Importer, ImportFileError, read_import_file
+    from bot.wiring import build_deps
+
+    if args.schema:
+        import json
+
+        print(json.dumps(import_json_schema(), indent=2, ensure_ascii=False))
+        return 0
+    if args.file is None:
+        print("cancelbot import: give a FILE, or --schema", file=sys.stderr)
+        return 2
+    try:
+        source = read_import_file(args.file)
+    except ImportFileError as error:
+        print(f"{args.file}: {error}", file=sys.stderr)
+        return 1
+    deps = build_deps(settings)
+    try:
+        await _ensure_schema(deps.engine)
+        with progress_bar("Importing") as progress:
+            report = await Importer(deps.session_factory, deps.clock).load(
+                source, skip_invalid=args.skip_invalid, progress=progress
+            )
+    finally:
+        await deps.close()
+    print_import_report(report)
+    return 1 if report.errors and not args.skip_invalid else 0
+
+
+async def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_output import print_import_report
+    from bot.services.demo_data import seed_demo
+    from bot.wiring import build_deps
+
+    deps = build_deps(settings)
+    try:
+        await _ensure_schema(deps.engine)
+        report = await seed_demo(deps.session_factory, deps.clock)
+    finally:
+        await deps.close()
+    print_import_report(report)
+    return 0
+
+
+async def _link(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.deep_links import default_expiry
+    from bot.wiring import build_deps
+
+    if settings.link_secret is None:
+        print("LINK_SECRET is not set: deep links cannot be signed.", file=sys.stderr)
+        return 2
+    if settings.bot_username is None:
+        print("BOT_USERNAME is not set: it is needed to build the t.me link.", file=sys.stderr)
+        return 2
+    deps = build_deps(settings)
+    try:
+        await _ensure_schema(deps.engine)
+        async with deps.uow() as uow:
+            customer = await uow.customers.by_external_id(args.customer_id)
+    finally:
+        await deps.close()
+    if customer is None:
+        print(f"no customer with id {args.customer_id!r}", file=sys.stderr)
+        return 1
+    tokens = deps.service_config.link_tokens
+    assert tokens is not None
+    expires = default_expiry(deps.clock.now(), args.days or settings.link_ttl_days)
+    print(tokens.deep_link(settings.bot_username, tokens.issue(customer.external_id, expires)))
+    return 0
+
+
+async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import create_engine
+    from storage.migrate import current_revision, upgrade
+
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await upgrade(engine, args.revision)
+        print(f"database at revision {await current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import create_engine
+    from storage.migrate import current_revision, downgrade
+
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await downgrade(engine, args.revision)
+        print(f"database at revision {await current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import create_engine
+    from storage.migrate import current_revision, head_revision
+
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        current = await current_revision(engine)
+    finally:
+        await engine.dispose()
+    print(f"applied: {current or 'none'}; newest: {head_revision()}")
+    return 0
+
+
+async def _db_revision(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import create_engine
+    from storage.migrate import autogenerate
+
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await autogenerate(engine, args.message)
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _ensure_schema(engine: AsyncEngine) -> None:
+    from storage.migrate import upgrade
+
+    await upgrade(engine)

@@ -1,0 +1,142 @@
+"""Settings from the environment and an optional `.env`, validated once at start."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+OFFICIAL_API_BASE = "https://api.telegram.org"
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+class Settings(BaseSettings):
+    """Every knob a merchant can turn; the README lists each with its default."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr | None = None
+    telegram_api_base: str = OFFICIAL_API_BASE
+    database_url: str = "sqlite+aiosqlite:///cancelbot.db"
+    database_schema: str | None = None
+    redis_url: str | None = None
+    agent_chat_id: int | None = None
+    policy_file: Path | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram/webhook"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    merchant_api_secret: SecretStr | None = None
+    link_secret: SecretStr | None = None
+    link_ttl_days: int = Field(default=7, ge=1, le=365)
+    bot_username: str | None = None
+    default_locale: Literal["en", "zh"] = "en"
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    timezone: str = "UTC"
+    guest_max_failures: int = Field(default=5, ge=1)
+    guest_lockout_minutes: int = Field(default=60, ge=1)
+    guest_access_days: int = Field(default=7, ge=1)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN.match(value.get_secret_value()):
+            raise ValueError("must look like 123456:ABC-DEF… as given by @BotFather")
+        return value
+
+    @field_validator("telegram_api_base", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith(("postgres://", "postgresql://")):
+            rest = value.split("://", 1)[1]
+            return f"postgresql+asyncpg://{rest}"
+        if value.startswith("sqlite://"):
+            return value.replace("sqlite://", "sqlite+aiosqlite://", 1)
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be sqlite+aiosqlite:///FILE or postgresql+asyncpg://…")
+        return value
+
+    @field_validator("database_schema")
+    @classmethod
+    def _schema_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[a-z_][a-z0-9_]{0,62}$", value):
+            raise ValueError("must be a lower-case PostgreSQL identifier")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_charset(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        return value.lstrip("@") if value else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
+        return value
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def guest_lockout(self) -> timedelta:
+        return timedelta(minutes=self.guest_lockout_minutes)
+
+    @property
+    def guest_access(self) -> timedelta:
+        return timedelta(days=self.guest_access_days)
+
+
+class ConfigError(Exception):
+    """Raised with one readable line per bad setting."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into `NAME: problem` lines."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper() or "SETTINGS"
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise ConfigError(lines) from None

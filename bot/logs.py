@@ -1,0 +1,62 @@
+"""Logging set-up: readable lines by default, JSON with LOG_FORMAT=json, secrets masked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+_MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Bot tokens, also inside Bot API URLs: 123456:ABC-DEF…
+    (re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{30,}"), "<bot-token>"),
+    # Secrets passed as key=value.
+    (re.compile(r"(?i)\b(token|secret|signature|password)=([^\s&,;]+)"), r"\1=<masked>"),
+    # E-mail addresses keep their domain: a***@example.com
+    (re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b"),
+     r"\1***@\2"),
+    # International phone numbers keep the last four digits.
+    (re.compile(r"\+\d[\d\s().-]{5,}(\d{4})\b"), r"+***\1"),
+)  # fmt: skip
+
+
+def mask(text: str) -> str:
+    for pattern, replacement in _MASKS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class MaskingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": mask(record.getMessage()),
+        }
+        if record.exc_info:
+            entry["exception"] = mask(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # aiogram logs every update at INFO; bot.updates writes our own, richer line.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # Alembic narrates every plugin and step; `cancelbot db` prints its own summary.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

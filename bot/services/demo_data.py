@@ -1,0 +1,556 @@
+"""A built-in demo shop: customers and orders whose dates are set relative to "now".
+
+Whenever it is loaded, the interesting cases stay interesting: an order delivered
+7 days ago is still just inside a 7-day window, a booking is still 12 hours away.
+A handful of hand-written customers (see `DEMO_HIGHLIGHTS`) carry those cases; the
+rest of the orders are drawn from a seeded random generator, so the set is the
+same for a seed and differs only in its dates from one "now" to another.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.clock import Clock
+from bot.services.import_records import (
+    CustomerRecord,
+    ImportFile,
+    OrderItemRecord,
+    OrderRecord,
+)
+from bot.services.importer import Importer, ImportReport, ImportSource
+from storage.enums import CustomerTier, ItemCategory, OrderStatus, PaymentMethod
+
+DEMO_SOURCE_NAME = "built-in demo data"
+FILLER_ORDERS = 140
+
+# Short names keep the data tables below one record to a line.
+EN, ZH = "en", "zh"
+REG, VIP = CustomerTier.REGULAR, CustomerTier.VIP
+Status = OrderStatus
+Pay = PaymentMethod
+Cat = ItemCategory
+
+# Customers whose orders are written by hand, and why someone would pick them.
+DEMO_HIGHLIGHTS: Mapping[str, str] = MappingProxyType(
+    {
+        "C1001": "VIP · late delivery (promised 2 days ago) · massage booking in 47 h "
+        "· headphones delivered 3 days ago",
+        "C1002": "delivered 7 days ago: kettle, strawberries (not returnable) and the "
+        "Tom & Jerry mug with HTML in its name · an unpaid order",
+        "C1003": "deliveries 8, 25 and 31 days ago: just past 7 days, inside 30, just past 30",
+        "C1004": "VIP · hotpot booking in 12 h · digital goods, one activated "
+        "· engraved necklace in the works",
+        "C1005": "USD · parcel due in 3 days · one refunded and one cancelled order",
+        "C1006": "four orders this week · blue and black Bluetooth Headphones · cash on delivery",
+        "C1007": "VIP · USD · yoga booking in 5 days · a returned order",
+        "C1008": "nothing returnable: birthday cake delivered yesterday, custom photo mug",
+        "C1009": "haircut booking in 49 h and a past one · a large multi-item order",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Customer:
+    id: str
+    name: str
+    phone: str
+    email: str | None
+    tier: CustomerTier = REG
+    locale: str | None = EN
+
+    @property
+    def currency(self) -> str:
+        """US numbers shop in dollars; everyone else in yuan."""
+        return "USD" if self.phone.startswith("+1") else "CNY"
+
+
+@dataclass(frozen=True, slots=True)
+class _Product:
+    sku: str
+    name: str
+    zh: str
+    category: ItemCategory
+    cny: str
+    usd: str
+    variants: tuple[tuple[str, tuple[str, ...]], ...] = ()  # attribute -> the values on offer
+
+    @property
+    def returnable(self) -> bool:
+        return self.category not in (Cat.FOOD_PERISHABLE, Cat.PERSONALIZED)
+
+
+_CUSTOMERS: tuple[_Customer, ...] = (
+    _Customer("C1001", "Alice Johnson", "+86 138 0000 1001", "alice.johnson@example.com", VIP),
+    _Customer("C1002", "王芳", "+86 138 0000 1002", "wang.fang@example.com", REG, ZH),
+    _Customer("C1003", "Michael Chen", "+86 138 0000 1003", "michael.chen@example.com"),
+    _Customer("C1004", "李伟", "+86 138 0000 1004", "li.wei@example.com", VIP, ZH),
+    _Customer("C1005", "Emily Davis", "+1 (202) 555-0105", "emily.davis@example.com"),
+    _Customer("C1006", "张敏", "+86 138-0000-1006", None, REG, ZH),
+    _Customer("C1007", "Daniel Martinez", "+1 202 555 0107", "daniel.m@example.com", VIP),
+    _Customer("C1008", "刘洋", "+86 138 0000 1008", "liu.yang@example.com", REG, None),
+    _Customer("C1009", "Sophia Anderson", "+86 138 0000 1009", "sophia.a@example.com"),
+    _Customer("C1010", "陈静", "+86 138 0000 1010", "chen.jing@example.com", REG, ZH),
+    _Customer("C1011", "James Wilson", "+1 202 555 0111", "james.wilson@example.com"),
+    _Customer("C1012", "杨磊", "+86 138 0000 1012", "yang.lei@example.com", VIP, ZH),
+    _Customer("C1013", "Sarah Miller", "+86 138 0000 1013", "sarah.miller@example.com"),
+    _Customer("C1014", "赵丽", "+86 138 0000 1014", None, REG, ZH),
+    _Customer("C1015", "David Brown", "+1 202 555 0115", "david.brown@example.com"),
+    _Customer("C1016", "黄强", "+86 138 0000 1016", "huang.qiang@example.com", REG, ZH),
+    _Customer("C1017", "Olivia Taylor", "+86 138 0000 1017", "olivia.t@example.com", VIP),
+    _Customer("C1018", "周婷", "+86 138 0000 1018", "zhou.ting@example.com", REG, EN),
+    _Customer("C1019", "Ryan Thompson", "+1 202 555 0119", "ryan.t@example.com"),
+    _Customer("C1020", "吴杰", "+86 138 0000 1020", "wu.jie@example.com", REG, ZH),
+    _Customer("C1021", "Grace Lee", "+86 138 0000 1021", "grace.lee@example.com", REG, EN),
+    _Customer("C1022", "徐明", "+86 138 0000 1022", None, VIP, ZH),
+    _Customer("C1023", "Ethan Walker", "+1 202 555 0123", "ethan.walker@example.com"),
+    _Customer("C1024", "孙悦", "+86 138 0000 1024", "sun.yue@example.com", REG, ZH),
+    _Customer("C1025", "Hannah Scott", "+86 138 0000 1025", "hannah.scott@example.com"),
+    _Customer("C1026", "马超", "+86 138 0000 1026", "ma.chao@example.com", REG, ZH),
+    _Customer("C1027", "Noah Robinson", "+1 202 555 0127", None),
+    _Customer("C1028", "朱琳", "+86 138 0000 1028", "zhu.lin@example.com", REG, ZH),
+    _Customer("C1029", "Chloe Adams", "+86 138 0000 1029", "chloe.adams@example.com", VIP),
+    _Customer("C1030", "胡军", "+86 138 0000 1030", "hu.jun@example.com", REG, ZH),
+    _Customer("C1031", "Lucas Wright", "+1 202 555 0131", "lucas.wright@example.com"),
+    _Customer("C1032", "郭晓燕", "+86 138 0000 1032", "guo.xiaoyan@example.com", REG, ZH),
+    _Customer("C1033", "Mia Turner", "+86 138 0000 1033", "mia.turner@example.com", REG, None),
+    _Customer("C1034", "林涛", "+86 138 0000 1034", "lin.tao@example.com", REG, ZH),
+    _Customer("C1035", "Benjamin Hall", "+1 202 555 0135", "ben.hall@example.com"),
+    _Customer("C1036", "何雪", "+86 138 0000 1036", "he.xue@example.com", REG, ZH),
+)
+
+_COLORS = ("color", ("blue", "black", "white"))
+_SIZES = ("size", ("S", "M", "L", "XL"))
+# category -> (sku, English name, Chinese name, CNY price, USD price)
+_CATALOG_ROWS: tuple[tuple[ItemCategory, tuple[tuple[str, str, str, str, str], ...]], ...] = (
+    (Cat.ELECTRONICS, (
+        ("BT-HP", "Bluetooth Headphones", "蓝牙耳机", "399.00", "59.99"),
+        ("NC-EB", "Noise-Cancelling Earbuds", "降噪耳塞", "699.00", "99.00"),
+        ("CH-65W", "USB-C Charger 65W", "USB-C 充电器 65W", "129.00", "19.99"),
+        ("SW-GT4", "Smart Watch", "智能手表", "1299.00", "189.00"),
+        ("PB-20K", "Power Bank 20000mAh", "移动电源 20000mAh", "159.00", "24.99"),
+        ("MS-WL", "Wireless Mouse", "无线鼠标", "89.90", "14.99"),
+    )),
+    (Cat.APPAREL, (
+        ("TS-COT", "Cotton T-Shirt", "纯棉T恤", "79.00", "12.00"),
+        ("HD-COT", "Blue Cotton Hoodie", "蓝色棉质连帽衫", "229.00", "35.00"),
+        ("RS-AIR", "Running Shoes", "跑步鞋", "459.00", "69.00"),
+        ("WS-MER", "Wool Sweater", "羊毛衫", "399.00", "59.00"),
+    )),
+    (Cat.HOME, (
+        ("EK-17", "Electric Kettle", "电热水壶", "199.00", "29.99"),
+        ("FP-BLU", "Blue Cotton Frying Pan", "蓝色棉纹煎锅", "149.00", "22.00"),
+        ("FP-NS", "Non-stick Frying Pan 28 cm", "不粘煎锅 28 厘米", "129.00", "19.00"),
+        ("MUG-TJ", "<b>Tom & Jerry</b> Mug", "<b>猫和老鼠</b> 马克杯", "59.00", "9.50"),
+        ("TW-BLU", "Blue Cotton Bath Towel", "蓝色纯棉浴巾", "59.00", "9.00"),
+        ("CB-BAM", "Bamboo Cutting Board", "竹制砧板", "69.00", "11.00"),
+    )),
+    (Cat.BEAUTY, (("FC-HYD", "Hydrating Face Cream", "保湿面霜", "239.00", "36.00"),)),
+    (Cat.BOOKS, (
+        ("BOOK-3B", "The Three-Body Problem", "三体", "68.00", "12.99"),
+        ("BOOK-PP", "The Pragmatic Programmer", "程序员修炼之道", "89.00", "39.99"),
+    )),
+    (Cat.FOOD_PERISHABLE, (
+        ("FD-STRAW", "Fresh Strawberries 500 g", "新鲜草莓 500 克", "39.90", "6.99"),
+        ("FD-CRAB", "Hairy Crab Gift Box", "阳澄湖大闸蟹礼盒", "588.00", "89.00"),
+        ("FD-CAKE", "Birthday Cake", "生日蛋糕", "268.00", "39.00"),
+    )),
+    (Cat.PERSONALIZED, (
+        ("PS-NECK", "Engraved Name Necklace", "刻字项链", "328.00", "49.00"),
+        ("PS-MUG", "Custom Photo Mug", "定制照片马克杯", "88.00", "15.00"),
+    )),
+    (Cat.DIGITAL, (
+        ("DG-EBOOK", "E-book: Learn Python", "电子书：学习 Python", "49.00", "9.99"),
+        ("DG-STREAM", "Streaming Subscription 12 Months", "流媒体会员 12 个月", "248.00", "39.99"),
+        ("DG-GIFT", "Game Gift Card", "游戏礼品卡", "100.00", "15.00"),
+    )),
+    (Cat.BOOKING, (
+        ("SV-MASSAGE", "Deep Tissue Massage 90 min", "深层组织按摩 90 分钟", "398.00", "60.00"),
+        ("SV-HOTPOT", "Hotpot Dinner for Two", "双人火锅晚餐", "298.00", "45.00"),
+        ("SV-YOGA", "Yoga Class", "瑜伽课", "120.00", "18.00"),
+        ("SV-HAIR", "Haircut & Styling", "剪发造型", "168.00", "25.00"),
+    )),
+    (Cat.OTHER, (("OT-WRAP", "Gift Wrapping", "礼品包装", "10.00", "2.00"),)),
+)  # fmt: skip
+_VARIANTS: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]] = MappingProxyType(
+    {
+        "BT-HP": (("color", ("blue", "black")),),
+        "TS-COT": (_COLORS, _SIZES),
+        "HD-COT": (("color", ("blue",)), _SIZES),
+        "RS-AIR": (("color", ("black", "white")), ("size", ("39", "40", "41", "42", "43", "44"))),
+        "WS-MER": (_COLORS, _SIZES),
+    }
+)
+_CATALOG: Mapping[str, _Product] = MappingProxyType(
+    {
+        sku: _Product(sku, name, zh, category, cny, usd, _VARIANTS.get(sku, ()))
+        for category, rows in _CATALOG_ROWS
+        for sku, name, zh, cny, usd in rows
+    }
+)
+_PHYSICAL = tuple(
+    sku for sku, p in _CATALOG.items() if p.category not in (Cat.DIGITAL, Cat.BOOKING)
+)
+_DIGITAL = tuple(sku for sku, p in _CATALOG.items() if p.category is Cat.DIGITAL)
+_BOOKINGS = tuple(sku for sku, p in _CATALOG.items() if p.category is Cat.BOOKING)
+_STATUS_WEIGHTS: Mapping[OrderStatus, int] = MappingProxyType(
+    {
+        Status.PENDING_PAYMENT: 8,
+        Status.PAID: 10,
+        Status.PROCESSING: 10,
+        Status.SHIPPED: 14,
+        Status.DELIVERED: 34,
+        Status.CANCELLED: 10,
+        Status.RETURNED: 6,
+        Status.REFUNDED: 8,
+    }
+)
+_PAYMENTS: Mapping[str, tuple[PaymentMethod, ...]] = MappingProxyType(
+    {
+        "CNY": (Pay.E_WALLET,) * 5 + (Pay.CARD,) * 2 + (Pay.CASH_ON_DELIVERY,) * 2
+        + (Pay.BANK_TRANSFER, Pay.STORE_CREDIT),
+        "USD": (Pay.CARD,) * 6 + (Pay.E_WALLET,) * 2 + (Pay.STORE_CREDIT,),
+    }
+)  # fmt: skip
+_SHIPPING = MappingProxyType({"CNY": ("0", "0", "10.00", "12.00"), "USD": ("0", "5.99")})
+_PAID_AFTER = timedelta(minutes=6)
+
+
+def build_demo_dataset(now: datetime, seed: int = 7) -> ImportFile:
+    """The demo shop as of `now` (aware): ≥30 customers and ≥150 orders in every status."""
+    if now.tzinfo is None:
+        raise ValueError("build_demo_dataset needs an aware datetime")
+    builder = _Builder(now, random.Random(seed))
+    orders = [*_highlighted_orders(builder), *_filler_orders(builder)]
+    customers = [
+        CustomerRecord(
+            id=c.id, name=c.name, phone=c.phone, email=c.email, tier=c.tier, locale=c.locale
+        )
+        for c in _CUSTOMERS
+    ]
+    return ImportFile(customers=customers, orders=orders)
+
+
+async def seed_demo(
+    session_factory: async_sessionmaker[AsyncSession], clock: Clock
+) -> ImportReport:
+    """Load the demo set for the clock's "now" through the importer, like any other data."""
+    dataset = build_demo_dataset(clock.now())
+    source = ImportSource.from_import_file(dataset, DEMO_SOURCE_NAME)
+    return await Importer(session_factory, clock).load(source)
+
+
+class _Builder:
+    """Turns "N days ago" and catalog keys into records, with prices in the right currency."""
+
+    def __init__(self, now: datetime, rng: random.Random) -> None:
+        self.now = now
+        self.rng = rng
+
+    def ago(self, *, days: float = 0, hours: float = 0, minutes: int = 0) -> datetime:
+        return self.now - timedelta(days=days, hours=hours, minutes=minutes)
+
+    def ahead(self, *, days: float = 0, hours: float = 0) -> datetime:
+        return self.now + timedelta(days=days, hours=hours)
+
+    def day(self, offset: int) -> date:
+        """A calendar date `offset` days from today: whole days, whatever the time of day."""
+        return self.now.date() + timedelta(days=offset)
+
+    def item(
+        self,
+        sku: str,
+        currency: str,
+        quantity: int = 1,
+        *,
+        activated: bool = False,
+        **chosen: str,
+    ) -> OrderItemRecord:
+        """A line for a catalog product; unnamed variant attributes are picked at random."""
+        product = _CATALOG[sku]
+        attributes = {
+            name: chosen.get(name) or self.rng.choice(values) for name, values in product.variants
+        }
+        attributes.update({k: v for k, v in chosen.items() if k not in attributes})
+        variant_code = "-".join(
+            attributes[name].upper() for name, _ in product.variants if name in attributes
+        )
+        return OrderItemRecord(
+            sku=f"{sku}-{variant_code}" if variant_code else sku,
+            name=product.name,
+            names={ZH: product.zh},
+            attributes=attributes,
+            category=product.category,
+            quantity=quantity,
+            unit_price=Decimal(product.usd if currency == "USD" else product.cny),
+            returnable=product.returnable,
+            activated=activated,
+        )
+
+    def order(
+        self,
+        number: str,
+        customer: str,
+        status: OrderStatus,
+        items: Sequence[OrderItemRecord],
+        *,
+        placed: datetime,
+        currency: str = "CNY",
+        payment: PaymentMethod = Pay.E_WALLET,
+        paid: bool = True,
+        shipped: datetime | None = None,
+        delivered: datetime | None = None,
+        service: datetime | None = None,
+        promised: date | None = None,
+        shipping_fee: str = "0",
+    ) -> OrderRecord:
+        """An order whose payment time follows from its status and payment method."""
+        if status is Status.PENDING_PAYMENT or not paid:
+            paid_at = None
+        elif payment is Pay.CASH_ON_DELIVERY:
+            paid_at = delivered
+        else:
+            paid_at = placed + _PAID_AFTER
+        return OrderRecord(
+            number=number,
+            customer_id=customer,
+            status=status,
+            currency=currency,
+            payment_method=payment,
+            shipping_fee=Decimal(shipping_fee),
+            placed_at=placed,
+            paid_at=paid_at,
+            shipped_at=shipped,
+            delivered_at=delivered,
+            service_at=service,
+            promised_delivery_date=promised,
+            items=list(items),
+        )
+
+
+def _highlighted_orders(b: _Builder) -> list[OrderRecord]:
+    """The hand-written cases behind `DEMO_HIGHLIGHTS`; they do not depend on the seed."""
+    cny, usd = "CNY", "USD"
+    item = b.item
+    return [
+        # C1001 Alice Johnson: late parcel, booking just inside 48 h, recent delivery.
+        b.order("SO-1002345", "C1001", Status.SHIPPED,
+                [item("BT-HP", cny, color="blue"), item("CH-65W", cny)],
+                placed=b.ago(days=7), shipped=b.ago(days=6), promised=b.day(-2),
+                payment=Pay.CARD, shipping_fee="12.00"),
+        b.order("SO-1002346", "C1001", Status.PAID, [item("SV-MASSAGE", cny)],
+                placed=b.ago(days=4), service=b.ahead(hours=47)),
+        b.order("SO-1002347", "C1001", Status.DELIVERED,
+                [item("BT-HP", cny, color="black"), item("TS-COT", cny, color="blue", size="M")],
+                placed=b.ago(days=6), shipped=b.ago(days=5), delivered=b.ago(days=3, hours=-2)),
+        # C1002 王芳: a multi-item delivery on the last day of a 7-day window; an unpaid order.
+        b.order("SO-1002351", "C1002", Status.DELIVERED,
+                [item("EK-17", cny), item("FD-STRAW", cny, 2), item("MUG-TJ", cny)],
+                placed=b.ago(days=10), shipped=b.ago(days=9), delivered=b.ago(days=7, hours=-2),
+                shipping_fee="10.00"),
+        b.order("SO-1002352", "C1002", Status.PENDING_PAYMENT,
+                [item("WS-MER", cny, color="white", size="M")], placed=b.ago(hours=2)),
+        # C1003 Michael Chen: deliveries just past common windows.
+        b.order("SO-1002361", "C1003", Status.DELIVERED,
+                [item("RS-AIR", cny, color="black", size="42")],
+                placed=b.ago(days=11), shipped=b.ago(days=10), delivered=b.ago(days=8, hours=-2)),
+        b.order("SO-1002362", "C1003", Status.DELIVERED, [item("SW-GT4", cny)],
+                placed=b.ago(days=28), shipped=b.ago(days=27), delivered=b.ago(days=25, hours=-2),
+                payment=Pay.CARD),
+        b.order("SO-1002363", "C1003", Status.DELIVERED, [item("FP-BLU", cny)],
+                placed=b.ago(days=34), shipped=b.ago(days=33), delivered=b.ago(days=31, hours=-2)),
+        # C1004 李伟: a booking 12 h away, digital goods, a personalised item being made.
+        b.order("SO-1002371", "C1004", Status.PAID, [item("SV-HOTPOT", cny)],
+                placed=b.ago(days=2), service=b.ahead(hours=12)),
+        b.order("SO-1002372", "C1004", Status.DELIVERED,
+                [item("DG-STREAM", cny, activated=True), item("DG-EBOOK", cny)],
+                placed=b.ago(days=1), delivered=b.ago(days=1, minutes=-10)),
+        b.order("SO-1002373", "C1004", Status.PROCESSING,
+                [item("PS-NECK", cny, engraving="LI WEI")], placed=b.ago(days=1, hours=3),
+                payment=Pay.CARD),
+        # C1005 Emily Davis (USD): in transit, refunded, cancelled.
+        b.order("SO-1002381", "C1005", Status.SHIPPED, [item("NC-EB", usd)],
+                placed=b.ago(days=3), shipped=b.ago(days=2), promised=b.day(3),
+                currency=usd, payment=Pay.CARD, shipping_fee="5.99"),
+        b.order("SO-1002382", "C1005", Status.REFUNDED, [item("FC-HYD", usd, 2)],
+                placed=b.ago(days=20), shipped=b.ago(days=19), delivered=b.ago(days=16),
+                currency=usd, payment=Pay.CARD),
+        b.order("SO-1002383", "C1005", Status.CANCELLED, [item("BOOK-PP", usd)],
+                placed=b.ago(days=9), currency=usd, payment=Pay.E_WALLET),
+        # C1006 张敏: four orders this week; near-identical headphones; cash on delivery.
+        b.order("SO-1002391", "C1006", Status.PROCESSING, [item("BT-HP", cny, color="blue")],
+                placed=b.ago(days=1), payment=Pay.CASH_ON_DELIVERY),
+        b.order("SO-1002392", "C1006", Status.PAID, [item("BT-HP", cny, color="black")],
+                placed=b.ago(days=3)),
+        b.order("SO-1002393", "C1006", Status.SHIPPED, [item("EK-17", cny)],
+                placed=b.ago(days=4), shipped=b.ago(days=2), promised=b.day(1),
+                payment=Pay.CASH_ON_DELIVERY, shipping_fee="10.00"),
+        b.order("SO-1002394", "C1006", Status.DELIVERED, [item("TW-BLU", cny, 2)],
+                placed=b.ago(days=6), shipped=b.ago(days=5, hours=12), delivered=b.ago(days=5)),
+        # C1007 Daniel Martinez (USD, VIP): a booking five days out and a returned order.
+        b.order("SO-1002401", "C1007", Status.PAID, [item("SV-YOGA", usd, 4)],
+                placed=b.ago(days=2), service=b.ahead(days=5), currency=usd, payment=Pay.CARD),
+        b.order("SO-1002402", "C1007", Status.RETURNED,
+                [item("RS-AIR", usd, color="white", size="44")],
+                placed=b.ago(days=24), shipped=b.ago(days=23), delivered=b.ago(days=20),
+                currency=usd, payment=Pay.CARD),
+        # C1008 刘洋: nothing in these orders can be returned.
+        b.order("SO-1002411", "C1008", Status.DELIVERED, [item("FD-CAKE", cny)],
+                placed=b.ago(days=2), shipped=b.ago(days=1, hours=6), delivered=b.ago(days=1)),
+        b.order("SO-1002412", "C1008", Status.DELIVERED,
+                [item("PS-MUG", cny, photo="family-2026.jpg")],
+                placed=b.ago(days=9), shipped=b.ago(days=6), delivered=b.ago(days=4)),
+        # C1009 Sophia Anderson: bookings either side of "now", one big order.
+        b.order("SO-1002421", "C1009", Status.PAID, [item("SV-HAIR", cny)],
+                placed=b.ago(days=1), service=b.ahead(hours=49)),
+        b.order("SO-1002422", "C1009", Status.DELIVERED, [item("SV-HAIR", cny)],
+                placed=b.ago(days=12), delivered=b.ago(days=3), service=b.ago(days=3)),
+        b.order("WX-20481", "C1009", Status.DELIVERED,
+                [item("TS-COT", cny, 3, color="white", size="S"), item("HD-COT", cny, size="L"),
+                 item("BOOK-3B", cny), item("CB-BAM", cny), item("FD-CRAB", cny),
+                 item("OT-WRAP", cny)],
+                placed=b.ago(days=15), shipped=b.ago(days=14), delivered=b.ago(days=12),
+                payment=Pay.CASH_ON_DELIVERY),
+    ]  # fmt: skip
+
+
+def _filler_orders(b: _Builder) -> list[OrderRecord]:
+    """Seeded everyday orders for the customers without a highlight."""
+    pool = [c for c in _CUSTOMERS if c.id not in DEMO_HIGHLIGHTS]
+    statuses = list(_STATUS_WEIGHTS)
+    weights = list(_STATUS_WEIGHTS.values())
+    orders = []
+    for index in range(FILLER_ORDERS):
+        customer = b.rng.choice(pool)
+        status = b.rng.choices(statuses, weights)[0]
+        kind = b.rng.choices(("physical", "digital", "booking"), (80, 10, 10))[0]
+        number = _filler_number(index)
+        if kind == "booking":
+            orders.append(_filler_booking(b, number, customer, status))
+        elif kind == "digital":
+            orders.append(_filler_digital(b, number, customer, status))
+        else:
+            orders.append(_filler_physical(b, number, customer, status))
+    return orders
+
+
+def _filler_number(index: int) -> str:
+    """Mostly "SO-" and seven digits, with the odd marketplace or till number mixed in."""
+    if index % 11 == 5:
+        return f"TB{300451120000 + index * 7919}"
+    if index % 17 == 3:
+        return f"POS-{index:04d}"
+    return f"SO-{1003000 + index:07d}"
+
+
+def _minutes(b: _Builder, low_days: float, high_days: float) -> timedelta:
+    return timedelta(minutes=b.rng.randint(int(low_days * 1440), int(high_days * 1440)))
+
+
+def _filler_physical(
+    b: _Builder, number: str, customer: _Customer, status: OrderStatus
+) -> OrderRecord:
+    currency = customer.currency
+    payment = b.rng.choice(_PAYMENTS[currency])
+    cod_ok = status in (Status.PROCESSING, Status.SHIPPED, Status.DELIVERED, Status.RETURNED)
+    if payment is Pay.CASH_ON_DELIVERY and not cod_ok:
+        payment = Pay.E_WALLET
+    skus = b.rng.sample(_PHYSICAL, b.rng.choices((1, 2, 3), (60, 28, 12))[0])
+    items = [b.item(sku, currency, b.rng.choices((1, 2, 3), (75, 20, 5))[0]) for sku in skus]
+    shipping_fee = b.rng.choice(_SHIPPING[currency])
+    shipped = delivered = None
+    promised = None
+    if status in (Status.DELIVERED, Status.RETURNED) or (
+        status is Status.REFUNDED and b.rng.random() < 0.5
+    ):
+        delivered = b.now - _minutes(b, 0.5, 60)
+        shipped = delivered - _minutes(b, 1, 4)
+        placed = shipped - _minutes(b, 0.2, 2)
+    elif status is Status.SHIPPED:
+        shipped = b.now - _minutes(b, 0.3, 6)
+        placed = shipped - _minutes(b, 0.2, 2)
+        promised = b.day(b.rng.randint(-3, 5))
+    elif status in (Status.PENDING_PAYMENT, Status.PAID):
+        placed = b.now - _minutes(b, 0.02, 1.5)
+    elif status is Status.PROCESSING:
+        placed = b.now - _minutes(b, 0.3, 3)
+    else:  # cancelled, or refunded before it shipped
+        placed = b.now - _minutes(b, 1, 45)
+    paid = status is not Status.CANCELLED or b.rng.random() < 0.6
+    return b.order(
+        number,
+        customer.id,
+        status,
+        items,
+        placed=placed,
+        currency=currency,
+        payment=payment,
+        paid=paid,
+        shipped=shipped,
+        delivered=delivered,
+        promised=promised,
+        shipping_fee=shipping_fee,
+    )
+
+
+def _filler_digital(
+    b: _Builder, number: str, customer: _Customer, status: OrderStatus
+) -> OrderRecord:
+    """Digital goods are delivered the moment they are paid for."""
+    currency = customer.currency
+    if status not in (Status.PENDING_PAYMENT, Status.CANCELLED, Status.REFUNDED):
+        status = Status.DELIVERED
+    placed = b.now - _minutes(b, 0.1, 30)
+    delivered = placed + _PAID_AFTER if status is Status.DELIVERED else None
+    activated = status is Status.DELIVERED and b.rng.random() < 0.5
+    items = [b.item(b.rng.choice(_DIGITAL), currency, activated=activated)]
+    payment = Pay.CARD if currency == "USD" else Pay.E_WALLET
+    paid = status is not Status.CANCELLED
+    return b.order(
+        number,
+        customer.id,
+        status,
+        items,
+        placed=placed,
+        currency=currency,
+        payment=payment,
+        paid=paid,
+        delivered=delivered,
+    )
+
+
+def _filler_booking(
+    b: _Builder, number: str, customer: _Customer, status: OrderStatus
+) -> OrderRecord:
+    """A booked service: upcoming while paid, in the past once it has been delivered."""
+    currency = customer.currency
+    if status in (Status.PROCESSING, Status.SHIPPED, Status.RETURNED):
+        status = Status.PAID
+    items = [b.item(b.rng.choice(_BOOKINGS), currency, b.rng.choice((1, 1, 2)))]
+    delivered = None
+    if status is Status.DELIVERED:
+        service = delivered = b.now - _minutes(b, 0.5, 30)
+        placed = service - _minutes(b, 1, 14)
+    else:
+        service = b.now + _minutes(b, 0.1, 20)
+        placed = b.now - _minutes(b, 0.05, 10)
+    payment = Pay.CARD if currency == "USD" else Pay.E_WALLET
+    return b.order(
+        number,
+        customer.id,
+        status,
+        items,
+        placed=placed,
+        currency=currency,
+        payment=payment,
+        paid=status is not Status.CANCELLED,
+        delivered=delivered,
+        service=service,
+    )

@@ -1,0 +1,37 @@
+"""The refund state machine: which transitions are legal, in one table.
+
+    pending_review ─► approved ─► processing ─► refunded
+         │               │  └──────────────────► refunded   (store credit: at once)
+         ├─► rejected    ├─► cancelled             ▲
+         └─► cancelled   └─► failed ─► processing ─┘ (retried)
+                                   └─► cancelled
+"""
+
+from __future__ import annotations
+
+from storage.enums import RefundStatus as S
+
+TRANSITIONS: dict[S | None, frozenset[S]] = {
+    None: frozenset({S.PENDING_REVIEW, S.APPROVED}),
+    S.PENDING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CANCELLED}),
+    S.APPROVED: frozenset({S.PROCESSING, S.REFUNDED, S.FAILED, S.CANCELLED}),
+    S.PROCESSING: frozenset({S.REFUNDED, S.FAILED}),
+    S.FAILED: frozenset({S.PROCESSING, S.CANCELLED}),
+    S.REFUNDED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+FINAL = frozenset(state for state, nexts in TRANSITIONS.items() if state and not nexts)
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, current: S | None, wanted: S) -> None:
+        super().__init__(f"a refund cannot go from {current or 'nothing'} to {wanted}")
+        self.current = current
+        self.wanted = wanted
+
+
+def check_transition(current: S | None, wanted: S) -> None:
+    if wanted not in TRANSITIONS[current]:
+        raise IllegalTransition(current, wanted)

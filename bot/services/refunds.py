@@ -1,0 +1,95 @@
+"""Opening refunds and moving them along, always with an event that says who and when.
+
+Every change of a refund goes through `RefundLedger`, whoever asks for it: the
+cancellation flow, an agent, the merchant's API or the command line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.services.clock import Clock
+from bot.services.money import Money
+from bot.services.refund_states import check_transition
+from storage.enums import PaymentMethod, RefundStatus
+from storage.models import Refund, RefundEvent
+from storage.uow import UnitOfWork
+
+BOT_ACTOR = "bot"
+
+
+class RefundLedger:
+    """Stages refund rows and their events in the caller's transaction."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def open(
+        self,
+        *,
+        order_id: int,
+        customer_id: int,
+        amount: Money,
+        method: PaymentMethod,
+        status: RefundStatus,
+        request_id: int | None = None,
+        offer_id: int | None = None,
+        expected_by: datetime | None = None,
+        actor: str = BOT_ACTOR,
+        note: str | None = None,
+    ) -> Refund:
+        check_transition(None, status)
+        now = self._clock.now()
+        refund = Refund(
+            order_id=order_id,
+            customer_id=customer_id,
+            request_id=request_id,
+            offer_id=offer_id,
+            amount=amount.amount,
+            currency=amount.currency,
+            method=method,
+            status=status,
+            expected_by=expected_by,
+            created_at=now,
+            updated_at=now,
+        )
+        refund.events.append(
+            RefundEvent(
+                from_status=None,
+                to_status=status,
+                actor=actor,
+                note=note,
+                occurred_at=now,
+                recorded_at=now,
+            )
+        )
+        self._uow.refunds.add(refund)
+        return refund
+
+    def move(
+        self,
+        refund: Refund,
+        status: RefundStatus,
+        *,
+        actor: str,
+        note: str | None = None,
+        occurred_at: datetime | None = None,
+        external_event_id: str | None = None,
+    ) -> RefundEvent:
+        """Apply one legal transition, or raise IllegalTransition and change nothing."""
+        check_transition(refund.status, status)
+        now = self._clock.now()
+        event = RefundEvent(
+            from_status=refund.status,
+            to_status=status,
+            actor=actor,
+            note=note,
+            external_event_id=external_event_id,
+            occurred_at=occurred_at or now,
+            recorded_at=now,
+        )
+        refund.events.append(event)
+        refund.status = status
+        refund.updated_at = now
+        return event

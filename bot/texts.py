@@ -1,0 +1,132 @@
+"""Every sentence the bot says comes from `templates/<locale>/…`; this module renders them.
+
+Message templates are autoescaped for Telegram's HTML parse mode, so a product
+called `<b>Tom & Jerry</b>` arrives as written. Button labels (`buttons.j2`) are
+plain text, because Telegram shows button text verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context, Macro
+
+from bot.services.locales import LOCALES
+from bot.services.money import Money
+
+__all__ = ["LOCALES", "Renderer", "Texts", "templates_dir"]
+
+# Telegram shows these verbatim (buttons, alerts, command menus): no HTML escaping.
+PLAIN_TEXT_TEMPLATES = ("buttons.j2", "plain/")
+
+
+def templates_dir() -> Path:
+    """`bot/templates` inside an installed wheel, else `templates/` beside the checkout's `bot/`."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "en").is_dir():
+            return candidate
+    raise FileNotFoundError("templates/ not found next to the bot package")
+
+
+def _is_html(name: str | None) -> bool:
+    return bool(name) and not any(part in name for part in PLAIN_TEXT_TEMPLATES)  # type: ignore[operator]
+
+
+@pass_context
+def _format_money(context: Context, value: Money | None) -> str:
+    return "—" if value is None else value.format()
+
+
+@pass_context
+def _format_date(context: Context, value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(context["tz"]).date()
+    if context["locale"] == "zh":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{value.day} {value:%b %Y}"
+
+
+@pass_context
+def _format_datetime(context: Context, value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    local = value.astimezone(context["tz"])
+    if context["locale"] == "zh":
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+class Renderer:
+    """Holds the one Jinja2 Environment; compiled templates are cached for the process."""
+
+    def __init__(
+        self, directory: Path | None = None, timezone: str = "UTC", default_locale: str = "en"
+    ) -> None:
+        self.directory = directory or templates_dir()
+        self.default_locale = default_locale
+        self.timezone = ZoneInfo(timezone)
+        self.env = Environment(
+            loader=FileSystemLoader(self.directory),
+            autoescape=_is_html,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=StrictUndefined,
+            auto_reload=False,
+            cache_size=-1,
+        )
+        self.env.filters.update(money=_format_money, date=_format_date, datetime=_format_datetime)
+
+    def render(self, locale: str, template: str, /, **context: Any) -> str:
+        compiled = self.env.get_template(f"{locale}/{template}.j2")
+        return compiled.render(locale=locale, tz=self.timezone, **context).strip()
+
+    def macro(self, locale: str, module: str, name: str, *args: Any) -> str:
+        """Call macro `name` of `<locale>/<module>.j2` (button labels, command descriptions)."""
+        return str(self._macros(locale, module)[name](*args)).strip()
+
+    def button(self, locale: str, name: str, *args: Any) -> str:
+        return self.macro(locale, "buttons", name, *args)
+
+    def for_locale(self, locale: str) -> Texts:
+        return Texts(self, locale)
+
+    def template_names(self, locale: str) -> list[str]:
+        prefix = f"{locale}/"
+        return sorted(
+            name.removeprefix(prefix).removesuffix(".j2")
+            for name in self.env.list_templates(extensions=["j2"])
+            if name.startswith(prefix)
+        )
+
+    @lru_cache(maxsize=32)  # noqa: B019 - one Renderer per process; the cache lives as long
+    def _macros(self, locale: str, module: str) -> dict[str, Callable[..., str]]:
+        exported = self.env.get_template(f"{locale}/{module}.j2").module
+        return {name: value for name, value in vars(exported).items() if isinstance(value, Macro)}
+
+
+class Texts:
+    """A renderer bound to one reader's locale: `t("start/welcome", name=…)`, `t.button("back")`."""
+
+    __slots__ = ("locale", "renderer")
+
+    def __init__(self, renderer: Renderer, locale: str) -> None:
+        self.renderer = renderer
+        self.locale = locale
+
+    def __call__(self, template: str, /, **context: Any) -> str:
+        return self.renderer.render(self.locale, template, **context)
+
+    def button(self, name: str, *args: Any) -> str:
+        return self.renderer.button(self.locale, name, *args)
+
+    def macro(self, module: str, name: str, *args: Any) -> str:
+        return self.renderer.macro(self.locale, module, name, *args)

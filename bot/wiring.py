@@ -1,0 +1,164 @@
+"""The composition root: the only module that names concrete classes.
+
+`cancelbot run`, `cancelbot shell` and the tests all build the bot through these
+functions, so they exercise the same routers, middlewares and storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisStorage
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.channels.errors import build_errors_router
+from bot.channels.private_chat import build_private_chat_router
+from bot.config import Settings
+from bot.middlewares import (
+    HandlerTraceMiddleware,
+    OutgoingTranscript,
+    UnitOfWorkMiddleware,
+    UpdateLogMiddleware,
+)
+from bot.middlewares.in_flight import InFlightUpdates
+from bot.services.clock import Clock, SystemClock
+from bot.services.container import ServiceConfig, Services
+from bot.services.deep_links import LinkTokens
+from bot.services.intents import Intents
+from bot.services.linking import GuestPolicy
+from bot.texts import Renderer
+from storage.db import create_engine, create_session_factory
+from storage.fsm import SqlAlchemyStorage
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppDeps:
+    """Process-wide objects, built once and closed once."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    clock: Clock
+    renderer: Renderer
+    intents: Intents
+    service_config: ServiceConfig
+    fsm_storage: BaseStorage
+    events_isolation: BaseEventIsolation
+    in_flight: InFlightUpdates
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    def services(self, uow: UnitOfWork) -> Services:
+        """Services outside an update (API requests, CLI commands) use this too."""
+        return Services(uow, self.clock, self.service_config)
+
+    async def close(self) -> None:
+        await self.fsm_storage.close()
+        await self.events_isolation.close()
+        await self.engine.dispose()
+
+
+def build_deps(settings: Settings, *, clock: Clock | None = None) -> AppDeps:
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    session_factory = create_session_factory(engine)
+    fsm_storage, isolation = _fsm(settings, session_factory)
+    return AppDeps(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        clock=clock or SystemClock(),
+        renderer=Renderer(timezone=settings.timezone, default_locale=settings.default_locale),
+        intents=Intents.load(),
+        service_config=_service_config(settings),
+        fsm_storage=fsm_storage,
+        events_isolation=isolation,
+        in_flight=InFlightUpdates(),
+    )
+
+
+def _fsm(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Redis when configured (shared by several processes), else the application database.
+
+    Event isolation makes two updates from one chat (a double-tapped button) wait
+    for each other, while different chats run in parallel.
+    """
+    if settings.redis_url:
+        redis_storage = RedisStorage.from_url(
+            settings.redis_url,
+            key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
+        )
+        return redis_storage, redis_storage.create_isolation()
+    return SqlAlchemyStorage(session_factory), SimpleEventIsolation()
+
+
+def _service_config(settings: Settings) -> ServiceConfig:
+    secret = settings.link_secret
+    return ServiceConfig(
+        default_locale=settings.default_locale,
+        link_tokens=LinkTokens(secret.get_secret_value().encode()) if secret else None,
+        guest_policy=GuestPolicy(
+            max_failures=settings.guest_max_failures,
+            lockout=settings.guest_lockout,
+            access_for=settings.guest_access,
+        ),
+    )
+
+
+def build_dispatcher(deps: AppDeps) -> Dispatcher:
+    dp = Dispatcher(
+        storage=deps.fsm_storage,
+        events_isolation=deps.events_isolation,
+        renderer=deps.renderer,
+        intents=deps.intents,
+        clock=deps.clock,
+        settings=deps.settings,
+    )
+    dp.update.outer_middleware(deps.in_flight)
+    dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(
+        UnitOfWorkMiddleware(deps.session_factory, deps.clock, deps.service_config)
+    )
+    trace = HandlerTraceMiddleware()
+    for name, observer in dp.observers.items():
+        if name not in ("update", "error"):
+            observer.middleware(trace)
+    dp.include_routers(build_errors_router(), build_private_chat_router(deps.renderer))
+    return dp
+
+
+def build_bot(
+    settings: Settings, session: BaseSession | None = None, *, token: str | None = None
+) -> Bot:
+    """A Bot on the configured API server; HTML parse mode, no link previews.
+
+    `token` overrides BOT_TOKEN for sessions that never reach Telegram (the console).
+    """
+    token = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
+    if token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session.middleware(OutgoingTranscript())
+    return Bot(
+        token=token,
+        session=session,
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML,
+            link_preview_is_disabled=True,
+        ),
+    )

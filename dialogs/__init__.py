@@ -1,0 +1,23 @@
+"""Conversation flows: one Router per flow, thin handlers over the services."""
+
+from aiogram import Router
+
+from dialogs import common, fallback, link, start, status
+
+
+def build_router() -> Router:
+    """All customer flows in the order they must be tried.
+
+    Commands and flow-wide escapes come first so that /cancel works in every state;
+    each flow's own steps next; the catch-all fallbacks last, or they would answer
+    messages a step was waiting for.
+    """
+    router = Router(name="dialogs")
+    router.include_routers(
+        start.build_router(),
+        common.build_router(),
+        link.build_router(),
+        status.build_router(),
+        fallback.build_router(),
+    )
+    return router

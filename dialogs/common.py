@@ -1,0 +1,79 @@
+"""Escapes and settings that work at any step: /cancel, /help, /language."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot.services.container import Services
+from bot.services.identity import Identity
+from bot.services.locales import LOCALES
+from bot.texts import Renderer, Texts
+from dialogs.callbacks import LanguageCallback, MenuAction, MenuCallback
+from dialogs.filters import Intent
+from dialogs.keyboards import language_keyboard, link_keyboard, main_menu
+from dialogs.screens import Target, show_menu
+
+
+async def stop(message: Message, state: FSMContext, identity: Identity, t: Texts) -> None:
+    """Leave whatever step we are in; nothing that was confirmed is undone."""
+    template = "common/nothing_to_stop" if await state.get_state() is None else "common/stopped"
+    await state.clear()
+    markup = main_menu(t) if identity.linked else link_keyboard(t)
+    await message.answer(t(template), reply_markup=markup)
+
+
+async def help_command(message: Message, identity: Identity, t: Texts) -> None:
+    await show_help(message, identity, t)
+
+
+async def help_button(callback: CallbackQuery, identity: Identity, t: Texts) -> None:
+    if callback.message is not None:
+        await show_help(callback.message, identity, t)
+
+
+async def show_help(target: Target, identity: Identity, t: Texts) -> None:
+    await target.answer(t("help/help", linked=identity.linked), reply_markup=main_menu(t))
+
+
+async def language_command(message: Message, t: Texts) -> None:
+    await message.answer(t("language/choose"), reply_markup=language_keyboard(t))
+
+
+async def language_button(callback: CallbackQuery, t: Texts) -> None:
+    if callback.message is not None:
+        await callback.message.answer(t("language/choose"), reply_markup=language_keyboard(t))
+
+
+async def language_chosen(
+    callback: CallbackQuery,
+    callback_data: LanguageCallback,
+    callback_answer: CallbackAnswer,
+    services: Services,
+    identity: Identity,
+    renderer: Renderer,
+) -> None:
+    await services.identity.set_locale(identity, callback_data.locale)
+    t = renderer.for_locale(callback_data.locale)
+    callback_answer.text = t("plain/language_saved")
+    if callback.message is not None:
+        await callback.message.answer(t("language/changed"))
+        await show_menu(callback.message, t)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(stop, Command("cancel"))
+    router.message.register(stop, Intent("stop"))
+    router.message.register(help_command, Command("help"))
+    router.message.register(help_command, Intent("help"))
+    router.callback_query.register(help_button, MenuCallback.filter(F.action == MenuAction.HELP))
+    router.message.register(language_command, Command("language"))
+    router.callback_query.register(
+        language_button, MenuCallback.filter(F.action == MenuAction.LANGUAGE)
+    )
+    router.callback_query.register(language_chosen, LanguageCallback.filter(F.locale.in_(LOCALES)))
+    return router

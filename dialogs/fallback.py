@@ -1,0 +1,29 @@
+"""Last resort: anything no step understood gets an answer, never silence."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot.services.identity import Identity
+from bot.texts import Texts
+from dialogs.keyboards import link_keyboard, main_menu
+
+
+async def stale_button(callback: CallbackQuery, callback_answer: CallbackAnswer, t: Texts) -> None:
+    """A button from an old message, or one whose data no longer parses."""
+    callback_answer.text = t("plain/stale_button")
+    callback_answer.show_alert = True
+
+
+async def not_understood(message: Message, identity: Identity, t: Texts) -> None:
+    markup = main_menu(t) if identity.linked else link_keyboard(t)
+    await message.answer(t("fallback/not_understood"), reply_markup=markup)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(stale_button)
+    router.message.register(not_understood)
+    return router

@@ -1,0 +1,63 @@
+"""Keyboard builders: labels from templates, callback data from `dialogs.callbacks`."""
+
+from aiogram.types import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.services.locales import LOCALES
+from bot.texts import Texts
+from dialogs.callbacks import (
+    LanguageCallback,
+    MenuAction,
+    MenuCallback,
+    ResumeAction,
+    ResumeCallback,
+)
+
+REMOVE_KEYBOARD = ReplyKeyboardRemove()
+
+
+def link_keyboard(t: Texts) -> ReplyKeyboardMarkup:
+    """Telegram shares the number of this account only, and only when the person taps."""
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=t.button("share_contact"), request_contact=True)],
+            [KeyboardButton(text=t.button("guest"))],
+        ],
+        resize_keyboard=True,
+    )
+
+
+def main_menu(t: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t.button("status"), callback_data=MenuCallback(action=MenuAction.STATUS))
+    builder.button(
+        text=t.button("language"), callback_data=MenuCallback(action=MenuAction.LANGUAGE)
+    )
+    builder.button(text=t.button("help"), callback_data=MenuCallback(action=MenuAction.HELP))
+    builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+def language_keyboard(t: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for locale in LOCALES:
+        builder.button(
+            text=t.button(f"locale_{locale}"), callback_data=LanguageCallback(locale=locale)
+        )
+    return builder.as_markup()
+
+
+def resume_keyboard(t: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t.button("resume"), callback_data=ResumeCallback(action=ResumeAction.RESUME)
+    )
+    builder.button(
+        text=t.button("restart"), callback_data=ResumeCallback(action=ResumeAction.RESTART)
+    )
+    return builder.as_markup()

@@ -1,0 +1,149 @@
+"""The closed vocabularies stored in the database (kept as short strings, not native enums)."""
+
+from enum import StrEnum
+
+
+class CustomerTier(StrEnum):
+    REGULAR = "regular"
+    VIP = "vip"
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+    REFUNDED = "refunded"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    E_WALLET = "e_wallet"
+    BANK_TRANSFER = "bank_transfer"
+    CASH_ON_DELIVERY = "cash_on_delivery"
+    STORE_CREDIT = "store_credit"
+
+
+class ItemCategory(StrEnum):
+    ELECTRONICS = "electronics"
+    APPAREL = "apparel"
+    HOME = "home"
+    BEAUTY = "beauty"
+    BOOKS = "books"
+    FOOD_PERISHABLE = "food_perishable"
+    PERSONALIZED = "personalized"
+    DIGITAL = "digital"
+    BOOKING = "booking"
+    OTHER = "other"
+
+
+class LinkMethod(StrEnum):
+    CONTACT = "contact"
+    DEEP_LINK = "deep_link"
+
+
+class ConversationStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class RequestStatus(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    COMPLETED = "completed"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
+
+
+class RefundStatus(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    PROCESSING = "processing"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+
+
+class VoucherKind(StrEnum):
+    STORE_CREDIT = "store_credit"
+    BONUS = "bonus"
+    COMPENSATION = "compensation"
+
+
+class ReasonCode(StrEnum):
+    """Why a customer wants to cancel; the policy and the offers key on these."""
+
+    CHANGED_MIND = "changed_mind"
+    MISTAKE = "mistake"
+    FOUND_CHEAPER = "found_cheaper"
+    LATE_DELIVERY = "late_delivery"
+    WRONG_ITEM = "wrong_item"
+    DEFECTIVE = "defective"
+    NOT_AS_DESCRIBED = "not_as_described"
+    BOOKING_CHANGED = "booking_changed"
+    OTHER = "other"
+
+
+class ItemCondition(StrEnum):
+    UNOPENED = "unopened"
+    OPENED = "opened"
+    DAMAGED = "damaged"
+
+
+class CaseStatus(StrEnum):
+    """Where a customer's cancellation conversation ended up."""
+
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    SAVED = "saved"
+    DENIED = "denied"
+    ABANDONED = "abandoned"
+
+
+class RequestKind(StrEnum):
+    CANCEL = "cancel"
+    RETURN = "return"
+    BOOKING = "booking"
+
+
+class OfferType(StrEnum):
+    EXCHANGE = "exchange"
+    STORE_CREDIT = "store_credit"
+    PARTIAL_REFUND = "partial_refund"
+    COMPENSATION_VOUCHER = "compensation_voucher"
+    EXPEDITED_SHIPPING = "expedited_shipping"
+
+
+class OfferStatus(StrEnum):
+    SHOWN = "shown"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class TicketReason(StrEnum):
+    CUSTOMER_ASKED = "customer_asked"
+    NOT_UNDERSTOOD = "not_understood"
+    NEEDS_APPROVAL = "needs_approval"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"

@@ -1,0 +1,510 @@
+"""The database schema as SQLAlchemy 2 declarative models.
+
+Telegram ids are BIGINT (user ids exceed 2**31). Money is `Amount` (exact) next to
+a three-letter currency; times are aware UTC (`UtcDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.enums import (
+    CaseStatus,
+    ConversationStatus,
+    CustomerTier,
+    Direction,
+    ItemCategory,
+    ItemCondition,
+    LinkMethod,
+    OfferStatus,
+    OfferType,
+    OrderStatus,
+    OutboxStatus,
+    PaymentMethod,
+    ReasonCode,
+    RefundStatus,
+    RequestKind,
+    RequestStatus,
+    TicketReason,
+    TicketStatus,
+    VoucherKind,
+)
+from storage.types import Amount, UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def str_enum(enum_cls: type[StrEnum]) -> Enum:
+    """Store an enum by its value as VARCHAR, so adding a member needs no DDL."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=24,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        Decimal: Amount(),
+        datetime: UtcDateTime(),
+        date: Date(),
+        dict[str, Any]: JSON(),
+        dict[str, str]: JSON(),
+        dict[str, int]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class TelegramUser(Base):
+    """A Telegram account that has written to the bot, linked or not."""
+
+    __tablename__ = "telegram_users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    username: Mapped[str | None] = mapped_column(String(64))
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_at: Mapped[datetime | None]
+
+
+class Customer(Base):
+    """A merchant's customer; `telegram_user_id` is set once the account is proven theirs."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    tier: Mapped[CustomerTier] = mapped_column(str_enum(CustomerTier), default=CustomerTier.REGULAR)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    telegram_user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("telegram_users.id"), unique=True
+    )
+    linked_at: Mapped[datetime | None]
+    linked_via: Mapped[LinkMethod | None] = mapped_column(str_enum(LinkMethod))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    orders: Mapped[list[Order]] = relationship(back_populates="customer")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_customer_placed", "customer_id", "placed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus))
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod))
+    shipping_fee: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    placed_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    service_at: Mapped[datetime | None]
+    promised_delivery_date: Mapped[date | None]
+    expedite_requested_at: Mapped[datetime | None]
+    replaces_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="orders", foreign_keys=[customer_id])
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order",
+        cascade="all, delete-orphan",
+        order_by="OrderItem.line_no",
+        lazy="selectin",
+    )
+
+    @property
+    def items_total(self) -> Decimal:
+        return sum((item.line_total for item in self.items), Decimal(0))
+
+    @property
+    def total(self) -> Decimal:
+        """What the customer paid: items plus shipping."""
+        return self.items_total + self.shipping_fee
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+    __table_args__ = (UniqueConstraint("order_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    names: Mapped[dict[str, str]] = mapped_column(default=dict)
+    attributes: Mapped[dict[str, str]] = mapped_column(default=dict)
+    category: Mapped[ItemCategory] = mapped_column(str_enum(ItemCategory))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal]
+    returnable: Mapped[bool] = mapped_column(Boolean, default=True)
+    activated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+    def display_name(self, locale: str) -> str:
+        """The item's name in the reader's language when the merchant gave one."""
+        return self.names.get(locale) or self.name
+
+
+class GuestAccess(Base):
+    """One order a not-linked Telegram user proved to be theirs (order number + phone/e-mail)."""
+
+    __tablename__ = "guest_access"
+    __table_args__ = (UniqueConstraint("telegram_user_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("telegram_users.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    granted_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ThrottleEvent(Base):
+    """A counted attempt (a failed verification, a guessed order number) for rate limits."""
+
+    __tablename__ = "throttle_events"
+    __table_args__ = (Index("ix_throttle_subject_action_at", "subject", "action", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class Conversation(Base):
+    """A stretch of talk with one chat; closed after a quiet period or when its case ends."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_chat_status", "chat_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("telegram_users.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    status: Mapped[ConversationStatus] = mapped_column(
+        str_enum(ConversationStatus), default=ConversationStatus.OPEN
+    )
+    started_at: Mapped[datetime]
+    last_activity_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class TranscriptEntry(Base):
+    """Every message in and out of a conversation, as the customer and the bot saw it."""
+
+    __tablename__ = "transcript_entries"
+    __table_args__ = (Index("ix_transcript_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction))
+    kind: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str | None] = mapped_column(Text)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+
+
+class CancellationRequest(Base):
+    """A confirmed request to cancel or return (part of) an order; at most one active per order."""
+
+    __tablename__ = "cancellation_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("support_cases.id"), unique=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    kind: Mapped[RequestKind] = mapped_column(str_enum(RequestKind))
+    status: Mapped[RequestStatus] = mapped_column(str_enum(RequestStatus))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason_code: Mapped[ReasonCode] = mapped_column(str_enum(ReasonCode))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    item_condition: Mapped[ItemCondition | None] = mapped_column(str_enum(ItemCondition))
+    photo_file_id: Mapped[str | None] = mapped_column(String(256))
+    rule: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[dict[str, Any] | None]
+    refund_amount: Mapped[Decimal | None]
+    currency: Mapped[str] = mapped_column(String(3))
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    items: Mapped[list[CancellationItem]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+# "At most one open cancellation request per order", enforced by the database itself.
+Index(
+    "uq_cancellation_requests_active_order",
+    CancellationRequest.order_id,
+    unique=True,
+    sqlite_where=text("is_active"),
+    postgresql_where=text("is_active"),
+)
+
+
+class CancellationItem(Base):
+    __tablename__ = "cancellation_items"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("cancellation_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    order_item_id: Mapped[int] = mapped_column(ForeignKey("order_items.id"), primary_key=True)
+    quantity: Mapped[int]
+
+
+class Refund(Base):
+    """Money going back to a customer: for one cancellation request, or for one accepted offer."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cancellation_requests.id"), unique=True
+    )
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod))
+    status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus))
+    expected_by: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    events: Mapped[list[RefundEvent]] = relationship(
+        order_by="RefundEvent.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class RefundEvent(Base):
+    """One transition of a refund, with who caused it; the refund's history is these rows."""
+
+    __tablename__ = "refund_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"))
+    from_status: Mapped[RefundStatus | None] = mapped_column(str_enum(RefundStatus))
+    to_status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    external_event_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message the bot owes a customer, written in the transaction that made it due.
+
+    It keeps the template name, its JSON context and the locale rather than text, so
+    a retry renders exactly what the first attempt would have.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_available", "status", "available_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    template: Mapped[str] = mapped_column(String(100))
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    keyboard: Mapped[dict[str, Any] | None]
+    locale: Mapped[str] = mapped_column(String(8))
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus), default=OutboxStatus.PENDING
+    )
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    coalesce_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class Voucher(Base):
+    __tablename__ = "vouchers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[VoucherKind] = mapped_column(str_enum(VoucherKind))
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("cancellation_requests.id"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    redeemed_at: Mapped[datetime | None]
+
+
+class FsmRecord(Base):
+    """aiogram FSM state and data for one storage key, so a restart resumes the conversation."""
+
+    __tablename__ = "fsm_states"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StockItem(Base):
+    """A sellable variant and how many are available: exchanges offer only what is in stock."""
+
+    __tablename__ = "stock_items"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    product_group: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    names: Mapped[dict[str, str]] = mapped_column(default=dict)
+    attributes: Mapped[dict[str, str]] = mapped_column(default=dict)
+    unit_price: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    available: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SupportCase(Base):
+    """One customer conversation about one order: the draft a cancellation is built in.
+
+    FSM data holds only this case's id; everything the customer chose lives here,
+    so a restart or a second device resumes the same case.
+    """
+
+    __tablename__ = "support_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("telegram_users.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.OPEN)
+    reason_code: Mapped[ReasonCode | None] = mapped_column(str_enum(ReasonCode))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    item_condition: Mapped[ItemCondition | None] = mapped_column(str_enum(ItemCondition))
+    photo_file_id: Mapped[str | None] = mapped_column(String(256))
+    photo_skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    selection: Mapped[dict[str, int] | None]
+    refund_method: Mapped[PaymentMethod | None] = mapped_column(str_enum(PaymentMethod))
+    decision: Mapped[dict[str, Any] | None]
+    misunderstood: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+Index(
+    "uq_support_cases_open_chat",
+    SupportCase.chat_id,
+    unique=True,
+    sqlite_where=text("status = 'open'"),
+    postgresql_where=text("status = 'open'"),
+)
+
+
+class Offer(Base):
+    """An alternative shown before refunding, and the customer's answer to it.
+
+    Every row is a shown offer; the save rate is accepted / shown.
+    """
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        Index("ix_offers_customer_type_status", "customer_id", "type", "status", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_cases.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    type: Mapped[OfferType] = mapped_column(str_enum(OfferType))
+    value: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    percent: Mapped[Decimal | None]
+    params: Mapped[dict[str, str]] = mapped_column(default=dict)
+    status: Mapped[OfferStatus] = mapped_column(str_enum(OfferStatus), default=OfferStatus.SHOWN)
+    shown_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+
+
+class Ticket(Base):
+    """A request for a person: asked for, needed by the policy, or after two misunderstandings."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("telegram_users.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("support_cases.id"))
+    reason: Mapped[TicketReason] = mapped_column(str_enum(TicketReason))
+    status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus), default=TicketStatus.OPEN)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+Index(
+    "uq_tickets_open_chat",
+    Ticket.chat_id,
+    unique=True,
+    sqlite_where=text("status = 'open'"),
+    postgresql_where=text("status = 'open'"),
+)

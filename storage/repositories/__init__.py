@@ -1,0 +1,22 @@
+"""One repository per aggregate. Repositories read and stage writes; they never commit."""
+
+from storage.repositories.cases import CaseRepository, OfferRepository, TicketRepository
+from storage.repositories.conversations import ConversationRepository
+from storage.repositories.customers import CustomerRepository, TelegramUserRepository
+from storage.repositories.orders import OrderRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.refunds import RefundRepository
+from storage.repositories.throttle import ThrottleRepository
+
+__all__ = [
+    "CaseRepository",
+    "ConversationRepository",
+    "CustomerRepository",
+    "OfferRepository",
+    "OrderRepository",
+    "OutboxRepository",
+    "RefundRepository",
+    "TelegramUserRepository",
+    "ThrottleRepository",
+    "TicketRepository",
+]

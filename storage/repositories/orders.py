@@ -1,0 +1,124 @@
+"""Orders, their items, and which orders a Telegram user may see."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import CancellationItem, Customer, GuestAccess, Order, OrderItem
+
+
+class OrderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, order_id: int) -> Order | None:
+        return await self._session.get(Order, order_id)
+
+    async def by_number(self, number: str) -> Order | None:
+        return await self._session.scalar(select(Order).where(Order.number == number))
+
+    async def by_numbers(self, numbers: Sequence[str]) -> dict[str, Order]:
+        if not numbers:
+            return {}
+        rows = await self._session.scalars(select(Order).where(Order.number.in_(numbers)))
+        return {order.number: order for order in rows}
+
+    async def for_customer(self, customer_id: int, limit: int | None = None) -> Sequence[Order]:
+        """The customer's orders, newest first."""
+        query = (
+            select(Order)
+            .where(Order.customer_id == customer_id)
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+        return (await self._session.scalars(query)).all()
+
+    async def visible_to(
+        self, telegram_user_id: int, customer_id: int | None, now: datetime
+    ) -> Sequence[Order]:
+        """Orders this Telegram user may see: their customer's, plus guest-verified ones.
+
+        This is the only query that decides ownership; every path that shows or acts
+        on an order starts from it.
+        """
+        granted = select(GuestAccess.order_id).where(
+            GuestAccess.telegram_user_id == telegram_user_id, GuestAccess.expires_at > now
+        )
+        conditions = [Order.id.in_(granted)]
+        if customer_id is not None:
+            conditions.append(Order.customer_id == customer_id)
+        query = select(Order).where(or_(*conditions)).order_by(Order.placed_at.desc(), Order.id)
+        return (await self._session.scalars(query)).all()
+
+    async def guest_access(self, telegram_user_id: int, order_id: int) -> GuestAccess | None:
+        return await self._session.scalar(
+            select(GuestAccess).where(
+                GuestAccess.telegram_user_id == telegram_user_id,
+                GuestAccess.order_id == order_id,
+            )
+        )
+
+    def add(self, order: Order) -> None:
+        self._session.add(order)
+
+    def add_guest_access(self, access: GuestAccess) -> None:
+        self._session.add(access)
+
+    async def keys_by_numbers(self, numbers: Sequence[str]) -> dict[str, OrderKeys]:
+        """Who owns each existing order and its items' ids by sku: cheap rows, no entities."""
+        if not numbers:
+            return {}
+        rows = await self._session.execute(
+            select(Order.number, Customer.external_id, OrderItem.sku, OrderItem.id)
+            .join(Customer, Customer.id == Order.customer_id)
+            .outerjoin(OrderItem, OrderItem.order_id == Order.id)
+            .where(Order.number.in_(numbers))
+        )
+        found: dict[str, OrderKeys] = {}
+        for number, owner, sku, item_id in rows:
+            keys = found.setdefault(number, OrderKeys(number, owner, {}))
+            if sku is not None:
+                keys.item_ids[sku] = item_id
+        return found
+
+    async def referenced_item_ids(self, item_ids: Collection[int]) -> set[int]:
+        """Those of `item_ids` that a cancellation request names, so they must not be deleted."""
+        if not item_ids:
+            return set()
+        rows = await self._session.scalars(
+            select(CancellationItem.order_item_id)
+            .where(CancellationItem.order_item_id.in_(item_ids))
+            .distinct()
+        )
+        return set(rows)
+
+    async def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        """Insert many orders (column -> value, no items) in one statement; their ids by number.
+
+        The unit of work inserts one row per statement on SQLite, as it must read each id
+        back in order; a bulk load cannot afford that.
+        """
+        if not rows:
+            return {}
+        result = await self._session.execute(
+            insert(Order).returning(Order.number, Order.id), list(rows)
+        )
+        return {number: order_id for number, order_id in result}
+
+    async def insert_items(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert many order items (column -> value, `order_id` included) in one statement."""
+        if rows:
+            await self._session.execute(insert(OrderItem), list(rows))
+
+
+class OrderKeys(NamedTuple):
+    """An order's identity for import checks: its number, owner and item ids by sku."""
+
+    number: str
+    owner_external_id: str
+    item_ids: dict[str, int]

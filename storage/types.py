@@ -1,0 +1,69 @@
+"""Column types that keep money exact and time zone-aware on both SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Numeric
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+AMOUNT_SCALE = 4
+_SCALE = Decimal(1).scaleb(-AMOUNT_SCALE)
+
+
+class Amount(TypeDecorator[Decimal]):
+    """An exact decimal amount (4 places).
+
+    PostgreSQL stores NUMERIC(18, 4). SQLite has no exact decimal type and would
+    round-trip through float, so there the value is stored as an integer count of
+    1/10,000 units: sums and comparisons in SQL stay exact.
+    """
+
+    impl = Numeric(18, AMOUNT_SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, AMOUNT_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"money must be Decimal, got {type(value).__name__}")
+        scaled = value.quantize(_SCALE)
+        if scaled != value:
+            raise ValueError(f"{value} has more than {AMOUNT_SCALE} decimal places")
+        if dialect.name == "sqlite":
+            return int(scaled.scaleb(AMOUNT_SCALE))
+        return scaled
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-AMOUNT_SCALE)
+        return Decimal(value)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, whatever the backend keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,143 @@
+"""Money stays exact, times stay aware, and the unit of work keeps failures out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from bot.wiring import AppDeps
+from storage.enums import RequestKind, RequestStatus
+from storage.models import CancellationRequest, Order, OrderItem
+from tests.conftest import NOW
+from tests.storage.helpers import add_all, make_customer, make_order
+
+AWKWARD_AMOUNTS = ["0.01", "0.10", "19.99", "1234567.89", "99999999.99", "0.0001", "-5.25"]
+
+
+async def test_amounts_round_trip_exactly_and_sum_exactly_in_sql(deps: AppDeps) -> None:
+    customer = make_customer()
+    orders = [
+        make_order(customer, f"SO-{i}", NOW, shipping_fee=Decimal(amount))
+        for i, amount in enumerate(AWKWARD_AMOUNTS)
+    ]
+    async with deps.uow() as uow:
+        await add_all(uow, customer, *orders)
+    async with deps.uow() as uow:
+        stored = {o.number: o.shipping_fee for o in await uow.orders.for_customer(customer.id)}
+        total = await uow.session.scalar(select(func.sum(Order.shipping_fee)))
+    assert stored == {f"SO-{i}": Decimal(a) for i, a in enumerate(AWKWARD_AMOUNTS)}
+    assert all(isinstance(value, Decimal) for value in stored.values())
+    assert Decimal(total) == sum(Decimal(a) for a in AWKWARD_AMOUNTS)
+
+
+@pytest.mark.parametrize(
+    ("fee", "problem"), [(1.5, "must be Decimal"), (Decimal("0.00001"), "decimal places")]
+)
+async def test_floats_and_excess_precision_are_refused(
+    deps: AppDeps, fee: object, problem: str
+) -> None:
+    customer = make_customer()
+    async with deps.uow() as uow:
+        with pytest.raises(StatementError, match=problem):
+            await add_all(uow, customer, make_order(customer, "SO-F", NOW, shipping_fee=fee))
+    async with deps.uow() as uow:
+        assert await uow.customers.count() == 0
+
+
+async def test_datetimes_come_back_aware_and_in_utc(deps: AppDeps) -> None:
+    shanghai = timezone(timedelta(hours=8))
+    placed = datetime(2026, 11, 23, 18, 0, tzinfo=shanghai)
+    customer = make_customer()
+    async with deps.uow() as uow:
+        await add_all(uow, customer, make_order(customer, "SO-T", placed))
+    async with deps.uow() as uow:
+        order = await uow.orders.by_number("SO-T")
+    assert order is not None
+    assert order.placed_at == placed
+    assert order.placed_at.tzinfo is not None
+    assert order.placed_at.utcoffset() == timedelta(0)
+
+
+async def test_naive_datetimes_are_refused(deps: AppDeps) -> None:
+    customer = make_customer()
+    async with deps.uow() as uow:
+        with pytest.raises(StatementError, match="naive"):
+            await add_all(uow, customer, make_order(customer, "SO-N", datetime(2026, 1, 1)))  # noqa: DTZ001
+
+
+async def test_transaction_rolls_back_on_error(deps: AppDeps) -> None:
+    async def fail_half_way() -> None:
+        async with deps.uow() as uow, uow.transaction():
+            uow.customers.add(make_customer("C-lost"))
+            await uow.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await fail_half_way()
+    async with deps.uow() as uow:
+        assert await uow.customers.by_external_id("C-lost") is None
+
+
+async def test_uncommitted_work_is_dropped_when_the_unit_ends(deps: AppDeps) -> None:
+    async with deps.uow() as uow:
+        uow.customers.add(make_customer("C-uncommitted"))
+        await uow.flush()
+    async with deps.uow() as uow:
+        assert await uow.customers.by_external_id("C-uncommitted") is None
+
+
+def _request(order: Order, key: str, *, active: bool) -> CancellationRequest:
+    return CancellationRequest(
+        order_id=order.id,
+        customer_id=order.customer_id,
+        kind=RequestKind.CANCEL,
+        status=RequestStatus.APPROVED if active else RequestStatus.COMPLETED,
+        is_active=active,
+        reason_code="changed_mind",
+        currency="CNY",
+        idempotency_key=key,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+async def test_one_active_cancellation_request_per_order(deps: AppDeps) -> None:
+    customer = make_customer()
+    order = make_order(customer, "SO-A", NOW)
+    async with deps.uow() as uow:
+        await add_all(uow, customer, order)
+        await add_all(uow, _request(order, "k1", active=False), _request(order, "k2", active=True))
+        with pytest.raises(IntegrityError):
+            await add_all(uow, _request(order, "k3", active=True))
+
+
+async def test_idempotency_key_is_unique(deps: AppDeps) -> None:
+    customer = make_customer()
+    first, second = make_order(customer, "SO-1", NOW), make_order(customer, "SO-2", NOW)
+    async with deps.uow() as uow:
+        await add_all(uow, customer, first, second)
+        await add_all(uow, _request(first, "same", active=True))
+        with pytest.raises(IntegrityError):
+            await add_all(uow, _request(second, "same", active=True))
+
+
+async def test_items_load_with_their_order_and_totals_are_exact(deps: AppDeps) -> None:
+    customer = make_customer()
+    order = make_order(customer, "SO-M", NOW)
+    order.items.append(
+        OrderItem(
+            line_no=2, sku="SO-M-2", name="Case", category="electronics", quantity=3,
+            unit_price=Decimal("0.10"),
+        )
+    )  # fmt: skip
+    async with deps.uow() as uow:
+        await add_all(uow, customer, order)
+    async with deps.uow() as uow:
+        loaded = await uow.orders.by_number("SO-M")
+    assert loaded is not None
+    assert [item.sku for item in loaded.items] == ["SO-M-1", "SO-M-2"]
+    assert loaded.total == Decimal("299.00") + Decimal("0.30") + Decimal("10.00")
