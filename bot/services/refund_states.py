@@ -1,10 +1,10 @@
 """The refund state machine: which transitions are legal, in one table.
 
-    pending_review ─► approved ─► processing ─► refunded
-         │               │  └──────────────────► refunded   (store credit: at once)
-         ├─► rejected    ├─► cancelled             ▲
-         └─► cancelled   └─► failed ─► processing ─┘ (retried)
-                                   └─► cancelled
+pending_review ─► approved ─► processing ─► refunded
+     │               │  └──────────────────► refunded   (store credit: at once)
+     ├─► rejected    ├─► cancelled             ▲
+     └─► cancelled   └─► failed ─► processing ─┘ (retried)
+                               └─► cancelled
 """
 
 from __future__ import annotations
