@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.services.policy import PolicyError
+from storage.enums import ItemCondition, ReasonCode, RefundStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,10 +56,42 @@ def build_parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", help="load the built-in demo customers and orders")
     seed.set_defaults(handler=_seed_demo)
 
+    policy = commands.add_parser("policy", help="the cancellation policy (POLICY_FILE)")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    check = policy_commands.add_parser(
+        "check", help="what the policy decides for an order; changes nothing"
+    )
+    check.add_argument("order_number")
+    check.add_argument("--reason", required=True, choices=[code.value for code in ReasonCode])
+    check.add_argument("--condition", choices=[c.value for c in ItemCondition])
+    check.add_argument(
+        "--at", type=_aware_datetime, help="decide as at this ISO time (default: now)"
+    )
+    check.add_argument("--no-photo", action="store_true", help="as if the customer sent no photo")
+    check.add_argument("--json", action="store_true", help="one JSON object")
+    check.set_defaults(handler=_policy_check)
+    explain = policy_commands.add_parser("explain", help="print the loaded policy as a table")
+    explain.set_defaults(handler=_policy_explain)
+
     link = commands.add_parser("link", help="print a t.me link that links a customer's account")
     link.add_argument("customer_id", help="the merchant's customer id")
     link.add_argument("--days", type=int, help="validity in days (default LINK_TTL_DAYS)")
     link.set_defaults(handler=_link)
+
+    refund_event = commands.add_parser(
+        "refund-event", help="record what happened to a refund, as the merchant API does"
+    )
+    refund_event.add_argument("refund_id", type=int)
+    refund_event.add_argument(
+        "status", choices=[s.value for s in RefundStatus if s is not RefundStatus.PENDING_REVIEW]
+    )
+    refund_event.add_argument("--note", help="shown to the customer with rejected and cancelled")
+    refund_event.add_argument(
+        "--event-id",
+        type=_event_id,
+        help="your id for this event; giving it again changes nothing (default: a new id)",
+    )
+    refund_event.set_defaults(handler=_refund_event)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -73,6 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _aware_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date-time") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-11-23T10:00:00+08:00")
+    return value
+
+
+def _event_id(text: str) -> str:
+    if not 1 <= len(text) <= 64 or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError("an event id is 1 to 64 characters, no spaces")
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
@@ -86,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     handler: Command = args.handler
     try:
         code = asyncio.run(handler(args, settings))
+    except PolicyError as error:
+        for line in error.problems:
+            print(f"policy error: {line}", file=sys.stderr)
+        code = 2
     except KeyboardInterrupt:
         code = 130
     raise SystemExit(code)
@@ -130,8 +186,6 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.wiring import build_deps
 
     if args.schema:
-        import json
-
         print(json.dumps(import_json_schema(), indent=2, ensure_ascii=False))
         return 0
     if args.file is None:
@@ -170,6 +224,44 @@ async def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _policy_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_output import print_policy_check
+    from bot.services.policy_check import UnknownOrder, check_order
+    from bot.wiring import build_deps
+
+    deps = build_deps(settings)
+    try:
+        await _ensure_schema(deps.engine)
+        async with deps.uow() as uow:
+            result = await check_order(
+                uow,
+                deps.service_config.policy,
+                args.order_number,
+                ReasonCode(args.reason),
+                condition=ItemCondition(args.condition) if args.condition else None,
+                at=args.at or deps.clock.now(),
+                has_photo=not args.no_photo,
+            )
+    except UnknownOrder:
+        print(f"no order {args.order_number!r}", file=sys.stderr)
+        return 1
+    finally:
+        await deps.close()
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print_policy_check(result)
+    return 0
+
+
+async def _policy_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_output import print_policy_explain
+    from bot.services.policy import explain_rows, load_policy
+
+    print_policy_explain(explain_rows(load_policy(settings.policy_file)))
+    return 0
+
+
 async def _link(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.deep_links import default_expiry
     from bot.wiring import build_deps
@@ -194,6 +286,46 @@ async def _link(args: argparse.Namespace, settings: Settings) -> int:
     assert tokens is not None
     expires = default_expiry(deps.clock.now(), args.days or settings.link_ttl_days)
     print(tokens.deep_link(settings.bot_username, tokens.issue(customer.external_id, expires)))
+    return 0
+
+
+async def _refund_event(args: argparse.Namespace, settings: Settings) -> int:
+    import uuid
+
+    from bot.services.merchant_errors import MerchantRequestError
+    from bot.services.refund_states import IllegalTransition
+    from bot.services.refund_updates import Notice, RefundUpdates
+    from bot.wiring import build_deps
+
+    deps = build_deps(settings)
+    try:
+        await _ensure_schema(deps.engine)
+        async with deps.uow() as uow:
+            update = await RefundUpdates(
+                uow, deps.clock, deps.service_config.policy, settings.default_locale
+            ).apply(
+                args.refund_id,
+                RefundStatus(args.status),
+                actor="cli",
+                event_id=args.event_id or f"cli-{uuid.uuid4().hex}",
+                occurred_at=deps.clock.now(),
+                note=args.note,
+            )
+    except (MerchantRequestError, IllegalTransition) as error:
+        print(f"refund {args.refund_id}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await deps.close()
+    told = {
+        Notice.QUEUED: "the customer is told in Telegram",
+        Notice.NOT_LINKED: "the customer has no linked Telegram account to tell",
+        Notice.NOT_SHOWN: "customers are not told about this status",
+    }[update.notice]
+    again = " (recorded before: nothing changed)" if update.replayed else ""
+    print(
+        f"refund {update.refund_id}: {update.from_status} → {update.status} "
+        f"(event {update.event_id}){again}; {told}"
+    )
     return 0
 
 

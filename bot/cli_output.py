@@ -8,8 +8,11 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from bot.services.importer import ImportReport
+from bot.services.policy import ExplainRow
+from bot.services.policy_check import PolicyCheck
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
@@ -41,3 +44,37 @@ def print_import_report(report: ImportReport) -> None:
     for error in report.errors:
         stderr.print(f"[red]error[/red] {error}", markup=True, soft_wrap=True)
     stdout.print(report.summary(), markup=False)
+
+
+def print_policy_check(check: PolicyCheck) -> None:
+    """The decision as a merchant reads it: verdict, rule, the money line by line, options."""
+    decision = check.decision
+    verdict = "eligible" if decision.eligible else "not eligible"
+    stdout.print(f"{check.order_number}: {verdict} (rule {decision.rule})", markup=False)
+    lines = Table("breakdown", "amount", "kept", box=None)
+    for line in decision.breakdown:
+        kept = line.kept.format() if line.kept is not None else ""
+        lines.add_row(line.code, line.amount.format(), kept)
+    lines.add_row("refund", decision.refund.format(), "")
+    stdout.print(lines)
+    reasons = ", ".join(reason.value for reason in decision.approval_reasons)
+    stdout.print(
+        f"approval: {decision.approval.value}" + (f" ({reasons})" if reasons else ""),
+        markup=False,
+    )
+    for option in decision.refund_options:
+        extra = " (completed by an agent)" if option.completed_by_agent else ""
+        stdout.print(
+            f"refund method: {option.method.value} {option.amount.format()}, "
+            f"{option.arrival.label()}{extra}",
+            markup=False,
+        )
+    for offer in check.offers:
+        stdout.print(f"offer: {offer.type.value} {offer.value.format()}", markup=False)
+
+
+def print_policy_explain(rows: list[ExplainRow]) -> None:
+    table = Table("section", "name", "when", "then", show_lines=True)
+    for row in rows:
+        table.add_row(row.section, row.name, row.when, row.then)
+    stdout.print(table)

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     guest_max_failures: int = Field(default=5, ge=1)
     guest_lockout_minutes: int = Field(default=60, ge=1)
     guest_access_days: int = Field(default=7, ge=1)
+    # The outbox notifier (bot/channels/notifier.py). The rate is per process and
+    # Telegram's own limit is 30/s, so N notifier processes get at most 30/N each.
+    notifier_rate_per_second: float = Field(default=25.0, gt=0, le=30)
+    notifier_per_chat_interval_seconds: float = Field(default=1.0, ge=1.0)
+    notifier_max_attempts: int = Field(default=8, ge=1)
+    notifier_lease_seconds: float = Field(default=30.0, ge=1)
+    notifier_poll_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("bot_token")
     @classmethod

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context, Macro
+from markupsafe import Markup
 
 from bot.services.locales import LOCALES
 from bot.services.money import Money
@@ -86,8 +87,10 @@ class Renderer:
         self.env.filters.update(money=_format_money, date=_format_date, datetime=_format_datetime)
 
     def render(self, locale: str, template: str, /, **context: Any) -> str:
+        """The text; HTML templates return `Markup`, so it can go into another message as is."""
         compiled = self.env.get_template(f"{locale}/{template}.j2")
-        return compiled.render(locale=locale, tz=self.timezone, **context).strip()
+        text = compiled.render(locale=locale, tz=self.timezone, **context).strip()
+        return Markup(text) if _is_html(template) else text
 
     def macro(self, locale: str, module: str, name: str, *args: Any) -> str:
         """Call macro `name` of `<locale>/<module>.j2` (button labels, command descriptions)."""
@@ -109,7 +112,10 @@ class Renderer:
 
     @lru_cache(maxsize=32)  # noqa: B019 - one Renderer per process; the cache lives as long
     def _macros(self, locale: str, module: str) -> dict[str, Callable[..., str]]:
-        exported = self.env.get_template(f"{locale}/{module}.j2").module
+        # Macros may use the money/date filters, which read the locale and time zone.
+        exported = self.env.get_template(f"{locale}/{module}.j2").make_module(
+            vars={"locale": locale, "tz": self.timezone}
+        )
         return {name: value for name, value in vars(exported).items() if isinstance(value, Macro)}
 
 

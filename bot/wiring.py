@@ -21,6 +21,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.errors import build_errors_router
+from bot.channels.notifier import KeyboardRegistry, Notifier, NotifierConfig
 from bot.channels.private_chat import build_private_chat_router
 from bot.config import Settings
 from bot.middlewares import (
@@ -35,7 +36,11 @@ from bot.services.container import ServiceConfig, Services
 from bot.services.deep_links import LinkTokens
 from bot.services.intents import Intents
 from bot.services.linking import GuestPolicy
+from bot.services.outbox import OutboxSignal
+from bot.services.policy import load_policy
+from bot.services.reasons import CancelPhrases, ReasonClassifier
 from bot.texts import Renderer
+from dialogs.outbox_keyboards import KEYBOARDS
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SqlAlchemyStorage
 from storage.uow import UnitOfWork
@@ -53,10 +58,13 @@ class AppDeps:
     clock: Clock
     renderer: Renderer
     intents: Intents
+    reasons: ReasonClassifier
+    cancel_phrases: CancelPhrases
     service_config: ServiceConfig
     fsm_storage: BaseStorage
     events_isolation: BaseEventIsolation
     in_flight: InFlightUpdates
+    outbox_signal: OutboxSignal
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -82,10 +90,13 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> AppDeps:
         clock=clock or SystemClock(),
         renderer=Renderer(timezone=settings.timezone, default_locale=settings.default_locale),
         intents=Intents.load(),
+        reasons=ReasonClassifier.load(),
+        cancel_phrases=CancelPhrases.load(),
         service_config=_service_config(settings),
         fsm_storage=fsm_storage,
         events_isolation=isolation,
         in_flight=InFlightUpdates(),
+        outbox_signal=OutboxSignal(),
     )
 
 
@@ -107,8 +118,10 @@ def _fsm(
 
 
 def _service_config(settings: Settings) -> ServiceConfig:
+    """Reads the policy file: an invalid one stops the bot here, naming the key."""
     secret = settings.link_secret
     return ServiceConfig(
+        policy=load_policy(settings.policy_file),
         default_locale=settings.default_locale,
         link_tokens=LinkTokens(secret.get_secret_value().encode()) if secret else None,
         guest_policy=GuestPolicy(
@@ -125,6 +138,9 @@ def build_dispatcher(deps: AppDeps) -> Dispatcher:
         events_isolation=deps.events_isolation,
         renderer=deps.renderer,
         intents=deps.intents,
+        reasons=deps.reasons,
+        cancel_phrases=deps.cancel_phrases,
+        outbox_signal=deps.outbox_signal,
         clock=deps.clock,
         settings=deps.settings,
     )
@@ -161,4 +177,17 @@ def build_bot(
             parse_mode=ParseMode.HTML,
             link_preview_is_disabled=True,
         ),
+    )
+
+
+def build_notifier(deps: AppDeps, bot: Bot, keyboards: KeyboardRegistry | None = None) -> Notifier:
+    """The outbox notifier, with the inline keyboards outbox messages may carry."""
+    return Notifier(
+        bot,
+        deps.uow,
+        deps.renderer,
+        deps.clock,
+        keyboards=KEYBOARDS if keyboards is None else keyboards,
+        config=NotifierConfig.from_settings(deps.settings),
+        signal=deps.outbox_signal,
     )

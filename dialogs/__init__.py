@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from dialogs import common, fallback, link, start, status
+from dialogs import cancellation, common, fallback, link, merchant_offers, start, status
 
 
 def build_router() -> Router:
@@ -16,8 +16,10 @@ def build_router() -> Router:
     router.include_routers(
         start.build_router(),
         common.build_router(),
-        link.build_router(),
         status.build_router(),
+        link.build_router(),
+        cancellation.build_router(),
+        merchant_offers.build_router(),
         fallback.build_router(),
     )
     return router

@@ -18,9 +18,14 @@ from dialogs.keyboards import language_keyboard, link_keyboard, main_menu
 from dialogs.screens import Target, show_menu
 
 
-async def stop(message: Message, state: FSMContext, identity: Identity, t: Texts) -> None:
+async def stop(
+    message: Message, state: FSMContext, services: Services, identity: Identity, t: Texts
+) -> None:
     """Leave whatever step we are in; nothing that was confirmed is undone."""
     template = "common/nothing_to_stop" if await state.get_state() is None else "common/stopped"
+    case_id = await state.get_value("case_id")
+    if isinstance(case_id, int):
+        await services.cases.abandon(identity, case_id)
     await state.clear()
     markup = main_menu(t) if identity.linked else link_keyboard(t)
     await message.answer(t(template), reply_markup=markup)

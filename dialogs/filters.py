@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.filters import Filter
-from aiogram.types import Message
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, TelegramObject
 
 from bot.services.intents import Intents
 from bot.services.locales import LOCALES
+from bot.services.reasons import CancelPhrases
 from bot.texts import Renderer
 
 
@@ -34,3 +39,39 @@ class Intent(Filter):
 
     async def __call__(self, message: Message, intents: Intents) -> bool:
         return intents.matches(self.intent, message.text)
+
+
+class CurrentCase(Filter):
+    """The update belongs to the case this chat is working on now.
+
+    Passes `case_id` to the handler. A button carrying another case's id (an old
+    message, or tampered data) fails here and reaches the stale-button handler.
+    """
+
+    async def __call__(
+        self, event: TelegramObject, state: FSMContext, callback_data: CallbackData | None = None
+    ) -> bool | dict[str, Any]:
+        case_id = await state.get_value("case_id")
+        if not isinstance(case_id, int):
+            return False
+        if callback_data is not None and getattr(callback_data, "case_id", None) != case_id:
+            return False
+        return {"case_id": case_id}
+
+
+class WantsPerson(Filter):
+    """ "agent", "human", "人工": the customer asks for a person, in any words we know."""
+
+    async def __call__(self, message: Message, cancel_phrases: CancelPhrases) -> bool:
+        return message.text is not None and cancel_phrases.wants_human(message.text)
+
+
+class CancelIntent(Filter):
+    """Free text that starts a cancellation; passes the order it names, if any, as `target`."""
+
+    async def __call__(
+        self, message: Message, cancel_phrases: CancelPhrases
+    ) -> bool | dict[str, Any]:
+        if message.text is None or not cancel_phrases.is_cancel_intent(message.text):
+            return False
+        return {"target": cancel_phrases.extract_cancel_target(message.text)}

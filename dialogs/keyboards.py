@@ -34,12 +34,16 @@ def link_keyboard(t: Texts) -> ReplyKeyboardMarkup:
 
 def main_menu(t: Texts) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t.button("cancel_order"), callback_data=MenuCallback(action=MenuAction.CANCEL)
+    )
     builder.button(text=t.button("status"), callback_data=MenuCallback(action=MenuAction.STATUS))
+    builder.button(text=t.button("person"), callback_data=MenuCallback(action=MenuAction.PERSON))
     builder.button(
         text=t.button("language"), callback_data=MenuCallback(action=MenuAction.LANGUAGE)
     )
     builder.button(text=t.button("help"), callback_data=MenuCallback(action=MenuAction.HELP))
-    builder.adjust(1, 2)
+    builder.adjust(1, 2, 2)
     return builder.as_markup()
 
 

@@ -6,3 +6,17 @@ from aiogram.fsm.state import State, StatesGroup
 class LinkFlow(StatesGroup):
     guest_order_number = State()
     guest_secret = State()
+
+
+class CancelFlow(StatesGroup):
+    """The cancellation conversation; FSM data holds `case_id` and nothing else."""
+
+    order = State()
+    items = State()
+    reason = State()
+    reason_text = State()
+    condition = State()
+    photo = State()
+    decision = State()
+    method = State()
+    confirm = State()

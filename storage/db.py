@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option for sessions that never write: on SQLite they take no write lock.
+READ_ONLY = "cancelbot_read_only"
 
 
 def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncEngine:
@@ -50,7 +52,11 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # "database is locked" when another writer got there first; the busy timeout
         # does not apply to that upgrade. Taking the write lock up front makes
         # concurrent writers queue instead, which is what exactly-once needs.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Work that only reads says so (READ_ONLY) and takes no lock at all.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import READ_ONLY
 from storage.models import FsmRecord, utcnow
 
 
@@ -32,6 +33,7 @@ class SqlAlchemyStorage(BaseStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         async with self._session_factory() as session:
+            await session.connection(execution_options={READ_ONLY: True})
             return await session.scalar(
                 select(FsmRecord.state).where(FsmRecord.key == self._keys.build(key))
             )
@@ -45,6 +47,7 @@ class SqlAlchemyStorage(BaseStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self._session_factory() as session:
+            await session.connection(execution_options={READ_ONLY: True})
             data = await session.scalar(
                 select(FsmRecord.data).where(FsmRecord.key == self._keys.build(key))
             )

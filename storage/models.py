@@ -252,6 +252,10 @@ class TranscriptEntry(Base):
     created_at: Mapped[datetime]
 
 
+# Idempotency keys of requests the merchant made (not the customer) start with this.
+MERCHANT_REQUEST_PREFIX = "merchant:"
+
+
 class CancellationRequest(Base):
     """A confirmed request to cancel or return (part of) an order; at most one active per order."""
 
@@ -339,6 +343,8 @@ class RefundEvent(Base):
     to_status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus))
     actor: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
+    # What the event moved when its sender said (e.g. the amount actually paid out).
+    amount: Mapped[Decimal | None]
     external_event_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
@@ -352,7 +358,17 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_available", "status", "available_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_available", "status", "available_at"),
+        # The notifier looks for each chat's oldest pending message.
+        Index(
+            "ix_outbox_pending_chat",
+            "chat_id",
+            "id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)

@@ -17,9 +17,11 @@ from storage.repositories import (
     OrderRepository,
     OutboxRepository,
     RefundRepository,
+    StockRepository,
     TelegramUserRepository,
     ThrottleRepository,
     TicketRepository,
+    VoucherRepository,
 )
 
 
@@ -51,6 +53,8 @@ class UnitOfWork:
         self.cases = CaseRepository(self.session)
         self.offers = OfferRepository(self.session)
         self.tickets = TicketRepository(self.session)
+        self.stock = StockRepository(self.session)
+        self.vouchers = VoucherRepository(self.session)
         return self
 
     async def __aexit__(

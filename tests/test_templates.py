@@ -6,6 +6,7 @@ locale under StrictUndefined before any customer sees it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,10 +16,27 @@ from jinja2.runtime import Macro
 
 from bot.services.locales import LOCALES
 from bot.services.money import Money
+from bot.services.policy import (
+    CustomerFacts,
+    ItemFacts,
+    OrderFacts,
+    RequestFacts,
+    decide,
+    load_policy,
+)
+from bot.services.review import OfferView
 from bot.services.status import RefundView, RequestView
 from bot.services.views import ItemView, OrderView
 from bot.texts import Renderer
-from storage.enums import ItemCategory, OrderStatus, PaymentMethod, RefundStatus, RequestStatus
+from storage.enums import (
+    ItemCategory,
+    OfferType,
+    OrderStatus,
+    PaymentMethod,
+    ReasonCode,
+    RefundStatus,
+    RequestStatus,
+)
 from tests.conftest import NOW
 
 RENDERER = Renderer()
@@ -48,6 +66,49 @@ ORDER = OrderView(
         ),
     ),
 )
+
+POLICY = load_policy()
+ORDER_FACTS = OrderFacts(
+    number=ORDER.number,
+    status=OrderStatus.DELIVERED,
+    currency="CNY",
+    payment_method=PaymentMethod.CARD,
+    shipping_fee=Money(Decimal("15.00"), "CNY"),
+    placed_at=NOW - timedelta(days=9),
+    paid_at=NOW - timedelta(days=9),
+    shipped_at=NOW - timedelta(days=8),
+    delivered_at=NOW - timedelta(days=3),
+    service_at=None,
+    promised_delivery_date=None,
+    items=(
+        ItemFacts(
+            item_id=1,
+            sku="MUG-1",
+            name=TRICKY_NAME,
+            category=ItemCategory.HOME,
+            ordered_quantity=1,
+            unit_price=Money(Decimal("299.00"), "CNY"),
+        ),
+    ),
+)
+DECISION = decide(
+    ORDER_FACTS,
+    RequestFacts(reason=ReasonCode.DEFECTIVE, has_photo=True),
+    CustomerFacts(),
+    NOW,
+    POLICY,
+)
+OFFERS = tuple(
+    OfferView(
+        id=number,
+        type=offer_type,
+        value=Money(Decimal("29.90"), "CNY"),
+        percent=Decimal(10),
+        params={"attributes": "blue / M"},
+    )
+    for number, offer_type in enumerate(OfferType, start=1)
+)
+ARRIVAL = {"unit": "business_days", "min": 3, "max": 5}
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "plain/stale_button": {},
@@ -95,6 +156,84 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "fallback/text_expected": {},
     "errors/generic": {},
     "errors/order_not_found": {},
+    "errors/case_closed": {},
+    "plain/offer_unavailable": {},
+    "cancel/no_orders": {"intro": "I could not find “x”."},
+    "cancel/choose_order": {"intro": None, "page": 0, "pages": 3},
+    "cancel/did_you_mean": {"order": ORDER},
+    "cancel/several": {},
+    "cancel/not_found": {"text": "<b>SO-1</b>"},
+    "cancel/throttled": {"retry_at": NOW},
+    "cancel/order_closed": {"order": ORDER},
+    "cancel/order_in_progress": {"order": ORDER, "status": RequestStatus.APPROVED},
+    "cancel/choose_items": {"order": ORDER},
+    "cancel/choose_reason": {"order": ORDER},
+    "cancel/describe_other": {},
+    "cancel/reason_unclear": {},
+    "cancel/choose_condition": {},
+    "cancel/ask_photo": {"required": True},
+    "cancel/photo_received": {},
+    "cancel/photo_expected": {},
+    "cancel/decision": {"order": ORDER, "decision": DECISION, "offers": OFFERS},
+    "cancel/choose_method": {"options": DECISION.refund_options},
+    "cancel/summary": {
+        "order": ORDER,
+        "decision": DECISION,
+        "option": DECISION.refund_options[0],
+    },
+    "cancel/already_confirmed": {"order": ORDER},
+    "cancel/terms_changed": {},
+    "cancel/use_buttons": {},
+    "person/offer": {"misunderstood": True},
+    "person/declined": {},
+    "person/ticket_opened": {},
+    "person/ticket_waiting": {},
+    "notify/cancellation_confirmed": {
+        "order_number": "SO-1",
+        "kind": "cancel",
+        "refund": Money(Decimal("314.00"), "CNY"),
+        "method": "card",
+        "approved": True,
+        "return_required": False,
+        "arrival": ARRIVAL,
+        "voucher": None,
+    },
+    "notify/offer_accepted": {
+        "order_number": "SO-1",
+        "type": "exchange",
+        "value": Money(Decimal("99.00"), "CNY"),
+        "details": {"new_order": "SO-1-X1", "variant": "blue / L"},
+    },
+    "notify/refund_status": {
+        "order_number": "SO-1",
+        "status": "approved",
+        "amount": Money(Decimal("314.00"), "CNY"),
+        "method": "card",
+        "arrival": ARRIVAL,
+        "expected_by": NOW + timedelta(days=5),
+        "note": None,
+        "voucher": None,
+    },
+    "notify/merchant_cancelled": {
+        "order_number": "SO-1",
+        "reason": "out_of_stock",
+        "refund": Money(Decimal("314.00"), "CNY"),
+        "method": "card",
+        "arrival": ARRIVAL,
+        "voucher": None,
+        "offers": [
+            {"type": "compensation_voucher", "value": Money(Decimal("31.40"), "CNY"), "params": {}},
+            {"type": "exchange", "value": Money(Decimal("299.00"), "CNY"), "params": {}},
+        ],
+        "valid_until": NOW + timedelta(days=7),
+    },
+    "notify/merchant_offer_accepted": {
+        "order_number": "SO-1",
+        "type": "compensation_voucher",
+        "value": Money(Decimal("31.40"), "CNY"),
+        "details": {"code": "VC-ABCD-EFGH"},
+    },
+    "plain/merchant_offer_unavailable": {},
 }
 
 
@@ -147,6 +286,90 @@ def test_every_label_of_every_stored_value_exists(locale: str) -> None:
         assert RENDERER.macro(locale, "labels", "request_status", status.value)
     for method in PaymentMethod:
         assert RENDERER.macro(locale, "labels", "payment_method", method.value)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_rule_of_the_default_policy_is_explained(locale: str) -> None:
+    """A rule the merchant ships must not fall to the generic sentence."""
+    generic = {
+        RENDERER.render(
+            locale,
+            "cancel/decision",
+            order=ORDER,
+            offers=(),
+            decision=replace(DECISION, rule="merchant_added_rule", eligible=eligible),
+        ).split("\n")[0]
+        for eligible in (True, False)
+    }
+    facts = {
+        "hours_before_service": 48,
+        "days_since_delivery": 9,
+        "window_days": 7,
+        "percent": 50,
+        "merchant_fault": False,
+    }
+    for rule in POLICY.rules:
+        decision = replace(DECISION, rule=rule.id, eligible=rule.then.eligible, facts=facts)
+        text = RENDERER.render(locale, "cancel/decision", order=ORDER, decision=decision, offers=())
+        assert text.split("\n")[0] not in generic, rule.id
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    ("kind", "approved", "method", "amount"),
+    [
+        ("cancel", True, "card", "314.00"),
+        ("cancel", True, "card", "0.00"),
+        ("booking", True, "store_credit", "50.00"),
+        ("return", True, "e_wallet", "100.00"),
+        ("cancel", False, "card", "900.00"),
+    ],
+)
+def test_every_receipt_variant_renders(
+    locale: str, kind: str, approved: bool, method: str, amount: str
+) -> None:
+    context = {
+        **SAMPLES["notify/cancellation_confirmed"],
+        "kind": kind,
+        "approved": approved,
+        "method": method,
+        "refund": Money(Decimal(amount), "CNY"),
+        "voucher": "VC-ABCD-EFGH" if method == "store_credit" else None,
+    }
+    assert "SO-1" in RENDERER.render(locale, "notify/cancellation_confirmed", **context)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("offer", OFFERS, ids=lambda offer: offer.type.value)
+def test_every_offer_type_has_words_and_a_button(locale: str, offer: OfferView) -> None:
+    assert RENDERER.macro(locale, "labels", "offer_line", offer)
+    assert RENDERER.button(locale, "offer", offer.type.value, offer.value, offer.params)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    "offer",
+    # Store credit is taken as a refund method: its receipt is the cancellation's.
+    [offer for offer in OFFERS if offer.type is not OfferType.STORE_CREDIT],
+    ids=lambda offer: offer.type.value,
+)
+def test_every_accepted_offer_has_a_receipt(locale: str, offer: OfferView) -> None:
+    details = {
+        "new_order": "X",
+        "variant": "M",
+        "code": "VC-1",
+        "method": "card",
+        "approved": "yes",
+    }
+    text = RENDERER.render(
+        locale,
+        "notify/offer_accepted",
+        order_number="SO-1",
+        type=offer.type.value,
+        value=offer.value,
+        details=details,
+    )
+    assert text.strip(), f"no receipt for {offer.type}"
 
 
 def test_money_and_dates_follow_the_locale() -> None:

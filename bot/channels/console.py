@@ -36,7 +36,7 @@ from bot.channels.console_render import (
 )
 from bot.channels.console_session import ConsoleSession
 from bot.services.demo_data import DEMO_HIGHLIGHTS, seed_demo
-from bot.wiring import AppDeps, build_bot, build_dispatcher
+from bot.wiring import AppDeps, build_bot, build_dispatcher, build_notifier
 from storage.models import Customer
 
 # Never reaches Telegram; fixed, so the bot id in FSM keys is the same on every run.
@@ -215,6 +215,8 @@ class ConsoleShell:
         self.session.add_chat(player.chat())
         self.dispatcher: Dispatcher = build_dispatcher(deps)
         self.bot: Bot = build_bot(deps.settings, session=self.session, token=CONSOLE_TOKEN)
+        # Messages owed through the outbox (receipts, refund news) print after each reply.
+        self.notifier = build_notifier(deps, self.bot)
         self._update_ids = count(1)
         self._query_ids = count(1)
         self._file_ids = count(1)
@@ -396,6 +398,7 @@ class ConsoleShell:
         self.screen.begin_round()
         try:
             await self.dispatcher.feed_update(self.bot, update)
+            await self.notifier.drain()
         except Exception as error:
             self.terminal.warn(f"the bot failed on this update: {error!r} (details in the log)")
         self.screen.end_round()

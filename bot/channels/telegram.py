@@ -2,7 +2,8 @@
 
 `BotServer.start()` brings everything up, `stop()` takes it down gracefully:
 no new updates are taken, the ones being handled finish (up to a grace period),
-then the HTTP server and the Bot session close.
+the outbox notifier finishes its sends in flight, then the HTTP server and the
+Bot session close.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from aiohttp import web
 
 from bot.api.app import build_web_app
 from bot.services.locales import LOCALES
-from bot.wiring import AppDeps, build_dispatcher
+from bot.wiring import AppDeps, build_dispatcher, build_notifier
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ class BotServer:
         self.web_app = build_web_app(deps)
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
+        self.notifier = build_notifier(deps, bot)
+        self._notifying: asyncio.Task[None] | None = None
         settings = deps.settings
         if settings.webhook_url:
             # Answer Telegram only once the update is handled: if the process dies
@@ -88,6 +91,7 @@ class BotServer:
                     self.bot, handle_signals=False, close_bot_session=False, allowed_updates=allowed
                 )
             )
+        self._notifying = asyncio.create_task(self.notifier.run(), name="notifier")
 
     async def stop(self) -> None:
         if self._polling is not None and not self._polling.done():
@@ -97,6 +101,10 @@ class BotServer:
                 await self.deps.in_flight.wait_idle()
         except TimeoutError:
             log.warning("stopping with %d updates still in flight", self.deps.in_flight.count)
+        if self._notifying is not None:
+            await self.notifier.stop()  # sends in flight finish, untried rows are handed back
+            await self._notifying
+            self._notifying = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

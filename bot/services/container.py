@@ -5,22 +5,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from bot.services.alternatives import AlternativesService
+from bot.services.cancellation import CancellationService
+from bot.services.cases import CaseService
 from bot.services.clock import Clock
 from bot.services.deep_links import LinkTokens
 from bot.services.identity import IdentityService
 from bot.services.linking import GuestPolicy, LinkingService
+from bot.services.matching import MatchingVocabulary, default_vocabulary
+from bot.services.policy import Policy, load_policy
+from bot.services.review import ReviewService
 from bot.services.status import StatusService
+from bot.services.tickets import TicketService
 from bot.services.transcript import TranscriptService
 from storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceConfig:
-    """The part of the settings the services need, read once at start."""
+    """What the services need besides a unit of work, loaded once at start."""
 
     default_locale: str = "en"
     link_tokens: LinkTokens | None = None
     guest_policy: GuestPolicy = field(default_factory=GuestPolicy)
+    policy: Policy = field(default_factory=load_policy)
+    vocabulary: MatchingVocabulary = field(default_factory=default_vocabulary)
 
 
 class Services:
@@ -48,3 +57,23 @@ class Services:
     @cached_property
     def transcript(self) -> TranscriptService:
         return TranscriptService(self.uow, self.clock)
+
+    @cached_property
+    def cases(self) -> CaseService:
+        return CaseService(self.uow, self.clock, self.config.vocabulary)
+
+    @cached_property
+    def review(self) -> ReviewService:
+        return ReviewService(self.uow, self.clock, self.config.policy)
+
+    @cached_property
+    def alternatives(self) -> AlternativesService:
+        return AlternativesService(self.uow, self.clock, self.config.policy)
+
+    @cached_property
+    def cancellation(self) -> CancellationService:
+        return CancellationService(self.uow, self.clock, self.config.policy)
+
+    @cached_property
+    def tickets(self) -> TicketService:
+        return TicketService(self.uow, self.clock)

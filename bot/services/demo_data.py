@@ -1,10 +1,14 @@
-"""A built-in demo shop: customers and orders whose dates are set relative to "now".
+"""A built-in demo shop: customers and orders whose dates are set relative to "now", and stock.
 
 Whenever it is loaded, the interesting cases stay interesting: an order delivered
 7 days ago is still just inside a 7-day window, a booking is still 12 hours away.
 A handful of hand-written customers (see `DEMO_HIGHLIGHTS`) carry those cases; the
 rest of the orders are drawn from a seeded random generator, so the set is the
 same for a seed and differs only in its dates from one "now" to another.
+
+Stock covers the goods worth exchanging (clothes, shoes, headphones, the kettle).
+Orders and stock derive a variant's sku the same way, and a product's catalog sku
+is its stock group, so every ordered size or colour finds its siblings.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import product as cartesian
 from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,6 +29,7 @@ from bot.services.import_records import (
     ImportFile,
     OrderItemRecord,
     OrderRecord,
+    StockRecord,
 )
 from bot.services.importer import Importer, ImportReport, ImportSource
 from storage.enums import CustomerTier, ItemCategory, OrderStatus, PaymentMethod
@@ -42,14 +48,17 @@ Cat = ItemCategory
 DEMO_HIGHLIGHTS: Mapping[str, str] = MappingProxyType(
     {
         "C1001": "VIP · late delivery (promised 2 days ago) · massage booking in 47 h "
-        "· headphones delivered 3 days ago",
-        "C1002": "delivered 7 days ago: kettle, strawberries (not returnable) and the "
-        "Tom & Jerry mug with HTML in its name · an unpaid order",
+        "· black headphones and a size M T-shirt delivered 3 days ago, other colours and "
+        "sizes in stock",
+        "C1002": "delivered 7 days ago: kettle (the black one costs more: no exchange), "
+        "strawberries (not returnable) and the Tom & Jerry mug with HTML in its name "
+        "· an unpaid order",
         "C1003": "deliveries 8, 25 and 31 days ago: just past 7 days, inside 30, just past 30",
         "C1004": "VIP · hotpot booking in 12 h · digital goods, one activated "
         "· engraved necklace in the works",
         "C1005": "USD · parcel due in 3 days · one refunded and one cancelled order",
-        "C1006": "four orders this week · blue and black Bluetooth Headphones · cash on delivery",
+        "C1006": "four orders this week · blue and black Bluetooth Headphones, only blue in "
+        "stock · cash on delivery",
         "C1007": "VIP · USD · yoga booking in 5 days · a returned order",
         "C1008": "nothing returnable: birthday cake delivered yesterday, custom photo mug",
         "C1009": "haircut booking in 49 h and a past one · a large multi-item order",
@@ -186,6 +195,7 @@ _VARIANTS: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]] = MappingProxyT
         "HD-COT": (("color", ("blue",)), _SIZES),
         "RS-AIR": (("color", ("black", "white")), ("size", ("39", "40", "41", "42", "43", "44"))),
         "WS-MER": (_COLORS, _SIZES),
+        "EK-17": (("color", ("white",)),),
     }
 )
 _CATALOG: Mapping[str, _Product] = MappingProxyType(
@@ -219,6 +229,26 @@ _PAYMENTS: Mapping[str, tuple[PaymentMethod, ...]] = MappingProxyType(
         "USD": (Pay.CARD,) * 6 + (Pay.E_WALLET,) * 2 + (Pay.STORE_CREDIT,),
     }
 )  # fmt: skip
+# Units in stock of the products a customer may swap for another size or colour: every
+# variant on offer has the first number, except those listed. Prices are the catalog's in
+# yuan, the shop's own currency. Food, personalised, digital and booked goods are never
+# exchanged, so they have no stock.
+_STOCK_CURRENCY = "CNY"
+_STOCK_LEVELS: Mapping[str, tuple[int, Mapping[str, int]]] = MappingProxyType(
+    {
+        "TS-COT": (10, {"TS-COT-BLUE-XL": 0, "TS-COT-WHITE-M": 2}),
+        "HD-COT": (6, {"HD-COT-BLUE-S": 0}),
+        "WS-MER": (4, {"WS-MER-BLACK-L": 0, "WS-MER-WHITE-XL": 0}),
+        "RS-AIR": (3, {"RS-AIR-BLACK-43": 0, "RS-AIR-WHITE-40": 0}),
+        "BT-HP": (0, {"BT-HP-BLUE": 5}),
+        "EK-17": (8, {}),
+    }
+)
+# Variants only the stockroom has, at their own price: the black kettle costs more than the
+# white one every order holds, so it is never offered in exchange for it.
+_STOCK_ONLY: tuple[tuple[str, Mapping[str, str], str, int], ...] = (
+    ("EK-17", MappingProxyType({"color": "black"}), "239.00", 6),
+)
 _SHIPPING = MappingProxyType({"CNY": ("0", "0", "10.00", "12.00"), "USD": ("0", "5.99")})
 _PAID_AFTER = timedelta(minutes=6)
 
@@ -235,7 +265,7 @@ def build_demo_dataset(now: datetime, seed: int = 7) -> ImportFile:
         )
         for c in _CUSTOMERS
     ]
-    return ImportFile(customers=customers, orders=orders)
+    return ImportFile(customers=customers, orders=orders, stock=_stock())
 
 
 async def seed_demo(
@@ -279,11 +309,8 @@ class _Builder:
             name: chosen.get(name) or self.rng.choice(values) for name, values in product.variants
         }
         attributes.update({k: v for k, v in chosen.items() if k not in attributes})
-        variant_code = "-".join(
-            attributes[name].upper() for name, _ in product.variants if name in attributes
-        )
         return OrderItemRecord(
-            sku=f"{sku}-{variant_code}" if variant_code else sku,
+            sku=_variant_sku(product, attributes),
             name=product.name,
             names={ZH: product.zh},
             attributes=attributes,
@@ -333,6 +360,53 @@ class _Builder:
             promised_delivery_date=promised,
             items=list(items),
         )
+
+
+def _variant_sku(product: _Product, attributes: Mapping[str, str]) -> str:
+    """`TS-COT` in blue, size M → `TS-COT-BLUE-M`: an order and the stock name it alike."""
+    code = "-".join(attributes[name].upper() for name, _ in product.variants if name in attributes)
+    return f"{product.sku}-{code}" if code else product.sku
+
+
+def _stock() -> list[StockRecord]:
+    """Every variant of the stocked products at the catalog price, then the stock-only ones."""
+    records: list[StockRecord] = []
+    for group, (units, exceptions) in _STOCK_LEVELS.items():
+        product = _CATALOG[group]
+        variants = {_variant_sku(product, v): v for v in _every_variant(product)}
+        if unknown := exceptions.keys() - variants.keys():
+            raise ValueError(f"{group} has no variant {', '.join(sorted(unknown))}")
+        records += [
+            _stock_record(product, attributes, product.cny, exceptions.get(sku, units))
+            for sku, attributes in variants.items()
+        ]
+    records += [
+        _stock_record(_CATALOG[group], attributes, price, units)
+        for group, attributes, price, units in _STOCK_ONLY
+    ]
+    return records
+
+
+def _every_variant(product: _Product) -> list[dict[str, str]]:
+    """Each combination of the product's attribute values: every colour in every size."""
+    names = [name for name, _ in product.variants]
+    values = [values for _, values in product.variants]
+    return [dict(zip(names, combination, strict=True)) for combination in cartesian(*values)]
+
+
+def _stock_record(
+    product: _Product, attributes: Mapping[str, str], price: str, available: int
+) -> StockRecord:
+    return StockRecord(
+        sku=_variant_sku(product, attributes),
+        group=product.sku,
+        name=product.name,
+        names={ZH: product.zh},
+        attributes=dict(attributes),
+        unit_price=Decimal(price),
+        currency=_STOCK_CURRENCY,
+        available=available,
+    )
 
 
 def _highlighted_orders(b: _Builder) -> list[OrderRecord]:

@@ -56,14 +56,16 @@ class IdentityService:
         """Load (or create on first contact) the account, its customer and open conversation."""
         now = self._clock.now()
         async with self._uow.transaction():
-            found = await self._uow.telegram_users.get_with_customer(sender.user_id)
+            found = await self._uow.telegram_users.get_with_context(sender.user_id, sender.chat_id)
             if found is None:
-                account, customer = TelegramUser(id=sender.user_id, first_seen_at=now), None
+                account = TelegramUser(id=sender.user_id, first_seen_at=now)
+                customer, conversation = None, None
                 self._uow.telegram_users.add(account)
+                await self._uow.flush()  # before the conversation that refers to it
             else:
-                account, customer = found
+                account, customer, conversation = found
             self._refresh_profile(account, sender)
-            conversation = await self._current_conversation(sender, customer, now)
+            conversation = await self._current_conversation(sender, customer, conversation, now)
 
         return Identity(
             user_id=sender.user_id,
@@ -102,10 +104,13 @@ class IdentityService:
                     customer.locale = locale
 
     async def _current_conversation(
-        self, sender: Sender, customer: Customer | None, now: datetime
+        self,
+        sender: Sender,
+        customer: Customer | None,
+        conversation: Conversation | None,
+        now: datetime,
     ) -> Conversation:
         """The chat's open conversation; a new one after a quiet day."""
-        conversation = await self._uow.conversations.open_for_chat(sender.chat_id)
         if conversation is not None and now - conversation.last_activity_at > CONVERSATION_IDLE:
             conversation.status, conversation.closed_at = ConversationStatus.CLOSED, now
             conversation = None
@@ -125,6 +130,8 @@ class IdentityService:
 
     @staticmethod
     def _refresh_profile(account: TelegramUser, sender: Sender) -> None:
+        if account.blocked_at is not None:
+            account.blocked_at = None  # they are writing to us: the bot is not blocked any more
         if account.first_name != sender.first_name:
             account.first_name = sender.first_name
         if account.username != sender.username:

@@ -1,4 +1,4 @@
-"""The records a merchant sends us: customers and their orders, as pydantic models.
+"""The records a merchant sends us: customers, their orders and stock, as pydantic models.
 
 The same models check an import file and the merchant API's order body, so they
 know nothing of files, HTTP or the database. Money stays `Decimal` from the text
@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     ValidationError,
     WithJsonSchema,
@@ -159,6 +160,10 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LocaleKey = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 AttributeKey = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 AttributeValue = Annotated[str, StringConstraints(max_length=100)]
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+# The column is a 32-bit INTEGER; staying far below its limit leaves room for releases.
+AVAILABLE_LIMIT = 1_000_000_000
 
 
 class _Record(BaseModel):
@@ -191,7 +196,7 @@ class CustomerRecord(_Record):
 class OrderItemRecord(_Record):
     """One line of an order: a product, how many, and at what price each."""
 
-    sku: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+    sku: Sku = Field(
         description="Unique within the order; items are matched by it on re-import.",
         examples=["BT-HP-BLU"],
     )
@@ -230,9 +235,7 @@ class OrderRecord(_Record):
     status: OrderStatus = Field(
         description="shipped needs shipped_at, delivered needs delivered_at, paid needs paid_at."
     )
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(
-        description="ISO 4217 code, upper case.", examples=["CNY", "USD"]
-    )
+    currency: Currency = Field(description="ISO 4217 code, upper case.", examples=["CNY", "USD"])
     payment_method: PaymentMethod = Field(description="Refunds go back the same way.")
     shipping_fee: Amount = Field(default=Decimal(0), description="In the order's currency.")
     placed_at: Timestamp = Field(description="When the customer placed the order.")
@@ -302,24 +305,73 @@ class OrderRecord(_Record):
         return problems
 
 
+class StockRecord(_Record):
+    """One sellable variant and how many units are free; re-sending it replaces our copy.
+
+    Variants of one product share a `group`, which is how an exchange finds another
+    size or colour of what the customer bought.
+    """
+
+    sku: Sku = Field(
+        description="The variant's sku, as order items name it; unique in the file.",
+        examples=["TS-COT-BLUE-M"],
+    )
+    group: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="The product this variant belongs to; its sizes and colours share it.",
+        examples=["TS-COT"],
+    )
+    name: Name = Field(examples=["Cotton T-Shirt"])
+    names: dict[LocaleKey, Name] = Field(
+        default_factory=dict,
+        description="The name in other languages, by locale.",
+        examples=[{"zh": "纯棉T恤"}],
+    )
+    attributes: dict[AttributeKey, AttributeValue] = Field(
+        default_factory=dict,
+        description="What sets this variant apart from the others in its group.",
+        examples=[{"color": "blue", "size": "M"}],
+    )
+    unit_price: Amount = Field(
+        description="Price of one unit, as a decimal string or integer; never a float. "
+        "Only a variant at exactly the price paid is offered in exchange."
+    )
+    currency: Currency = Field(description="ISO 4217 code, upper case.", examples=["CNY"])
+    available: StrictInt = Field(
+        ge=0,
+        le=AVAILABLE_LIMIT,
+        description="Units free to sell now; 0 when sold out.",
+        examples=[12],
+    )
+
+    @model_validator(mode="after")
+    def _priced_in_currency(self) -> StockRecord:
+        try:
+            self.unit_price = parse_amount(self.unit_price, self.currency)
+        except ValueError as exc:
+            raise record_problems(type(self).__name__, [(("unit_price",), str(exc))]) from None
+        return self
+
+
 class ImportFile(_Record):
-    """A whole import: customers first, then orders that may refer to them or to known ones."""
+    """A whole import: customers, orders that may refer to them or to known ones, and stock."""
 
     model_config = ConfigDict(
         title="cancelbot import file",
         json_schema_extra={
-            "description": "Customers and orders to create or update. Amounts are decimal "
-            "strings, times are ISO 8601 with a time zone. Unknown keys are errors."
+            "description": "Customers, orders and stock to create or update. Amounts are "
+            "decimal strings, times are ISO 8601 with a time zone. Unknown keys are errors."
         },
     )
 
     customers: list[CustomerRecord] = Field(default_factory=list)
     orders: list[OrderRecord] = Field(default_factory=list)
+    stock: list[StockRecord] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique(self) -> ImportFile:
         ids = [customer.id for customer in self.customers]
         numbers = [order.number for order in self.orders]
+        skus = [item.sku for item in self.stock]
         problems: list[tuple[Loc, str]] = [
             (("customers", index, "id"), f"customer id {ids[index]} appears more than once")
             for index in duplicate_positions(ids)
@@ -327,6 +379,10 @@ class ImportFile(_Record):
         problems += [
             (("orders", index, "number"), f"order number {numbers[index]} appears more than once")
             for index in duplicate_positions(numbers)
+        ]
+        problems += [
+            (("stock", index, "sku"), f"sku {skus[index]} appears more than once")
+            for index in duplicate_positions(skus)
         ]
         if problems:
             raise record_problems(type(self).__name__, problems)

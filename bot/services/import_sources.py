@@ -4,8 +4,9 @@ Nothing here judges a record: that is the models' job. This module only turns
 bytes into dictionaries and keeps each one's position (`orders[12]`, `line 14`)
 so an error can say exactly where to look.
 
-A CSV file holds orders, one row per order item, the order's columns repeated on
-every row of that order (rows are grouped by `order_number`, in any order):
+A CSV file holds orders only (customers and stock come in JSON), one row per
+order item, the order's columns repeated on every row of that order (rows are
+grouped by `order_number`, in any order):
 
     order_number, customer_id, status, currency, payment_method, shipping_fee,
     placed_at, paid_at, shipped_at, delivered_at, service_at, promised_delivery_date,
@@ -79,7 +80,10 @@ _LOCALIZED_NAME = re.compile(r"^item_name_([a-z]{2})$")
 _ORDER_FIELD_COLUMNS = MappingProxyType({name: column for column, name in ORDER_COLUMNS.items()})
 _ITEM_FIELD_COLUMNS = MappingProxyType({name: column for column, name in ITEM_COLUMNS.items()})
 # Each top-level list, and the key that names one of its records in error messages.
-_SECTIONS: Mapping[str, str] = MappingProxyType({"customers": "id", "orders": "number"})
+_SECTIONS: Mapping[str, str] = MappingProxyType(
+    {"customers": "id", "orders": "number", "stock": "sku"}
+)
+_EXPECTED_SECTIONS = '"customers", "orders" and/or "stock"'
 _LABEL_LIMIT = 40
 
 
@@ -166,26 +170,27 @@ class RawRecord:
 
 @dataclass(frozen=True, slots=True)
 class ImportSource:
-    """Everything one import brings in, in file order: customers first, then orders."""
+    """Everything one import brings in, in file order: customers, orders, then stock."""
 
     name: str
     customers: tuple[RawRecord, ...] = ()
     orders: tuple[RawRecord, ...] = ()
+    stock: tuple[RawRecord, ...] = ()
 
     @property
     def size(self) -> int:
-        return len(self.customers) + len(self.orders)
+        return len(self.customers) + len(self.orders) + len(self.stock)
 
     @classmethod
     def from_document(cls, document: object, name: str = "<document>") -> ImportSource:
         """An `ImportFile`-shaped mapping, e.g. parsed JSON or an API request body."""
         if not isinstance(document, dict):
-            raise ImportFileError('expected an object with "customers" and/or "orders"')
+            raise ImportFileError(f"expected an object with {_EXPECTED_SECTIONS}")
         unknown = sorted(set(document) - set(_SECTIONS))
         if unknown:
             raise ImportFileError(
                 f"unknown top-level key(s) {', '.join(map(repr, unknown))}; "
-                'expected "customers" and/or "orders"'
+                f"expected {_EXPECTED_SECTIONS}"
             )
         sections: dict[str, tuple[RawRecord, ...]] = {}
         for section, key in _SECTIONS.items():
@@ -196,7 +201,7 @@ class ImportSource:
                 RawRecord(data, JsonLocator(section, index, _label(data, key)))
                 for index, data in enumerate(records)
             )
-        return cls(name, sections["customers"], sections["orders"])
+        return cls(name, sections["customers"], sections["orders"], sections["stock"])
 
     @classmethod
     def from_import_file(cls, file: ImportFile, name: str = "<built-in>") -> ImportSource:

@@ -1,10 +1,10 @@
-"""Loading customers and orders from an import into the database, all or (optionally) the good ones.
+"""Loading customers, orders and stock into the database, all or (optionally) the good ones.
 
 Every record is validated before anything is written: by default one bad record
 stops the whole import with every error listed, so a merchant fixes the file and
 runs it again. With `skip_invalid` the good records load and the bad ones are
 reported. Writes are upserts (customers by their id, orders by number, items by
-sku within an order), so running the same file twice changes nothing.
+sku within an order, stock by sku), so running the same file twice changes nothing.
 
 Records are written in batches, one transaction each, so a large file neither
 holds the SQLite write lock for its whole length nor issues a query per row. A
@@ -14,23 +14,29 @@ a change made meanwhile (a new cancellation of an item the file removes) cannot
 slip past the check.
 
 The shapes accepted are `ImportFile` (JSON, and the API) and the CSV layout
-described in `bot.services.import_sources`.
+described in `bot.services.import_sources`, which carries orders only.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.clock import Clock
-from bot.services.import_records import CustomerRecord, Loc, OrderItemRecord, OrderRecord
+from bot.services.import_records import (
+    CustomerRecord,
+    Loc,
+    OrderItemRecord,
+    OrderRecord,
+    StockRecord,
+)
 from bot.services.import_sources import (
     ImportFileError,
     ImportSource,
@@ -72,6 +78,9 @@ class ImportReport:
     items_created: int = 0
     items_updated: int = 0
     items_deleted: int = 0
+    stock_created: int = 0
+    stock_updated: int = 0
+    stock_unchanged: int = 0
     skipped: int = 0
     aborted: bool = False  # errors stopped the import before anything was written
     errors: list[RecordError] = field(default_factory=list)
@@ -89,7 +98,9 @@ class ImportReport:
             f"{self.customers_unchanged} unchanged; orders: {self.orders_created} created, "
             f"{self.orders_updated} updated, {self.orders_unchanged} unchanged; items: "
             f"{self.items_created} created, {self.items_updated} updated, "
-            f"{self.items_deleted} deleted; skipped: {self.skipped}"
+            f"{self.items_deleted} deleted; stock: {self.stock_created} created, "
+            f"{self.stock_updated} updated, {self.stock_unchanged} unchanged; "
+            f"skipped: {self.skipped}"
         )
 
 
@@ -107,6 +118,37 @@ class _Entry(Generic[R]):
     @property
     def is_valid(self) -> bool:
         return self.record is not None and not self.errors
+
+
+_BatchWriter = Callable[[Sequence[_Entry[R]], ImportReport, datetime], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Records written so far, passed on to the caller's progress callback."""
+
+    total: int
+    progress: Progress | None
+    done: int = 0
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+class _Stamped(Protocol):
+    """A stored row an upsert can bring up to date: customers and stock items."""
+
+    updated_at: datetime
+
+
+class _Upsert(NamedTuple):
+    """How one batch of keyed records met the rows already stored."""
+
+    new: dict[str, dict[str, object]]  # key -> column values, `updated_at` included
+    updated: int
+    unchanged: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,43 +188,51 @@ class Importer:
         now = self._clock.now()
         customers = [_validate(raw, CustomerRecord) for raw in source.customers]
         orders = [_validate(raw, OrderRecord) for raw in source.orders]
+        stock = [_validate(raw, StockRecord) for raw in source.stock]
+        entries = (*customers, *orders, *stock)
         _reject_duplicates(customers, "id", "customer id")
         _reject_duplicates(orders, "number", "order number")
+        _reject_duplicates(stock, "sku", "sku")
         for entry in _valid(orders):
             entry.reject(_future_problems(_record(entry), now))
         if not skip_invalid:
             incoming = frozenset(_record(entry).id for entry in _valid(customers))
             await self._check_orders(_valid(orders), incoming)
-            if any(entry.errors for entry in (*customers, *orders)):
-                return ImportReport(
-                    skipped=source.size, aborted=True, errors=_errors(customers, orders)
-                )
-        report = await self._write(_valid(customers), _valid(orders), now, progress)
-        report.errors = _errors(customers, orders)
-        report.skipped = sum(1 for entry in (*customers, *orders) if entry.errors)
+            if any(entry.errors for entry in entries):
+                return ImportReport(skipped=source.size, aborted=True, errors=_errors(entries))
+        report = await self._write(_valid(customers), _valid(orders), _valid(stock), now, progress)
+        report.errors = _errors(entries)
+        report.skipped = sum(1 for entry in entries if entry.errors)
         return report
 
     async def _write(
         self,
         customers: Sequence[_Entry[CustomerRecord]],
         orders: Sequence[_Entry[OrderRecord]],
+        stock: Sequence[_Entry[StockRecord]],
         now: datetime,
         progress: Progress | None,
     ) -> ImportReport:
         """Customers first, so that the orders' batches find every customer they name."""
         report = ImportReport()
-        total, done = len(customers) + len(orders), 0
-        for batch in _batches(customers, self._batch_size):
-            await self._write_customers(batch, report, now)
-            done += len(batch)
-            if progress is not None:
-                progress(done, total)
-        for batch in _batches(orders, self._batch_size):
-            await self._write_orders(batch, report, now)
-            done += len(batch)
-            if progress is not None:
-                progress(done, total)
+        tally = _Tally(len(customers) + len(orders) + len(stock), progress)
+        await self._in_batches(customers, self._write_customers, report, now, tally)
+        await self._in_batches(orders, self._write_orders, report, now, tally)
+        await self._in_batches(stock, self._write_stock, report, now, tally)
         return report
+
+    async def _in_batches(
+        self,
+        entries: Sequence[_Entry[R]],
+        write: _BatchWriter[R],
+        report: ImportReport,
+        now: datetime,
+        tally: _Tally,
+    ) -> None:
+        """One transaction per batch; progress counts a batch once it has committed."""
+        for batch in _batches(entries, self._batch_size):
+            await write(batch, report, now)
+            tally.add(len(batch))
 
     async def _check_orders(
         self, entries: Sequence[_Entry[OrderRecord]], incoming: frozenset[str]
@@ -198,27 +248,17 @@ class Importer:
         self, batch: Sequence[_Entry[CustomerRecord]], report: ImportReport, now: datetime
     ) -> None:
         async with UnitOfWork(self._session_factory) as uow, uow.transaction():
-            existing = await uow.customers.by_external_ids([_record(e).id for e in batch])
-            new: list[dict[str, object]] = []
-            for entry in batch:
-                record = _record(entry)
-                customer = existing.get(record.id)
-                if customer is None:
-                    new.append(
-                        {
-                            "external_id": record.id,
-                            "created_at": now,
-                            "updated_at": now,
-                            **_customer_values(record),
-                        }
-                    )
-                elif _assign(customer, _customer_values(record)):
-                    customer.updated_at = now
-                    report.customers_updated += 1
-                else:
-                    report.customers_unchanged += 1
-            await uow.customers.insert_many(new)
-            report.customers_created += len(new)
+            wanted = {record.id: _customer_values(record) for record in map(_record, batch)}
+            upsert = _upsert(await uow.customers.by_external_ids(list(wanted)), wanted, now)
+            await uow.customers.insert_many(
+                [
+                    {"external_id": external_id, "created_at": now, **values}
+                    for external_id, values in upsert.new.items()
+                ]
+            )
+            report.customers_created += len(upsert.new)
+            report.customers_updated += upsert.updated
+            report.customers_unchanged += upsert.unchanged
 
     async def _write_orders(
         self, batch: Sequence[_Entry[OrderRecord]], report: ImportReport, now: datetime
@@ -242,6 +282,20 @@ class Importer:
                 else:
                     report.orders_unchanged += 1
             await _insert_orders(uow, new, now, report)
+
+    async def _write_stock(
+        self, batch: Sequence[_Entry[StockRecord]], report: ImportReport, now: datetime
+    ) -> None:
+        """Every column comes from the file, `available` too: the merchant's count is the truth."""
+        async with UnitOfWork(self._session_factory) as uow, uow.transaction():
+            wanted = {record.sku: _stock_values(record) for record in map(_record, batch)}
+            upsert = _upsert(await uow.stock.by_skus(list(wanted)), wanted, now)
+            await uow.stock.insert_many(
+                [{"sku": sku, **values} for sku, values in upsert.new.items()]
+            )
+            report.stock_created += len(upsert.new)
+            report.stock_updated += upsert.updated
+            report.stock_unchanged += upsert.unchanged
 
 
 def _validate(raw: RawRecord, model: type[R]) -> _Entry[R]:
@@ -368,6 +422,18 @@ def _customer_values(record: CustomerRecord) -> dict[str, object]:
     }
 
 
+def _stock_values(record: StockRecord) -> dict[str, object]:
+    return {
+        "product_group": record.group,
+        "name": record.name,
+        "names": dict(record.names),
+        "attributes": dict(record.attributes),
+        "unit_price": record.unit_price,
+        "currency": record.currency,
+        "available": record.available,
+    }
+
+
 def _order_values(record: OrderRecord, customer_id: int) -> dict[str, object]:
     return {
         "customer_id": customer_id,
@@ -442,6 +508,22 @@ def _update_order(
     return changed
 
 
+def _upsert(
+    existing: Mapping[str, _Stamped], wanted: Mapping[str, Mapping[str, object]], now: datetime
+) -> _Upsert:
+    """Update in place the stored rows that differ from `wanted`; return the others to insert."""
+    new: dict[str, dict[str, object]] = {}
+    updated = 0
+    for key, values in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            new[key] = {**values, "updated_at": now}
+        elif _assign(row, values):
+            row.updated_at = now
+            updated += 1
+    return _Upsert(new, updated, len(wanted) - len(new) - updated)
+
+
 def _assign(target: object, values: Mapping[str, object]) -> bool:
     """Set only the attributes that differ, so an unchanged row is not written at all."""
     changed = False
@@ -462,8 +544,8 @@ def _valid(entries: Sequence[_Entry[R]]) -> list[_Entry[R]]:
     return [entry for entry in entries if entry.is_valid]
 
 
-def _errors(*groups: Sequence[_Entry[Any]]) -> list[RecordError]:
-    return [error for group in groups for entry in group for error in entry.errors]
+def _errors(entries: Iterable[_Entry[Any]]) -> list[RecordError]:
+    return [error for entry in entries for error in entry.errors]
 
 
 def _batches(entries: Sequence[_Entry[R]], size: int) -> Iterator[Sequence[_Entry[R]]]:

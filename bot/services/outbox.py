@@ -7,6 +7,7 @@ have. Money and datetimes are tagged in the JSON so they come back typed.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -52,6 +53,23 @@ def decode_context(value: Any) -> Any:
     if isinstance(value, list):
         return [decode_context(item) for item in value]
     return value
+
+
+class OutboxSignal:
+    """Rung after a commit that queued messages, so they go out now, not at the next poll.
+
+    Only a hint: the notifier also polls, so a lost signal delays a message, never drops it.
+    """
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def kick(self) -> None:
+        self._event.set()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+        self._event.clear()
 
 
 class Outbox:

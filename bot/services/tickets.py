@@ -33,21 +33,32 @@ class TicketService:
     ) -> TicketView:
         """Open a ticket for this chat, or return the one already waiting (never two)."""
         async with self._uow.transaction():
-            existing = await self._uow.tickets.open_for_chat(identity.chat_id)
-            if existing is not None:
-                if existing.case_id is None and case_id is not None:
-                    existing.case_id = case_id
-                return TicketView(existing.id, existing.reason, is_new=False)
-            ticket = Ticket(
-                telegram_user_id=identity.user_id,
-                chat_id=identity.chat_id,
-                conversation_id=identity.conversation_id,
-                customer_id=identity.customer_id,
-                case_id=case_id,
-                reason=reason,
-                note=note,
-                created_at=self._clock.now(),
-            )
-            self._uow.tickets.add(ticket)
-            await self._uow.flush()
-            return TicketView(ticket.id, ticket.reason, is_new=True)
+            return await self.stage(identity, reason, case_id=case_id, note=note)
+
+    async def stage(
+        self,
+        identity: Identity,
+        reason: TicketReason,
+        *,
+        case_id: int | None = None,
+        note: str | None = None,
+    ) -> TicketView:
+        """The same, inside the caller's transaction (a confirmation that needs an agent)."""
+        existing = await self._uow.tickets.open_for_chat(identity.chat_id)
+        if existing is not None:
+            if existing.case_id is None and case_id is not None:
+                existing.case_id = case_id
+            return TicketView(existing.id, existing.reason, is_new=False)
+        ticket = Ticket(
+            telegram_user_id=identity.user_id,
+            chat_id=identity.chat_id,
+            conversation_id=identity.conversation_id,
+            customer_id=identity.customer_id,
+            case_id=case_id,
+            reason=reason,
+            note=note,
+            created_at=self._clock.now(),
+        )
+        self._uow.tickets.add(ticket)
+        await self._uow.flush()
+        return TicketView(ticket.id, ticket.reason, is_new=True)

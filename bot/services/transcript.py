@@ -8,7 +8,6 @@ from typing import Any
 
 from bot.services.clock import Clock
 from storage.enums import Direction
-from storage.models import TranscriptEntry
 from storage.uow import UnitOfWork
 
 
@@ -45,18 +44,16 @@ class TranscriptService:
             await self._add(conversation_id, lines, now)
 
     async def _add(self, conversation_id: int, lines: list[TranscriptLine], now: datetime) -> None:
-        self._uow.conversations.add_entries(
-            TranscriptEntry(
-                conversation_id=conversation_id,
-                direction=line.direction,
-                kind=line.kind,
-                text=line.text,
-                telegram_message_id=line.telegram_message_id,
-                payload=line.payload,
-                created_at=line.at or now,
-            )
+        await self._uow.conversations.add_entries(
+            {
+                "conversation_id": conversation_id,
+                "direction": line.direction,
+                "kind": line.kind,
+                "text": line.text,
+                "telegram_message_id": line.telegram_message_id,
+                "payload": line.payload,
+                "created_at": line.at or now,
+            }
             for line in lines
         )
-        conversation = await self._uow.conversations.get(conversation_id)
-        if conversation is not None:
-            conversation.last_activity_at = now
+        await self._uow.conversations.touch(conversation_id, now)

@@ -6,7 +6,9 @@ from storage.repositories.customers import CustomerRepository, TelegramUserRepos
 from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.refunds import RefundRepository
+from storage.repositories.stock import StockRepository
 from storage.repositories.throttle import ThrottleRepository
+from storage.repositories.vouchers import VoucherRepository
 
 __all__ = [
     "CaseRepository",
@@ -16,7 +18,9 @@ __all__ = [
     "OrderRepository",
     "OutboxRepository",
     "RefundRepository",
+    "StockRepository",
     "TelegramUserRepository",
     "ThrottleRepository",
     "TicketRepository",
+    "VoucherRepository",
 ]

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import CaseStatus, OfferStatus, OfferType, TicketStatus
-from storage.models import CancellationRequest, Offer, SupportCase, Ticket
+from storage.enums import CaseStatus, OfferStatus, OfferType, RequestStatus, TicketStatus
+from storage.models import (
+    MERCHANT_REQUEST_PREFIX,
+    CancellationItem,
+    CancellationRequest,
+    Offer,
+    SupportCase,
+    Ticket,
+)
 
 
 class CaseRepository:
@@ -56,16 +63,51 @@ class CaseRepository:
         )
 
     async def request_times(self, customer_id: int, since: datetime) -> Sequence[datetime]:
+        """When this customer asked to cancel; the merchant's own cancellations do not count."""
         rows = await self._session.scalars(
             select(CancellationRequest.created_at).where(
                 CancellationRequest.customer_id == customer_id,
                 CancellationRequest.created_at > since,
+                CancellationRequest.idempotency_key.not_like(f"{MERCHANT_REQUEST_PREFIX}%"),
             )
         )
         return rows.all()
 
     def add_request(self, request: CancellationRequest) -> None:
         self._session.add(request)
+
+    async def get_request(self, request_id: int) -> CancellationRequest | None:
+        return await self._session.get(CancellationRequest, request_id)
+
+    async def request_by_key(self, idempotency_key: str) -> CancellationRequest | None:
+        return await self._session.scalar(
+            select(CancellationRequest).where(
+                CancellationRequest.idempotency_key == idempotency_key
+            )
+        )
+
+    async def requests_for_order(self, order_id: int) -> Sequence[CancellationRequest]:
+        """Every cancellation request of the order, oldest first, closed ones included."""
+        return (
+            await self._session.scalars(
+                select(CancellationRequest)
+                .where(CancellationRequest.order_id == order_id)
+                .order_by(CancellationRequest.id)
+            )
+        ).all()
+
+    async def requested_quantities(self, order_id: int) -> dict[int, int]:
+        """Items of this order already in a cancellation that was not denied or withdrawn."""
+        rows = await self._session.execute(
+            select(CancellationItem.order_item_id, func.sum(CancellationItem.quantity))
+            .join(CancellationRequest, CancellationRequest.id == CancellationItem.request_id)
+            .where(
+                CancellationRequest.order_id == order_id,
+                CancellationRequest.status.not_in([RequestStatus.DENIED, RequestStatus.WITHDRAWN]),
+            )
+            .group_by(CancellationItem.order_item_id)
+        )
+        return {item_id: int(quantity) for item_id, quantity in rows.all()}
 
 
 class OfferRepository:
@@ -74,6 +116,14 @@ class OfferRepository:
 
     async def get(self, offer_id: int) -> Offer | None:
         return await self._session.get(Offer, offer_id)
+
+    async def for_case(self, case_id: int) -> Sequence[Offer]:
+        """Every offer of a case, answered or not, in the order they were shown."""
+        return (
+            await self._session.scalars(
+                select(Offer).where(Offer.case_id == case_id).order_by(Offer.id)
+            )
+        ).all()
 
     async def shown_for_case(self, case_id: int) -> Sequence[Offer]:
         return (

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import ConversationStatus
@@ -29,8 +31,18 @@ class ConversationRepository:
     def add(self, conversation: Conversation) -> None:
         self._session.add(conversation)
 
-    def add_entries(self, entries: Iterable[TranscriptEntry]) -> None:
-        self._session.add_all(list(entries))
+    async def add_entries(self, entries: Iterable[dict[str, Any]]) -> None:
+        """Insert transcript lines in one statement (they are never read back here)."""
+        rows = list(entries)
+        if rows:
+            await self._session.execute(insert(TranscriptEntry), rows)
+
+    async def touch(self, conversation_id: int, at: datetime) -> None:
+        await self._session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(last_activity_at=at)
+        )
 
     async def transcript(self, conversation_id: int) -> Sequence[TranscriptEntry]:
         return (
@@ -40,6 +52,15 @@ class ConversationRepository:
                 .order_by(TranscriptEntry.id)
             )
         ).all()
+
+    async def latest_id_for_chat(self, chat_id: int) -> int | None:
+        """The chat's most recent conversation, open or not (a notice belongs to it)."""
+        return await self._session.scalar(
+            select(Conversation.id)
+            .where(Conversation.chat_id == chat_id)
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
 
     async def for_chat(self, chat_id: int) -> Sequence[Conversation]:
         return (

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Customer, TelegramUser
+from storage.enums import ConversationStatus
+from storage.models import Conversation, Customer, TelegramUser
 
 
 class TelegramUserRepository:
@@ -28,6 +29,29 @@ class TelegramUserRepository:
             )
         ).first()
         return (row[0], row[1]) if row else None
+
+    async def get_with_context(
+        self, user_id: int, chat_id: int
+    ) -> tuple[TelegramUser, Customer | None, Conversation | None] | None:
+        """The account, its customer and the chat's open conversation, in one query:
+        this runs for every update a customer sends."""
+        row = (
+            await self._session.execute(
+                select(TelegramUser, Customer, Conversation)
+                .outerjoin(Customer, Customer.telegram_user_id == TelegramUser.id)
+                .outerjoin(
+                    Conversation,
+                    and_(
+                        Conversation.chat_id == chat_id,
+                        Conversation.status == ConversationStatus.OPEN,
+                    ),
+                )
+                .where(TelegramUser.id == user_id)
+                .order_by(Conversation.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return (row[0], row[1], row[2]) if row else None
 
     def add(self, user: TelegramUser) -> None:
         self._session.add(user)

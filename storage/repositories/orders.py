@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import CancellationItem, Customer, GuestAccess, Order, OrderItem
 
@@ -21,6 +22,12 @@ class OrderRepository:
 
     async def by_number(self, number: str) -> Order | None:
         return await self._session.scalar(select(Order).where(Order.number == number))
+
+    async def by_number_for_update(self, number: str) -> Order | None:
+        """Lock the order row (PostgreSQL) while its status changes."""
+        return await self._session.scalar(
+            select(Order).where(Order.number == number).with_for_update()
+        )
 
     async def by_numbers(self, numbers: Sequence[str]) -> dict[str, Order]:
         if not numbers:
@@ -41,19 +48,27 @@ class OrderRepository:
     async def visible_to(
         self, telegram_user_id: int, customer_id: int | None, now: datetime
     ) -> Sequence[Order]:
-        """Orders this Telegram user may see: their customer's, plus guest-verified ones.
-
-        This is the only query that decides ownership; every path that shows or acts
-        on an order starts from it.
-        """
-        granted = select(GuestAccess.order_id).where(
-            GuestAccess.telegram_user_id == telegram_user_id, GuestAccess.expires_at > now
+        """Orders this Telegram user may see, newest first."""
+        query = (
+            select(Order)
+            .where(_visible(telegram_user_id, customer_id, now))
+            .order_by(Order.placed_at.desc(), Order.id)
         )
-        conditions = [Order.id.in_(granted)]
-        if customer_id is not None:
-            conditions.append(Order.customer_id == customer_id)
-        query = select(Order).where(or_(*conditions)).order_by(Order.placed_at.desc(), Order.id)
         return (await self._session.scalars(query)).all()
+
+    async def visible_one(
+        self, order_id: int, telegram_user_id: int, customer_id: int | None, now: datetime
+    ) -> Order | None:
+        """The order, only if this Telegram user may see it."""
+        return await self._session.scalar(
+            select(Order).where(Order.id == order_id, _visible(telegram_user_id, customer_id, now))
+        )
+
+    async def replacements_of(self, order_id: int) -> Sequence[Order]:
+        """Orders opened to replace this one (exchanges)."""
+        return (
+            await self._session.scalars(select(Order).where(Order.replaces_order_id == order_id))
+        ).all()
 
     async def guest_access(self, telegram_user_id: int, order_id: int) -> GuestAccess | None:
         return await self._session.scalar(
@@ -122,3 +137,15 @@ class OrderKeys(NamedTuple):
     number: str
     owner_external_id: str
     item_ids: dict[str, int]
+
+
+def _visible(telegram_user_id: int, customer_id: int | None, now: datetime) -> ColumnElement[bool]:
+    """Who may see an order: its linked customer, or a guest who verified it and whose
+    access has not expired. Every query that shows or acts on an order uses this."""
+    granted = select(GuestAccess.order_id).where(
+        GuestAccess.telegram_user_id == telegram_user_id, GuestAccess.expires_at > now
+    )
+    conditions = [Order.id.in_(granted)]
+    if customer_id is not None:
+        conditions.append(Order.customer_id == customer_id)
+    return or_(*conditions)

@@ -159,15 +159,16 @@ async def test_four_digits_are_an_answer_not_a_button(deps: AppDeps, clock: Fixe
 
 
 async def test_language_button_by_number_switches_to_chinese(deps: AppDeps) -> None:
-    # After the automatic /start the menu is [1] orders, [2] language, [3] help.
-    code, output = await play(deps, "2\n2\n/status\n", customer_id=PLAYED)
+    # After the automatic /start the menu is [1] cancel, [2] orders, [3] a person,
+    # [4] language, [5] help.
+    code, output = await play(deps, "4\n2\n/status\n", customer_id=PLAYED)
 
     assert code == 0
-    chooser = before_next_input(after(output, "2"))
+    chooser = before_next_input(after(output, "4"))
     assert "pressed “🌐 Language”" in chooser
     assert "Choose your language / 选择语言:" in chooser
     assert "[1] English   [2] 中文" in chooser
-    switched = after(output, "2").split("you › 2\n", 1)[1]
+    switched = after(output, "4").split("you › 2\n", 1)[1]
     assert "pressed “中文”" in switched
     assert "bot › 好的，之后我会用中文和您交流。" in switched
     assert "bot › [toast] 语言已保存" in switched

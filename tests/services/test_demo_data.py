@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.clock import FixedClock
 from bot.services.demo_data import DEMO_HIGHLIGHTS, build_demo_dataset, seed_demo
-from bot.services.import_records import ImportFile, OrderRecord
+from bot.services.import_records import ImportFile, OrderItemRecord, OrderRecord, StockRecord
 from bot.services.import_schema import import_json_schema
 from storage.enums import CustomerTier, ItemCategory, OrderStatus, PaymentMethod
 from tests.services.conftest import IMPORT_NOW, row_counts
@@ -46,6 +46,29 @@ def items_of(demo: ImportFile, category: ItemCategory) -> list[tuple[OrderRecord
 
 def age(at: datetime) -> timedelta:
     return IMPORT_NOW - at
+
+
+def line(demo: ImportFile, number: str, sku: str) -> tuple[OrderRecord, OrderItemRecord]:
+    order = next(order for order in demo.orders if order.number == number)
+    return order, next(item for item in order.items if item.sku == sku)
+
+
+def exchanges(demo: ImportFile, number: str, sku: str) -> list[str]:
+    """The variants an exchange may offer for an order line: the rule the policy applies."""
+    order, item = line(demo, number, sku)
+    stock = {variant.sku: variant for variant in demo.stock}
+    return sorted(
+        variant.sku
+        for variant in demo.stock
+        if variant.group == stock[item.sku].group
+        and variant.sku != item.sku
+        and (variant.unit_price, variant.currency) == (item.unit_price, order.currency)
+        and variant.available >= item.quantity
+    )
+
+
+def group(demo: ImportFile, name: str) -> dict[str, StockRecord]:
+    return {variant.sku: variant for variant in demo.stock if variant.group == name}
 
 
 def test_it_is_big_enough(demo: ImportFile) -> None:
@@ -194,6 +217,7 @@ def test_dates_move_with_now(demo: ImportFile) -> None:
         if before.promised_delivery_date is not None:
             assert after.promised_delivery_date == before.promised_delivery_date + day_shift
         assert after.model_dump(exclude=TIMES) == before.model_dump(exclude=TIMES)
+    assert later.stock == demo.stock
 
 
 def test_a_naive_now_is_refused() -> None:
@@ -205,8 +229,88 @@ def test_the_demo_set_satisfies_the_published_schema(demo: ImportFile) -> None:
     jsonschema.validate(demo.model_dump(mode="json"), import_json_schema())
 
 
+def test_every_ordered_variant_of_a_stocked_product_is_in_stock(demo: ImportFile) -> None:
+    stock = {variant.sku: variant for variant in demo.stock}
+    stocked = {variant.name: variant.group for variant in demo.stock}
+    ordered = [item for order in demo.orders for item in order.items if item.name in stocked]
+    assert len(ordered) >= 20
+    for item in ordered:
+        assert item.sku in stock, item.sku
+        assert stock[item.sku].group == stocked[item.name]
+        assert stock[item.sku].attributes == item.attributes
+
+
+def test_only_goods_worth_exchanging_have_stock(demo: ImportFile) -> None:
+    stocked = {variant.name for variant in demo.stock}
+    categories = {
+        item.category for order in demo.orders for item in order.items if item.name in stocked
+    }
+    assert categories == {ItemCategory.APPAREL, ItemCategory.ELECTRONICS, ItemCategory.HOME}
+    assert {"Cotton T-Shirt", "Wool Sweater", "Bluetooth Headphones", "Electric Kettle"} <= stocked
+    assert len({variant.sku for variant in demo.stock}) == len(demo.stock)
+
+
+def test_a_t_shirt_in_the_wrong_size_can_be_swapped_for_another(demo: ImportFile) -> None:
+    order, shirt = line(demo, "SO-1002347", "TS-COT-BLUE-M")
+    assert (order.customer_id, order.status) == ("C1001", OrderStatus.DELIVERED)
+    assert shirt.attributes == {"color": "blue", "size": "M"}
+    offered = exchanges(demo, "SO-1002347", "TS-COT-BLUE-M")
+    assert "TS-COT-BLUE-L" in offered
+    assert group(demo, "TS-COT")["TS-COT-BLUE-XL"].available == 0
+    assert "TS-COT-BLUE-XL" not in offered
+    assert "C1001" in DEMO_HIGHLIGHTS
+
+
+def test_an_exchange_needs_as_many_units_as_were_bought(demo: ImportFile) -> None:
+    _, shirts = line(demo, "WX-20481", "TS-COT-WHITE-S")
+    assert shirts.quantity == 3
+    assert group(demo, "TS-COT")["TS-COT-WHITE-M"].available == 2
+    offered = exchanges(demo, "WX-20481", "TS-COT-WHITE-S")
+    assert "TS-COT-WHITE-M" not in offered
+    assert "TS-COT-WHITE-L" in offered
+
+
+def test_headphones_come_in_two_colours_at_one_price_and_only_blue_is_left(
+    demo: ImportFile,
+) -> None:
+    headphones = group(demo, "BT-HP")
+    assert {sku: v.available > 0 for sku, v in headphones.items()} == {
+        "BT-HP-BLUE": True,
+        "BT-HP-BLACK": False,
+    }
+    assert len({v.unit_price for v in headphones.values()}) == 1
+    assert exchanges(demo, "SO-1002347", "BT-HP-BLACK") == ["BT-HP-BLUE"]  # C1001, delivered
+    assert exchanges(demo, "SO-1002392", "BT-HP-BLACK") == ["BT-HP-BLUE"]  # C1006, paid
+    assert exchanges(demo, "SO-1002391", "BT-HP-BLUE") == []  # C1006: the black is sold out
+
+
+def test_apparel_has_sold_out_sizes_and_equal_price_swaps(demo: ImportFile) -> None:
+    apparel = [
+        (order.number, order.items[index].sku)
+        for order, index in items_of(demo, ItemCategory.APPAREL)
+        if order.currency == "CNY"
+    ]
+    assert sum(bool(exchanges(demo, number, sku)) for number, sku in apparel) >= 5
+    for name in ("TS-COT", "HD-COT", "WS-MER", "RS-AIR"):
+        variants = group(demo, name).values()
+        assert len({v.unit_price for v in variants}) == 1, name
+        assert any(v.available == 0 for v in variants), name
+        assert sum(v.available > 0 for v in variants) >= 3, name
+
+
+def test_a_kettle_of_another_colour_costs_more_so_it_is_never_offered(demo: ImportFile) -> None:
+    _, kettle = line(demo, "SO-1002351", "EK-17-WHITE")
+    kettles = group(demo, "EK-17")
+    black = kettles["EK-17-BLACK"]
+    assert black.available > 0
+    assert black.unit_price != kettle.unit_price == kettles["EK-17-WHITE"].unit_price
+    assert exchanges(demo, "SO-1002351", "EK-17-WHITE") == []
+
+
 def test_money_in_the_demo_set_is_exact(demo: ImportFile) -> None:
+    assert {variant.currency for variant in demo.stock} == {"CNY"}
     prices = [item.unit_price for order in demo.orders for item in order.items]
+    prices += [variant.unit_price for variant in demo.stock]
     assert all(isinstance(price, Decimal) for price in prices)
     assert all(price.as_tuple().exponent == -2 for price in prices)
 
@@ -220,13 +324,16 @@ async def test_seeding_twice_loads_once(
     second = await seed_demo(import_db, clock)
 
     assert first.ok, [str(error) for error in first.errors]
-    assert (first.customers_created, first.orders_created) == (
+    assert (first.customers_created, first.orders_created, first.stock_created) == (
         len(demo.customers),
         len(demo.orders),
+        len(demo.stock),
     )
     assert second.ok
     assert (second.customers_created, second.orders_created, second.items_created) == (0, 0, 0)
     assert (second.customers_updated, second.orders_updated) == (0, 0)
+    assert (second.stock_created, second.stock_updated) == (0, 0)
+    assert second.stock_unchanged == len(demo.stock)
     assert await row_counts(import_db) == {
         "customers": len(demo.customers),
         "orders": len(demo.orders),

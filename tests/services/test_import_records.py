@@ -19,6 +19,7 @@ from bot.services.import_records import (
     ImportFile,
     Locale,
     OrderRecord,
+    StockRecord,
     normalize_import_phone,
 )
 from bot.services.import_schema import SCHEMA_PATH, import_json_schema, render_import_schema
@@ -34,6 +35,21 @@ def errors_of(model: type[Any], data: object) -> dict[str, str]:
         ".".join(map(str, error["loc"])): error["msg"]
         for error in caught.value.errors(include_url=False)
     }
+
+
+def stock_record(sku: str = "TS-COT-BLUE-M", **changes: Any) -> dict[str, Any]:
+    """A valid stock row as a JSON import file holds it: a T-shirt sized by its sku's end."""
+    record = {
+        "sku": sku,
+        "group": "TS-COT",
+        "name": "Cotton T-Shirt",
+        "names": {"zh": "纯棉T恤"},
+        "attributes": {"color": "blue", "size": sku.rsplit("-", 1)[-1]},
+        "unit_price": "79.00",
+        "currency": "CNY",
+        "available": 12,
+    }
+    return record | changes
 
 
 def test_a_good_order_keeps_money_exact_and_time_in_utc(record_factory: RecordFactory) -> None:
@@ -231,13 +247,59 @@ def test_the_file_refuses_unknown_sections_and_duplicates(record_factory: Record
     document = {
         "customers": [record_factory.customer(), record_factory.customer()],
         "orders": [record_factory.order(), record_factory.order("SO-2"), record_factory.order()],
+        "stock": [stock_record(), stock_record("TS-COT-BLUE-L"), stock_record()],
     }
-    assert set(errors_of(ImportFile, document)) == {
+    errors = errors_of(ImportFile, document)
+    assert set(errors) == {
         "customers.0.id",
         "customers.1.id",
         "orders.0.number",
         "orders.2.number",
+        "stock.0.sku",
+        "stock.2.sku",
     }
+    assert errors["stock.2.sku"] == "sku TS-COT-BLUE-M appears more than once"
+
+
+def test_a_stock_row_keeps_its_price_exact() -> None:
+    row = StockRecord.model_validate(stock_record(unit_price="79.5", available=0))
+    assert (row.sku, row.group, row.available) == ("TS-COT-BLUE-M", "TS-COT", 0)
+    assert isinstance(row.unit_price, Decimal)
+    assert str(row.unit_price) == "79.50"
+    assert StockRecord.model_validate(stock_record(unit_price=79)).unit_price == Decimal("79.00")
+    assert row.attributes == {"color": "blue", "size": "M"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"unit_price": 79.0}, "unit_price", "not a floating-point number"),
+        ({"unit_price": "79.001"}, "unit_price", "CNY amounts have at most 2 decimal places"),
+        ({"unit_price": "-1.00"}, "unit_price", "must not be negative"),
+        ({"available": -1}, "available", "greater than or equal to 0"),
+        ({"available": 1_000_000_001}, "available", "less than or equal to 1000000000"),
+        ({"available": 2.0}, "available", "valid integer"),
+        ({"available": "12"}, "available", "valid integer"),
+        ({"available": True}, "available", "valid integer"),
+        ({"group": ""}, "group", "at least 1 character"),
+        ({"group": "G" * 65}, "group", "at most 64 characters"),
+        ({"sku": ""}, "sku", "at least 1 character"),
+        ({"currency": "cny"}, "currency", "should match pattern"),
+        ({"names": {"chinese": "纯棉T恤"}}, "names.chinese.[key]", "should match pattern"),
+        ({"colour": "blue"}, "colour", "Extra inputs are not permitted"),
+    ],
+)
+def test_stock_fields_are_checked(changes: dict[str, Any], field: str, message: str) -> None:
+    errors = errors_of(StockRecord, stock_record(**changes))
+    assert list(errors) == [field]
+    assert message in errors[field]
+
+
+def test_a_stock_row_needs_its_group_price_currency_and_count() -> None:
+    row = stock_record()
+    for required in ("group", "unit_price", "currency", "available"):
+        del row[required]
+    assert set(errors_of(StockRecord, row)) == {"group", "unit_price", "currency", "available"}
 
 
 def test_the_locales_are_the_bots() -> None:
@@ -299,8 +361,16 @@ def test_the_committed_schema_is_the_generated_one() -> None:
     )
 
 
+def full_document(record_factory: RecordFactory) -> dict[str, Any]:
+    return {
+        "customers": [record_factory.customer()],
+        "orders": [record_factory.order()],
+        "stock": [stock_record()],
+    }
+
+
 def test_the_schema_accepts_what_the_models_accept(record_factory: RecordFactory) -> None:
-    document = {"customers": [record_factory.customer()], "orders": [record_factory.order()]}
+    document = full_document(record_factory)
     ImportFile.model_validate(document)
     jsonschema.validate(document, import_json_schema())
 
@@ -313,12 +383,16 @@ def test_the_schema_accepts_what_the_models_accept(record_factory: RecordFactory
         lambda d: d["orders"][0]["items"][0].update(colour="blue"),
         lambda d: d["customers"][0].update(phone="13800001001"),
         lambda d: d.update(order=[]),
+        lambda d: d["stock"][0].update(unit_price=79.5),
+        lambda d: d["stock"][0].update(available=-1),
+        lambda d: d["stock"][0].update(colour="blue"),
+        lambda d: d["stock"][0].pop("group"),
     ],
 )
 def test_the_schema_refuses_what_a_merchant_gets_wrong_most(
     record_factory: RecordFactory, spoil: Any
 ) -> None:
-    document = {"customers": [record_factory.customer()], "orders": [record_factory.order()]}
+    document = full_document(record_factory)
     spoil(document)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, import_json_schema())
@@ -331,6 +405,8 @@ def test_the_schema_describes_its_fields() -> None:
     price = schema["$defs"]["OrderItemRecord"]["properties"]["unit_price"]
     assert "never a float" in price["description"]
     assert price["examples"]
+    stock_price = schema["$defs"]["StockRecord"]["properties"]["unit_price"]
+    assert "never a float" in stock_price["description"]
     assert schema["$defs"]["OrderRecord"]["properties"]["status"]["description"]
 
 

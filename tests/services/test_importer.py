@@ -32,9 +32,17 @@ from storage.enums import (
     RequestKind,
     RequestStatus,
 )
-from storage.models import CancellationItem, CancellationRequest, Customer, Order, TelegramUser
+from storage.models import (
+    CancellationItem,
+    CancellationRequest,
+    Customer,
+    Order,
+    StockItem,
+    TelegramUser,
+)
 from storage.uow import UnitOfWork
 from tests.services.conftest import IMPORT_NOW, RecordFactory, row_counts
+from tests.services.test_import_records import stock_record
 
 CSV_HEADER = (
     "order_number,customer_id,status,currency,payment_method,shipping_fee,placed_at,paid_at,"
@@ -70,6 +78,33 @@ async def load_customer(
 
 def messages(report: ImportReport) -> list[str]:
     return [str(error) for error in report.errors]
+
+
+def stock_rows() -> list[dict[str, Any]]:
+    """Two T-shirt sizes, one sold out, and the blue headphones."""
+    return [
+        stock_record("TS-COT-BLUE-M"),
+        stock_record("TS-COT-BLUE-L", available=0),
+        stock_record(
+            "BT-HP-BLUE",
+            group="BT-HP",
+            name="Bluetooth Headphones",
+            names={"zh": "蓝牙耳机"},
+            attributes={"color": "blue"},
+            unit_price="399",
+            available=5,
+        ),
+    ]
+
+
+async def load_stock(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, StockItem]:
+    async with session_factory() as session:
+        return {item.sku: item for item in await session.scalars(select(StockItem))}
+
+
+def stock_levels(stock: dict[str, StockItem]) -> dict[str, tuple[str, Decimal, int]]:
+    """Each variant's group, price and units: what an import decides."""
+    return {sku: (i.product_group, i.unit_price, i.available) for sku, i in stock.items()}
 
 
 async def test_a_good_json_file_loads(
@@ -395,6 +430,21 @@ async def test_progress_is_reported_as_batches_commit(
     assert await row_counts(import_db) == {"customers": 2, "orders": 4, "order_items": 8}
 
 
+async def test_stock_batches_count_towards_progress_too(
+    import_db: async_sessionmaker[AsyncSession], import_clock: FixedClock
+) -> None:
+    calls: list[tuple[int, int]] = []
+    importer = Importer(import_db, import_clock, batch_size=2)
+    document = {"stock": stock_rows()}
+
+    await importer.load(
+        ImportSource.from_document(document),
+        progress=lambda done, total: calls.append((done, total)),
+    )
+
+    assert calls == [(2, 3), (3, 3)]
+
+
 async def test_a_large_file_costs_a_few_queries_per_batch_not_per_row(
     importer: Importer, import_db: async_sessionmaker[AsyncSession], record_factory: RecordFactory
 ) -> None:
@@ -414,6 +464,138 @@ async def test_a_large_file_costs_a_few_queries_per_batch_not_per_row(
     assert (created.orders_created, again.orders_unchanged) == (1200, 1200)
     assert queries_to_create < 40, queries_to_create
     assert len(statements) < 40, len(statements)
+
+
+async def test_stock_loads_from_a_json_file_and_a_reimport_changes_nothing(
+    tmp_path: Path, importer: Importer, import_db: async_sessionmaker[AsyncSession]
+) -> None:
+    source = read_import_file(write_json(tmp_path / "stock.json", {"stock": stock_rows()}))
+
+    first = await importer.load(source)
+    again = await importer.load(source)
+
+    assert first.ok, messages(first)
+    assert (first.stock_created, first.stock_updated, first.stock_unchanged) == (3, 0, 0)
+    assert (again.stock_created, again.stock_updated, again.stock_unchanged) == (0, 0, 3)
+    stock = await load_stock(import_db)
+    assert stock_levels(stock) == {
+        "TS-COT-BLUE-M": ("TS-COT", Decimal("79.00"), 12),
+        "TS-COT-BLUE-L": ("TS-COT", Decimal("79.00"), 0),
+        "BT-HP-BLUE": ("BT-HP", Decimal("399.00"), 5),
+    }
+    headphones = stock["BT-HP-BLUE"]
+    assert (headphones.name, headphones.names, headphones.attributes, headphones.currency) == (
+        "Bluetooth Headphones",
+        {"zh": "蓝牙耳机"},
+        {"color": "blue"},
+        "CNY",
+    )
+    assert all(item.updated_at == IMPORT_NOW for item in stock.values())
+    assert "stock: 0 created, 0 updated, 3 unchanged; skipped: 0" in again.summary()
+
+
+async def test_a_changed_stock_row_is_updated_in_place(
+    importer: Importer, import_db: async_sessionmaker[AsyncSession], import_clock: FixedClock
+) -> None:
+    rows = stock_rows()
+    await importer.load(ImportSource.from_document({"stock": rows}))
+    rows[1].update(available=7, unit_price="69.00", group="TS-COT-SALE", names={})
+    import_clock.advance(timedelta(hours=1))
+
+    report = await importer.load(ImportSource.from_document({"stock": rows}))
+
+    assert (report.stock_created, report.stock_updated, report.stock_unchanged) == (0, 1, 2)
+    stock = await load_stock(import_db)
+    changed = stock["TS-COT-BLUE-L"]
+    assert (changed.product_group, changed.unit_price, changed.available, changed.names) == (
+        "TS-COT-SALE",
+        Decimal("69.00"),
+        7,
+        {},
+    )
+    assert changed.updated_at == IMPORT_NOW + timedelta(hours=1)
+    assert stock["TS-COT-BLUE-M"].updated_at == IMPORT_NOW
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("stock.1.unit_price", 79.0,
+         "stock[1] (TS-COT-BLUE-L).unit_price: must be a decimal string"),
+        ("stock.2.available", -1,
+         "stock[2] (BT-HP-BLUE).available: Input should be greater than or equal to 0"),
+        ("stock.2.sku", "TS-COT-BLUE-M",
+         "stock[2] (TS-COT-BLUE-M).sku: sku TS-COT-BLUE-M appears more than once in this file"),
+        ("stock.0.colour", "blue", "stock[0] (TS-COT-BLUE-M).colour: is not a known field"),
+        ("stock.0.unit_price", "79.001",
+         "stock[0] (TS-COT-BLUE-M).unit_price: CNY amounts have at most 2 decimal places"),
+    ],
+)  # fmt: skip
+async def test_one_bad_stock_row_keeps_the_whole_file_out(
+    importer: Importer,
+    import_db: async_sessionmaker[AsyncSession],
+    record_factory: RecordFactory,
+    path: str,
+    value: object,
+    expected: str,
+) -> None:
+    document = record_factory.document() | {"stock": stock_rows()}
+    await importer.load(ImportSource.from_document(document))
+    counts, levels = await row_counts(import_db), stock_levels(await load_stock(import_db))
+    document["customers"][0]["name"] = "Should Not Be Written"
+    document["stock"][0]["available"] = 99
+    document["stock"].append(stock_record("TS-COT-BLUE-S"))
+    spoiled = record_factory.spoiled(document, path, value)
+
+    report = await importer.load(ImportSource.from_document(spoiled))
+
+    assert report.aborted
+    assert report.skipped == len(spoiled["customers"]) + len(spoiled["orders"]) + 4
+    assert any(message.startswith(expected) for message in messages(report)), messages(report)
+    assert await row_counts(import_db) == counts
+    assert stock_levels(await load_stock(import_db)) == levels
+    customer = await load_customer(import_db, "C1001")
+    assert customer is not None
+    assert customer.name == "Alice Johnson"
+
+
+async def test_skip_invalid_loads_the_good_stock_rows(
+    importer: Importer, import_db: async_sessionmaker[AsyncSession]
+) -> None:
+    rows = stock_rows()
+    rows[0]["available"] = -3
+    rows.append(stock_record("TS-COT-BLUE-L", available=4))  # a second TS-COT-BLUE-L
+
+    report = await importer.load(ImportSource.from_document({"stock": rows}), skip_invalid=True)
+
+    assert messages(report) == [
+        "stock[0] (TS-COT-BLUE-M).available: Input should be greater than or equal to 0",
+        "stock[1] (TS-COT-BLUE-L).sku: sku TS-COT-BLUE-L appears more than once in this file",
+        "stock[3] (TS-COT-BLUE-L).sku: sku TS-COT-BLUE-L appears more than once in this file",
+    ]
+    assert (report.stock_created, report.skipped) == (1, 3)
+    assert list(await load_stock(import_db)) == ["BT-HP-BLUE"]
+
+
+async def test_a_large_stock_list_costs_a_few_queries_per_batch(
+    importer: Importer, import_db: async_sessionmaker[AsyncSession]
+) -> None:
+    rows = [stock_record(f"TS-COT-{n:04d}") for n in range(1200)]
+    source = ImportSource.from_document({"stock": rows})
+    statements: list[str] = []
+    engine = import_db.kw["bind"]
+    event.listen(
+        engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2])
+    )
+
+    created = await importer.load(source)
+    queries_to_create = len(statements)
+    statements.clear()
+    again = await importer.load(source)
+
+    assert (created.stock_created, again.stock_unchanged) == (1200, 1200)
+    assert queries_to_create <= 9, queries_to_create  # three batches: begin, select, insert
+    assert len(statements) <= 6, len(statements)
 
 
 CSV_ROWS = (
@@ -570,8 +752,8 @@ def test_only_the_required_csv_columns_are_needed() -> None:
         ("shop.xlsx", b"PK", "cannot import .xlsx files; use .json or .csv"),
         ("shop", b"{}", "cannot import files without an extension"),
         ("typo.json", b'{"customers": [], "order": []}',
-         "unknown top-level key(s) 'order'; expected \"customers\" and/or \"orders\""),
-        ("list.json", b"[]", 'expected an object with "customers" and/or "orders"'),
+         "unknown top-level key(s) 'order'; expected \"customers\", \"orders\" and/or \"stock\""),
+        ("list.json", b"[]", 'expected an object with "customers", "orders" and/or "stock"'),
         ("dict.json", b'{"orders": {}}', '"orders" must be a list'),
     ],
 )  # fmt: skip

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:10:29.416575
+Create Date: 2026-11-23 12:28:12.724132
 """
 
 from collections.abc import Sequence
@@ -233,6 +233,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_coalesce_key"), ["coalesce_key"], unique=False)
+        batch_op.create_index(
+            "ix_outbox_pending_chat",
+            ["chat_id", "id"],
+            unique=False,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
         batch_op.create_index(
             "ix_outbox_status_available", ["status", "available_at"], unique=False
         )
@@ -799,6 +806,7 @@ def upgrade() -> None:
         ),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("amount", storage.types.Amount(precision=18, scale=4), nullable=True),
         sa.Column("external_event_id", sa.String(length=128), nullable=True),
         sa.Column("occurred_at", storage.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("recorded_at", storage.types.UtcDateTime(timezone=True), nullable=False),
@@ -867,6 +875,11 @@ def downgrade() -> None:
     op.drop_table("guest_access")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_status_available")
+        batch_op.drop_index(
+            "ix_outbox_pending_chat",
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
         batch_op.drop_index(batch_op.f("ix_outbox_coalesce_key"))
 
     op.drop_table("outbox")

@@ -1,0 +1,275 @@
+"""Accepting an alternative to a refund: the order is kept (or exchanged) and the case saved.
+
+An offer button may be pressed long after it was shown. It is honoured only while
+its case is open, and only if the policy, asked again now, still makes the same
+offer at no less than the value shown; otherwise it expires and the customer sees
+what is on offer today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from bot.services.case_facts import evaluate
+from bot.services.cases import CaseUnavailable
+from bot.services.clock import Clock
+from bot.services.errors import OrderNotVisible
+from bot.services.identity import Identity
+from bot.services.money import Money
+from bot.services.outbox import Outbox
+from bot.services.policy import Approval, Decision, OfferSpec, Policy
+from bot.services.refunds import RefundLedger
+from bot.services.tickets import TicketService
+from bot.services.views import OrderView
+from bot.services.vouchers import stage_voucher
+from storage.enums import (
+    CaseStatus,
+    OfferStatus,
+    OfferType,
+    OrderStatus,
+    PaymentMethod,
+    RefundStatus,
+    RequestKind,
+    RequestStatus,
+    TicketReason,
+    VoucherKind,
+)
+from storage.models import (
+    CancellationItem,
+    CancellationRequest,
+    Offer,
+    Order,
+    OrderItem,
+    SupportCase,
+)
+from storage.uow import UnitOfWork
+
+
+class Accepted(StrEnum):
+    SAVED = "saved"  # the alternative is in place; the case is closed
+    REFUND_METHOD = "refund_method"  # store credit: go on to the summary with it
+    UNAVAILABLE = "unavailable"  # the offer expired or is no longer made
+
+
+@dataclass(frozen=True, slots=True)
+class OfferOutcome:
+    result: Accepted
+    order: OrderView | None = None
+    type: OfferType | None = None
+    value: Money | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+class AlternativesService:
+    def __init__(self, uow: UnitOfWork, clock: Clock, policy: Policy) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+        self._outbox = Outbox(uow, clock)
+        self._refunds = RefundLedger(uow, clock)
+        self._tickets = TicketService(uow, clock)
+
+    async def decline(self, identity: Identity, case_id: int) -> None:
+        """ "No thanks": the customer goes on to the refund.
+
+        The offers stay shown until the case ends: confirming declines them, leaving
+        expires them, and "Back" from the summary shows the very same rows again. Marking
+        them declined here made the next review record them a second time as new rows,
+        never seen by anyone, which counted every declined offer twice in the save rate.
+        """
+        async with self._uow.transaction():
+            await self._open_case(identity, case_id)
+
+    async def accept(self, identity: Identity, case_id: int, offer_id: int) -> OfferOutcome:
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id, lock=True)
+            offer = await self._uow.offers.get(offer_id)
+            if offer is None or offer.case_id != case.id:
+                raise CaseUnavailable
+            order = await self._order(identity, case)
+            view = OrderView.of(order, identity.locale)
+            now = self._clock.now()
+            customer = await self._uow.customers.get(order.customer_id)
+            assert customer is not None
+            evaluation = await evaluate(self._uow, case, order, customer, now, self._policy)
+            if offer.status is not OfferStatus.SHOWN or not _still_offered(
+                offer, evaluation.offers
+            ):
+                if offer.status is OfferStatus.SHOWN:
+                    offer.status, offer.answered_at = OfferStatus.EXPIRED, now
+                return OfferOutcome(Accepted.UNAVAILABLE, view, offer.type)
+            if offer.type is OfferType.STORE_CREDIT:
+                case.refund_method = PaymentMethod.STORE_CREDIT
+                return OfferOutcome(Accepted.REFUND_METHOD, view, offer.type, _value(offer))
+            details = await self._apply(identity, case, order, offer, evaluation.decision, now)
+            if details is None:
+                offer.status, offer.answered_at = OfferStatus.EXPIRED, now
+                return OfferOutcome(Accepted.UNAVAILABLE, view, offer.type)
+            await self._uow.offers.answer_shown(case.id, OfferStatus.DECLINED, now)
+            offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+            case.status, case.closed_at, case.updated_at = CaseStatus.SAVED, now, now
+            self._outbox.enqueue(
+                chat_id=identity.chat_id,
+                customer_id=order.customer_id,
+                locale=identity.locale,
+                template="notify/offer_accepted",
+                context={
+                    "order_number": order.number,
+                    "type": offer.type.value,
+                    "value": _value(offer),
+                    "details": details,
+                },
+                dedupe_key=f"offer:{offer.id}:accepted",
+            )
+            return OfferOutcome(Accepted.SAVED, view, offer.type, _value(offer), details)
+
+    async def _apply(
+        self,
+        identity: Identity,
+        case: SupportCase,
+        order: Order,
+        offer: Offer,
+        decision: Decision,
+        now: datetime,
+    ) -> dict[str, str] | None:
+        """Put the alternative in place; None when it can no longer be done (stock gone)."""
+        value = _value(offer)
+        if offer.type is OfferType.PARTIAL_REFUND:
+            automatic = decision.approval is Approval.AUTOMATIC or (
+                value.amount <= self._policy.approval.limit_for(value.currency)
+            )
+            method = decision.refund_options[0].method if decision.refund_options else None
+            if method is None:
+                return None
+            self._refunds.open(
+                order_id=order.id,
+                customer_id=order.customer_id,
+                offer_id=offer.id,
+                amount=value,
+                method=method,
+                status=RefundStatus.APPROVED if automatic else RefundStatus.PENDING_REVIEW,
+                note="partial refund, item kept",
+            )
+            if not automatic:
+                await self._tickets.stage(identity, TicketReason.NEEDS_APPROVAL, case_id=case.id)
+            return {"method": method.value, "approved": "yes" if automatic else "no"}
+        if offer.type is OfferType.COMPENSATION_VOUCHER:
+            voucher = stage_voucher(
+                self._uow,
+                customer_id=order.customer_id,
+                kind=VoucherKind.COMPENSATION,
+                value=value,
+                now=now,
+                offer_id=offer.id,
+            )
+            return {"code": voucher.code}
+        if offer.type is OfferType.EXPEDITED_SHIPPING:
+            order.expedite_requested_at = now
+            return {}
+        if offer.type is OfferType.EXCHANGE:
+            return await self._exchange(case, order, offer, now)
+        return None
+
+    async def _exchange(
+        self, case: SupportCase, order: Order, offer: Offer, now: datetime
+    ) -> dict[str, str] | None:
+        """Reserve the variant, open the replacement order and the return of the original."""
+        original = next((i for i in order.items if i.sku == offer.params.get("replaces")), None)
+        variant = await self._uow.stock.get(offer.params.get("sku", ""))
+        if original is None or variant is None:
+            return None
+        quantity = original.quantity
+        if case.selection:
+            quantity = int(case.selection.get(str(original.id), quantity))
+        if not await self._uow.stock.take(variant.sku, quantity):
+            return None
+        siblings = await self._uow.orders.replacements_of(order.id)
+        replacement = Order(
+            number=f"{order.number}-X{len(siblings) + 1}",
+            customer_id=order.customer_id,
+            status=OrderStatus.PROCESSING,
+            currency=order.currency,
+            payment_method=order.payment_method,
+            shipping_fee=Money.zero(order.currency).amount,
+            placed_at=now,
+            paid_at=now,
+            replaces_order_id=order.id,
+            items=[
+                OrderItem(
+                    line_no=1,
+                    sku=variant.sku,
+                    name=variant.name,
+                    names=dict(variant.names),
+                    attributes=dict(variant.attributes),
+                    category=original.category,
+                    quantity=quantity,
+                    unit_price=variant.unit_price,
+                    returnable=original.returnable,
+                )
+            ],
+        )
+        self._uow.orders.add(replacement)
+        assert case.reason_code is not None
+        request = CancellationRequest(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            case_id=case.id,
+            conversation_id=case.conversation_id,
+            kind=RequestKind.RETURN,
+            status=RequestStatus.APPROVED,
+            reason_code=case.reason_code,
+            reason_text=case.reason_text,
+            item_condition=case.item_condition,
+            photo_file_id=case.photo_file_id,
+            rule="exchange",
+            refund_amount=Money.zero(order.currency).amount,
+            currency=order.currency,
+            idempotency_key=f"case:{case.id}",
+            created_at=now,
+            updated_at=now,
+            items=[CancellationItem(order_item_id=original.id, quantity=quantity)],
+        )
+        self._uow.cases.add_request(request)
+        await self._uow.flush()
+        return {"new_order": replacement.number, "variant": offer.params.get("attributes", "")}
+
+    async def _open_case(
+        self, identity: Identity, case_id: int, *, lock: bool = False
+    ) -> SupportCase:
+        case = await (
+            self._uow.cases.get_for_update(case_id) if lock else self._uow.cases.get(case_id)
+        )
+        if (
+            case is None
+            or case.telegram_user_id != identity.user_id
+            or case.status is not CaseStatus.OPEN
+        ):
+            raise CaseUnavailable
+        return case
+
+    async def _order(self, identity: Identity, case: SupportCase) -> Order:
+        if case.order_id is None:
+            raise CaseUnavailable
+        order = await self._uow.orders.visible_one(
+            case.order_id, identity.user_id, identity.customer_id, self._clock.now()
+        )
+        if order is None:
+            raise OrderNotVisible
+        return order
+
+
+def _value(offer: Offer) -> Money:
+    return Money(offer.value, offer.currency)
+
+
+def _still_offered(offer: Offer, fresh: tuple[OfferSpec, ...]) -> bool:
+    """The policy still makes this offer, and at no less than what the customer saw."""
+    return any(
+        spec.type is offer.type
+        and spec.params.get("sku") == offer.params.get("sku")
+        and spec.value.currency == offer.currency
+        and spec.value.amount >= offer.value
+        for spec in fresh
+    )

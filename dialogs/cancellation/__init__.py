@@ -1,0 +1,48 @@
+"""The cancellation conversation: order, items, reason, condition, photo, policy, offers,
+refund method, confirmation. One module per step; `flow` decides what comes next."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import Message
+
+from bot.texts import Texts
+from dialogs.cancellation import details, entry, order, outcome, person
+from dialogs.cancellation.outcome import buttons_expected
+from dialogs.filters import CurrentCase
+from dialogs.states import CancelFlow
+
+
+def build_router() -> Router:
+    """Asking for a person works at every step, so it comes first; then the ways in; then
+    the steps; last, what a step does not expect (text where buttons are, a sticker)."""
+    router = Router(name="cancellation")
+    router.include_routers(
+        person.build_router(),
+        entry.build_router(),
+        order.build_router(),
+        details.build_router(),
+        outcome.build_router(),
+        _unexpected(),
+    )
+    return router
+
+
+def _unexpected() -> Router:
+    router = Router(name="cancellation.unexpected")
+    for step in (CancelFlow.order, CancelFlow.reason, CancelFlow.reason_text):
+        router.message.register(text_expected, step, ~F.text)
+    for step in (
+        CancelFlow.items,
+        CancelFlow.condition,
+        CancelFlow.decision,
+        CancelFlow.method,
+        CancelFlow.confirm,
+    ):
+        router.message.register(buttons_expected, step, CurrentCase())
+    return router
+
+
+async def text_expected(message: Message, t: Texts) -> None:
+    """A sticker, photo or voice note where words were asked for."""
+    await message.answer(t("fallback/text_expected"))

@@ -1,0 +1,163 @@
+"""Steps 2–4: which items, why, in what condition, and a photo when the policy wants one."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.services.container import Services
+from bot.services.identity import Identity
+from bot.services.reasons import ReasonClassifier
+from bot.texts import Texts
+from dialogs.callbacks import ItemsDone, PickCondition, PickReason, SkipPhoto, StepItem
+from dialogs.cancellation import keyboards, screens
+from dialogs.cancellation.flow import advance
+from dialogs.filters import CurrentCase
+from dialogs.states import CancelFlow
+from storage.enums import ReasonCode
+
+
+async def item_stepped(
+    callback: CallbackQuery,
+    callback_data: StepItem,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    """Each tap adds one more of the item, back to none after all: the keyboard is edited."""
+    selection = await services.cases.step_item(identity, case_id, callback_data.item_id)
+    if callback.message is not None:
+        await callback.message.edit_reply_markup(
+            reply_markup=keyboards.items(t, case_id, selection)
+        )
+
+
+async def items_done(
+    callback: CallbackQuery,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    if callback.message is not None:
+        await state.set_state(CancelFlow.reason)  # the choice is made: on to the reason
+        await advance(callback.message, state, services, identity, t, case_id)
+
+
+async def reason_picked(
+    callback: CallbackQuery,
+    callback_data: PickReason,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    if callback.message is None:
+        return
+    if callback_data.code is ReasonCode.OTHER:
+        await state.set_state(CancelFlow.reason_text)
+        await callback.message.answer(t("cancel/describe_other"))
+        return
+    await services.cases.set_reason(identity, case_id, callback_data.code)
+    await advance(callback.message, state, services, identity, t, case_id)
+
+
+async def reason_typed(
+    message: Message,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    reasons: ReasonClassifier,
+    t: Texts,
+    case_id: int,
+) -> None:
+    """Free text mapped to a reason; the customer's own words are kept with it."""
+    text = message.text or ""
+    guess = reasons.classify(text)
+    if guess.code is None:
+        await message.answer(t("cancel/reason_unclear"), reply_markup=keyboards.reasons(t, case_id))
+        if await services.cases.misunderstood(identity, case_id) >= 2:
+            await screens.offer_person(message, t, case_id, misunderstood=True)
+        return
+    await services.cases.set_reason(identity, case_id, guess.code, text)
+    await advance(message, state, services, identity, t, case_id)
+
+
+async def other_reason_described(
+    message: Message,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    reasons: ReasonClassifier,
+    t: Texts,
+    case_id: int,
+) -> None:
+    """After "Other": their words, and the closest reason if the words name one."""
+    text = message.text or ""
+    code = reasons.classify(text).code or ReasonCode.OTHER
+    await services.cases.set_reason(identity, case_id, code, text)
+    await advance(message, state, services, identity, t, case_id)
+
+
+async def condition_picked(
+    callback: CallbackQuery,
+    callback_data: PickCondition,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    await services.cases.set_condition(identity, case_id, callback_data.condition)
+    if callback.message is not None:
+        await advance(callback.message, state, services, identity, t, case_id)
+
+
+async def photo_sent(
+    message: Message,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    """Keep the largest size's file_id: agents see the photo later."""
+    assert message.photo
+    await services.cases.set_photo(identity, case_id, message.photo[-1].file_id)
+    await message.answer(t("cancel/photo_received"))
+    await advance(message, state, services, identity, t, case_id)
+
+
+async def photo_skipped(
+    callback: CallbackQuery,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    await services.cases.set_photo(identity, case_id, None)
+    if callback.message is not None:
+        await advance(callback.message, state, services, identity, t, case_id)
+
+
+async def photo_expected(message: Message, t: Texts) -> None:
+    await message.answer(t("cancel/photo_expected"))
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(item_stepped, StepItem.filter(), CurrentCase())
+    router.callback_query.register(items_done, ItemsDone.filter(), CurrentCase())
+    router.callback_query.register(reason_picked, PickReason.filter(), CurrentCase())
+    router.message.register(reason_typed, CancelFlow.reason, F.text, CurrentCase())
+    router.message.register(other_reason_described, CancelFlow.reason_text, F.text, CurrentCase())
+    router.callback_query.register(condition_picked, PickCondition.filter(), CurrentCase())
+    router.message.register(photo_sent, CancelFlow.photo, F.photo, CurrentCase())
+    router.callback_query.register(photo_skipped, SkipPhoto.filter(), CurrentCase())
+    router.message.register(photo_expected, CancelFlow.photo)
+    return router

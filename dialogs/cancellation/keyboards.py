@@ -1,0 +1,186 @@
+"""Keyboards of the cancellation flow: labels from templates, ids in callback data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.services.cases import OrderPage as Page
+from bot.services.cases import Selection
+from bot.services.policy import RefundOption
+from bot.services.review import OfferView
+from bot.services.views import OrderView
+from bot.texts import Texts
+from dialogs.callbacks import (
+    AnswerOffer,
+    AnswerPerson,
+    AnswerSummary,
+    ConfirmGuess,
+    ItemsDone,
+    OrderPage,
+    PickCondition,
+    PickMethod,
+    PickOrder,
+    PickReason,
+    SkipPhoto,
+    StepItem,
+    SummaryAction,
+)
+from storage.enums import ItemCondition, ReasonCode
+
+REASONS = (
+    ReasonCode.CHANGED_MIND,
+    ReasonCode.MISTAKE,
+    ReasonCode.FOUND_CHEAPER,
+    ReasonCode.LATE_DELIVERY,
+    ReasonCode.WRONG_ITEM,
+    ReasonCode.DEFECTIVE,
+    ReasonCode.NOT_AS_DESCRIBED,
+    ReasonCode.BOOKING_CHANGED,
+    ReasonCode.OTHER,
+)
+
+
+def orders(
+    t: Texts, case_id: int, views: Iterable[OrderView], page: Page | None = None
+) -> InlineKeyboardMarkup:
+    """One button per order; arrows when there are more pages."""
+    builder = InlineKeyboardBuilder()
+    for order in views:
+        builder.button(
+            text=t.button("order", order.number, order.placed_at, order.headline, order.total),
+            callback_data=PickOrder(case_id=case_id, order_id=order.id),
+        )
+    builder.adjust(1)
+    if page is not None and page.pages > 1:
+        arrows = InlineKeyboardBuilder()
+        if page.page > 0:
+            arrows.button(
+                text=t.button("previous"),
+                callback_data=OrderPage(case_id=case_id, page=page.page - 1),
+            )
+        if page.page < page.pages - 1:
+            arrows.button(
+                text=t.button("next"), callback_data=OrderPage(case_id=case_id, page=page.page + 1)
+            )
+        builder.attach(arrows)
+    return builder.as_markup()
+
+
+def guess(t: Texts, case_id: int, order_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t.button("yes_that_one"),
+        callback_data=ConfirmGuess(case_id=case_id, order_id=order_id, yes=True),
+    )
+    builder.button(
+        text=t.button("show_my_orders"),
+        callback_data=ConfirmGuess(case_id=case_id, order_id=order_id, yes=False),
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def items(t: Texts, case_id: int, selection: Selection) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for item in selection.order.items:
+        builder.button(
+            text=t.button("item", item.name, selection.quantities[item.id], item.quantity),
+            callback_data=StepItem(case_id=case_id, item_id=item.id),
+        )
+    builder.adjust(1)
+    if selection.any:
+        done = InlineKeyboardBuilder()
+        done.button(text=t.button("items_done"), callback_data=ItemsDone(case_id=case_id))
+        builder.attach(done)
+    return builder.as_markup()
+
+
+def reasons(t: Texts, case_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code in REASONS:
+        builder.button(
+            text=t.button("reason", code.value),
+            callback_data=PickReason(case_id=case_id, code=code),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def conditions(t: Texts, case_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for condition in ItemCondition:
+        builder.button(
+            text=t.button("condition", condition.value),
+            callback_data=PickCondition(case_id=case_id, condition=condition),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def skip_photo(t: Texts, case_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t.button("skip_photo"), callback_data=SkipPhoto(case_id=case_id))
+    return builder.as_markup()
+
+
+def offers(
+    t: Texts, case_id: int, shown: Iterable[OfferView], *, eligible: bool
+) -> InlineKeyboardMarkup:
+    """Each alternative with its value, and always a plain way out."""
+    builder = InlineKeyboardBuilder()
+    for offer in shown:
+        builder.button(
+            text=t.button("offer", offer.type.value, offer.value, offer.params),
+            callback_data=AnswerOffer(case_id=case_id, offer_id=offer.id),
+        )
+    if eligible:
+        builder.button(
+            text=t.button("no_thanks_cancel"),
+            callback_data=AnswerOffer(case_id=case_id, offer_id=0),
+        )
+    else:
+        builder.button(
+            text=t.button("person"), callback_data=AnswerPerson(case_id=case_id, yes=True)
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def methods(t: Texts, case_id: int, options: Iterable[RefundOption]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for option in options:
+        builder.button(
+            text=t.button("method", option.method.value, option.amount),
+            callback_data=PickMethod(case_id=case_id, method=option.method),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def summary(t: Texts, case_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t.button("confirm"),
+        callback_data=AnswerSummary(case_id=case_id, action=SummaryAction.CONFIRM),
+    )
+    builder.button(
+        text=t.button("back"),
+        callback_data=AnswerSummary(case_id=case_id, action=SummaryAction.BACK),
+    )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def person(t: Texts, case_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t.button("yes_person"), callback_data=AnswerPerson(case_id=case_id, yes=True)
+    )
+    builder.button(
+        text=t.button("no_person"), callback_data=AnswerPerson(case_id=case_id, yes=False)
+    )
+    builder.adjust(2)
+    return builder.as_markup()

@@ -1,0 +1,134 @@
+"""Steps 5–7: the offers, how to be paid back, and the confirmation that executes it."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot.services.alternatives import Accepted
+from bot.services.cancellation import Outcome
+from bot.services.container import Services
+from bot.services.identity import Identity
+from bot.services.outbox import OutboxSignal
+from bot.services.review import Step
+from bot.texts import Texts
+from dialogs.callbacks import AnswerOffer, AnswerSummary, PickMethod, SummaryAction
+from dialogs.cancellation import screens
+from dialogs.cancellation.flow import advance, to_refund
+from dialogs.filters import CurrentCase
+from dialogs.screens import Target
+from dialogs.states import CancelFlow
+
+
+async def offer_answered(
+    callback: CallbackQuery,
+    callback_data: AnswerOffer,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    outbox_signal: OutboxSignal,
+    t: Texts,
+    case_id: int,
+) -> None:
+    if callback.message is None:
+        return
+    if callback_data.offer_id == 0:
+        await services.alternatives.decline(identity, case_id)
+        await _to_refund(callback.message, state, services, identity, t, case_id)
+        return
+    outcome = await services.alternatives.accept(identity, case_id, callback_data.offer_id)
+    if outcome.result is Accepted.UNAVAILABLE:
+        callback_answer.text, callback_answer.show_alert = t("plain/offer_unavailable"), True
+        await state.set_state(CancelFlow.decision)  # "here is what I can offer now"
+        await advance(callback.message, state, services, identity, t, case_id)
+    elif outcome.result is Accepted.REFUND_METHOD:
+        await _to_refund(callback.message, state, services, identity, t, case_id)
+    else:
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await state.clear()
+        outbox_signal.kick()
+
+
+async def method_picked(
+    callback: CallbackQuery,
+    callback_data: PickMethod,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    await services.cancellation.choose_method(identity, case_id, callback_data.method)
+    if callback.message is not None:
+        await _to_refund(callback.message, state, services, identity, t, case_id)
+
+
+async def summary_answered(
+    callback: CallbackQuery,
+    callback_data: AnswerSummary,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    outbox_signal: OutboxSignal,
+    t: Texts,
+    case_id: int,
+) -> None:
+    message = callback.message
+    if message is None:
+        return
+    if callback_data.action is SummaryAction.BACK:
+        await state.set_state(CancelFlow.decision)  # back to the offers, not the summary
+        await advance(message, state, services, identity, t, case_id)
+        return
+    confirmation = await services.cancellation.confirm(identity, case_id)
+    if confirmation.outcome in (Outcome.DONE, Outcome.ALREADY_DONE):
+        await state.clear()
+        if isinstance(message, Message):
+            await message.edit_reply_markup(reply_markup=None)
+        if confirmation.outcome is Outcome.DONE:
+            outbox_signal.kick()  # the receipt is in the outbox: send it now
+        else:
+            await message.answer(t("cancel/already_confirmed", order=confirmation.order))
+    elif confirmation.outcome is Outcome.IN_PROGRESS:
+        await state.clear()
+        await message.answer(t("cancel/order_in_progress", order=confirmation.order, status=None))
+    elif confirmation.outcome is Outcome.CHANGED:
+        await message.answer(t("cancel/terms_changed"))
+        await advance(message, state, services, identity, t, case_id)
+    else:
+        await advance(message, state, services, identity, t, case_id)
+
+
+async def _to_refund(
+    target: Target,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    review = await services.review.review(identity, case_id)
+    if review.step is not Step.DECISION or review.decision is None or not review.decision.eligible:
+        await advance(target, state, services, identity, t, case_id)
+        return
+    await to_refund(target, state, services, identity, t, case_id, review)
+
+
+async def buttons_expected(
+    message: Message, services: Services, identity: Identity, t: Texts, case_id: int
+) -> None:
+    """Text where a button was asked for; twice in a row and a person is offered."""
+    await message.answer(t("cancel/use_buttons"))
+    if await services.cases.misunderstood(identity, case_id) >= 2:
+        await screens.offer_person(message, t, case_id, misunderstood=True)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(offer_answered, AnswerOffer.filter(), CurrentCase())
+    router.callback_query.register(method_picked, PickMethod.filter(), CurrentCase())
+    router.callback_query.register(summary_answered, AnswerSummary.filter(), CurrentCase())
+    return router

@@ -1,0 +1,74 @@
+"""A person instead of the bot: asked for in words, offered when stuck, or after a refusal.
+
+Until the agents' group is connected the request waits as a ticket, and the
+customer is told so honestly.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.services.container import Services
+from bot.services.identity import Identity
+from bot.texts import Texts
+from dialogs.callbacks import AnswerPerson, MenuAction, MenuCallback
+from dialogs.cancellation import screens
+from dialogs.filters import WantsPerson
+from dialogs.screens import Target, show_menu
+from storage.enums import TicketReason
+
+
+async def person_asked(message: Message, state: FSMContext, t: Texts) -> None:
+    """ "agent", "human", "人工" at any step: confirm before queuing a ticket."""
+    await screens.offer_person(message, t, await _case_id(state), misunderstood=False)
+
+
+async def person_button(callback: CallbackQuery, state: FSMContext, t: Texts) -> None:
+    if callback.message is not None:
+        await screens.offer_person(callback.message, t, await _case_id(state), misunderstood=False)
+
+
+async def person_answered(
+    callback: CallbackQuery,
+    callback_data: AnswerPerson,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+) -> None:
+    message = callback.message
+    if message is None:
+        return
+    if not callback_data.yes:
+        await message.answer(t("person/declined"))
+        return
+    case_id = await _case_id(state)
+    reason = TicketReason.CUSTOMER_ASKED
+    if case_id and case_id == callback_data.case_id:
+        review = await services.review.review(identity, case_id)
+        if review.decision is not None and not review.decision.eligible:
+            reason = TicketReason.NOT_ELIGIBLE
+    ticket = await services.tickets.request_person(identity, reason, case_id=case_id or None)
+    await _tell(message, t, is_new=ticket.is_new)
+
+
+async def _tell(target: Target, t: Texts, *, is_new: bool) -> None:
+    await target.answer(t("person/ticket_opened" if is_new else "person/ticket_waiting"))
+    await show_menu(target, t)
+
+
+async def _case_id(state: FSMContext) -> int:
+    case_id = await state.get_value("case_id")
+    return case_id if isinstance(case_id, int) else 0
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(person_asked, F.text, WantsPerson())
+    router.callback_query.register(
+        person_button, MenuCallback.filter(F.action == MenuAction.PERSON)
+    )
+    router.callback_query.register(person_answered, AnswerPerson.filter())
+    return router
