@@ -1,4 +1,4 @@
-"""The aiohttp application served next to the bot: /healthz now, /api/v1 as it grows."""
+"""The aiohttp application served next to the bot: /healthz and the merchant API (/api/v1)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 
 from aiohttp import web
 
+from bot.api.routes import PREFIX, build_api
 from bot.wiring import AppDeps
 from storage.db import ping
 
@@ -18,6 +19,7 @@ def build_web_app(deps: AppDeps) -> web.Application:
     app = web.Application()
     app[DEPS] = deps
     app.router.add_get("/healthz", healthz)
+    app.add_subapp(PREFIX, build_api(deps))
     return app
 
 

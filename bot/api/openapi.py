@@ -1,0 +1,129 @@
+"""The OpenAPI 3.1 description of the merchant API, served at /api/v1/openapi.json.
+
+Generated from `routes.ENDPOINTS` and the pydantic models the handlers validate and
+answer with; nothing here describes a route or a field by hand, so it cannot drift.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from bot.api.auth import MAX_AGE, MAX_AHEAD, SIGNATURE_HEADER, TIMESTAMP_HEADER
+
+if TYPE_CHECKING:
+    from bot.api.routes import Endpoint
+
+_PARAMETER = re.compile(r"\{(\w+)(?::([^}]+))?\}")
+_REF = "#/components/schemas/{model}"
+_ANY_OBJECT: dict[str, Any] = {"type": "object"}
+
+DESCRIPTION = f"""\
+Report refund events, cancel orders and load orders from your systems; read back
+refunds and orders with their history.
+
+**Signing.** Every request except this description carries
+`{TIMESTAMP_HEADER}: <Unix seconds>` and
+`{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`
+keyed with `MERCHANT_API_SECRET` (a GET signs an empty body: `"<timestamp>."`).
+Requests older than {MAX_AGE} s, or more than {MAX_AHEAD} s ahead of the server's
+clock, are refused with 401. Without a configured secret the API answers 503.
+
+**Errors** are `{{"error": {{"code", "message", "details": [{{"field", "message",
+"record"}}]}}}}`: 400 malformed JSON, 401 signature, 404 unknown refund, order or route,
+409 not possible now or event id reused for something else, 413 too large, 422 invalid
+body (each field named), 503 disabled.
+
+**Idempotency.** Events carry your `event_id`; sending one again returns the first
+answer, status and body alike, with `X-Cancelbot-Replayed: true`, and changes nothing.
+
+**Money** is a string with the currency's decimals (`"314.00"`) next to its currency;
+send amounts as such strings or integers, never floats. Times are ISO 8601 with a time
+zone; answers use UTC.
+"""
+
+
+def openapi_path(prefix: str, path: str) -> str:
+    """`/refunds/{refund_id:\\d+}` (aiohttp) → `/api/v1/refunds/{refund_id}` (OpenAPI)."""
+    return prefix + _PARAMETER.sub(r"{\1}", path)
+
+
+def openapi_document(endpoints: Iterable[Endpoint], prefix: str) -> dict[str, Any]:
+    endpoints = tuple(endpoints)
+    refs, schema = models_json_schema(_models(endpoints), ref_template=_REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in endpoints:
+        operation: dict[str, Any] = {
+            "operationId": endpoint.name,
+            "summary": endpoint.summary,
+            "responses": {
+                str(status): _response(description, refs[(model, "serialization")])
+                if model is not None
+                else _response(description, _ANY_OBJECT)
+                for status, (model, description) in sorted(endpoint.all_responses().items())
+            },
+        }
+        if endpoint.description:
+            operation["description"] = endpoint.description
+        if parameters := _parameters(endpoint.path):
+            operation["parameters"] = parameters
+        if endpoint.request is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(endpoint.request, "validation")]}},
+            }
+        if endpoint.public:
+            operation["security"] = []
+        paths.setdefault(openapi_path(prefix, endpoint.path), {})[endpoint.method.lower()] = (
+            operation
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "cancelbot merchant API", "version": "1", "description": DESCRIPTION},
+        "paths": paths,
+        "components": {
+            "schemas": schema.get("$defs", {}),
+            "securitySchemes": {
+                "timestamp": {"type": "apiKey", "in": "header", "name": TIMESTAMP_HEADER},
+                "signature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": SIGNATURE_HEADER,
+                    "description": 'sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">',
+                },
+            },
+        },
+        "security": [{"timestamp": [], "signature": []}],
+    }
+
+
+def _models(endpoints: tuple[Endpoint, ...]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    """Request bodies as they are validated, responses as they are serialised; each once."""
+    wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
+    for endpoint in endpoints:
+        if endpoint.request is not None:
+            wanted[(endpoint.request, "validation")] = None
+        for model, _ in endpoint.all_responses().values():
+            if model is not None:
+                wanted[(model, "serialization")] = None
+    return list(wanted)
+
+
+def _parameters(path: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"} if pattern == r"\d+" else {"type": "string"},
+        }
+        for name, pattern in _PARAMETER.findall(path)
+    ]
+
+
+def _response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}

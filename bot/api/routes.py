@@ -1,0 +1,297 @@
+"""The merchant API under /api/v1: thin handlers over the services, one table of routes.
+
+`ENDPOINTS` is the single list of what the API serves: `build_api` registers it and
+`bot.api.openapi` describes it, so the description cannot miss or invent a route.
+Handlers parse and validate the body, call one service (which runs one transaction)
+and answer from its plain result; no transaction is open while the answer is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from pydantic import BaseModel, ValidationError
+
+from bot.api.auth import hmac_auth
+from bot.api.errors import ApiError, invalid_body, json_errors
+from bot.api.openapi import openapi_document
+from bot.api.schemas import (
+    CancelOrderRequest,
+    CancelOrderResponse,
+    ErrorCode,
+    ErrorResponse,
+    FieldError,
+    OrderOut,
+    OrdersResponse,
+    RefundEventRequest,
+    RefundEventResponse,
+    RefundOut,
+)
+from bot.services.import_records import ImportFile
+from bot.services.importer import BATCH_SIZE, Importer, ImportFileError, ImportSource
+from bot.services.merchant_cancellation import MERCHANT_ACTOR, MerchantCancellations
+from bot.services.merchant_views import MerchantViews
+from bot.services.refund_updates import RefundUpdates
+from bot.wiring import AppDeps
+from storage.enums import RefundStatus
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1"
+OPENAPI_ROUTE = "openapi"
+REPLAYED_HEADER = "X-Cancelbot-Replayed"
+MAX_BODY_BYTES = 4 * 1024 * 1024
+# One batch per section keeps an import's orders in one transaction.
+MAX_RECORDS = BATCH_SIZE
+
+M = TypeVar("M", bound=BaseModel)
+Method = Callable[["MerchantApi", web.Request], Awaitable[web.StreamResponse]]
+
+_ERRORS = {
+    400: "Malformed JSON",
+    401: "Missing, wrong or expired signature",
+    404: "No such refund, order or route",
+    409: "Not possible in the current state, or the event id means something else",
+    413: "Body or record count too large",
+    422: "Invalid body; `details` names each field",
+    503: "MERCHANT_API_SECRET is not set",
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One route, as registered and as described in the OpenAPI document."""
+
+    method: str
+    path: str  # aiohttp pattern, relative to PREFIX; `{name:regex}` for typed parameters
+    name: str
+    summary: str
+    handler: Method
+    responses: dict[int, tuple[type[BaseModel] | None, str]]  # None: any JSON object
+    request: type[BaseModel] | None = None
+    description: str = ""
+    public: bool = False
+    errors: tuple[int, ...] = field(default=(401, 503))
+
+    def all_responses(self) -> dict[int, tuple[type[BaseModel] | None, str]]:
+        """The success answers and the error answers this route can give."""
+        errors = {status: (ErrorResponse, _ERRORS[status]) for status in self.errors}
+        return {**self.responses, **errors}
+
+
+class MerchantApi:
+    """The handlers, bound to the process's dependencies."""
+
+    def __init__(self, deps: AppDeps, description: dict[str, Any]) -> None:
+        self._deps = deps
+        self._description = description
+
+    async def refund_event(self, request: web.Request) -> web.StreamResponse:
+        body = await _body(request, RefundEventRequest)
+        deps = self._deps
+        async with deps.uow() as uow:
+            update = await RefundUpdates(
+                uow, deps.clock, deps.service_config.policy, deps.settings.default_locale
+            ).apply(
+                int(request.match_info["refund_id"]),
+                RefundStatus(body.status),
+                actor=MERCHANT_ACTOR,
+                event_id=body.event_id,
+                occurred_at=body.occurred_at,
+                note=body.note,
+                amount=body.amount,
+            )
+        if not update.replayed:
+            deps.outbox_signal.kick()
+        return _answer(201, RefundEventResponse.of(update), replayed=update.replayed)
+
+    async def cancel_order(self, request: web.Request) -> web.StreamResponse:
+        body = await _body(request, CancelOrderRequest)
+        deps = self._deps
+        async with deps.uow() as uow:
+            done = await MerchantCancellations(
+                uow, deps.clock, deps.service_config.policy, deps.settings.default_locale
+            ).cancel(
+                request.match_info["number"], body.reason, event_id=body.event_id, note=body.note
+            )
+        if not done.replayed:
+            deps.outbox_signal.kick()
+        return _answer(201, CancelOrderResponse.of(done), replayed=done.replayed)
+
+    async def upsert_orders(self, request: web.Request) -> web.StreamResponse:
+        try:
+            source = ImportSource.from_document(await _json(request), name="request")
+        except ImportFileError as error:
+            raise ApiError(422, ErrorCode.VALIDATION_FAILED, str(error)) from None
+        if source.size > MAX_RECORDS:
+            raise ApiError(
+                413,
+                ErrorCode.TOO_LARGE,
+                f"{source.size} records; send at most {MAX_RECORDS} per request",
+            )
+        report = await Importer(self._deps.session_factory, self._deps.clock).load(source)
+        if report.errors:
+            raise ApiError(
+                422,
+                ErrorCode.INVALID_RECORDS,
+                f"nothing was written: {len(report.errors)} problem(s)",
+                [
+                    FieldError(record=error.location, field=error.field, message=error.message)
+                    for error in report.errors
+                ],
+            )
+        return _answer(200, OrdersResponse.of(report))
+
+    async def get_refund(self, request: web.Request) -> web.StreamResponse:
+        async with self._deps.uow() as uow:
+            refund = await MerchantViews(uow).refund(int(request.match_info["refund_id"]))
+        return _answer(200, RefundOut.of(refund))
+
+    async def get_order(self, request: web.Request) -> web.StreamResponse:
+        async with self._deps.uow() as uow:
+            order = await MerchantViews(uow).order(request.match_info["number"])
+        return _answer(200, OrderOut.of(order))
+
+    async def openapi(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self._description)
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "POST",
+        r"/refunds/{refund_id:\d+}/events",
+        "refund_event",
+        "Report what happened to a refund",
+        MerchantApi.refund_event,
+        {201: (RefundEventResponse, "Applied, or the same event id was applied before")},
+        request=RefundEventRequest,
+        description="Moves the refund to `status`, records who and when, closes the "
+        "cancellation request when the refund ends and tells the customer in Telegram. "
+        "A repeated `event_id` returns the first answer (same status and body, with "
+        f"`{REPLAYED_HEADER}: true`) and changes nothing.",
+        errors=(400, 401, 404, 409, 422, 503),
+    ),
+    Endpoint(
+        "POST",
+        "/orders",
+        "upsert_orders",
+        "Create or update customers, orders and stock",
+        MerchantApi.upsert_orders,
+        {200: (OrdersResponse, "Every record is valid and written")},
+        request=ImportFile,
+        description="The import file's schema (`cancelbot import --schema`). All or nothing: "
+        "one invalid record and nothing is written, every problem is listed with its record "
+        f"and field. At most {MAX_RECORDS} records per request. Re-sending updates customers "
+        "by id, orders by number, items by sku and stock by sku.",
+        errors=(400, 401, 413, 422, 503),
+    ),
+    Endpoint(
+        "POST",
+        "/orders/{number}/cancel",
+        "cancel_order",
+        "Cancel an order yourself",
+        MerchantApi.cancel_order,
+        {201: (CancelOrderResponse, "Cancelled, or the same event id was applied before")},
+        request=CancelOrderRequest,
+        description="Percent-encode the number in the path (`/` is `%2F`, `#` is `%23`). "
+        "The order is cancelled, what was paid is refunded (approved, back the way "
+        "it was paid; cash on delivery as the policy says), unshipped items go back to stock, "
+        "and the customer gets an apology with the offers of the policy's "
+        "[merchant_cancellation] section. Orders not yet delivered only.",
+        errors=(400, 401, 404, 409, 422, 503),
+    ),
+    Endpoint(
+        "GET",
+        r"/refunds/{refund_id:\d+}",
+        "get_refund",
+        "A refund and its history",
+        MerchantApi.get_refund,
+        {200: (RefundOut, "The refund")},
+        errors=(401, 404, 503),
+    ),
+    Endpoint(
+        "GET",
+        "/orders/{number}",
+        "get_order",
+        "An order with its cancellation requests and refunds",
+        MerchantApi.get_order,
+        {200: (OrderOut, "The order")},
+        description="Percent-encode the number in the path (`/` is `%2F`, `#` is `%23`).",
+        errors=(401, 404, 503),
+    ),
+    Endpoint(
+        "GET",
+        "/openapi.json",
+        OPENAPI_ROUTE,
+        "This description",
+        MerchantApi.openapi,
+        {200: (None, "The OpenAPI 3.1 document")},
+        description="OpenAPI 3.1, generated from the models the API validates with.",
+        public=True,
+        errors=(),
+    ),
+)
+
+
+def build_api(deps: AppDeps) -> web.Application:
+    """The /api/v1 sub-application: a log line per request, JSON errors, then the signature."""
+    public = {endpoint.name for endpoint in ENDPOINTS if endpoint.public}
+    api = web.Application(
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[
+            _log_request,
+            json_errors,
+            hmac_auth(deps.settings.merchant_api_secret, deps.clock.now, public),
+        ],
+    )
+    handlers = MerchantApi(deps, openapi_document(ENDPOINTS, PREFIX))
+    for endpoint in ENDPOINTS:
+        handler = getattr(handlers, endpoint.handler.__name__)
+        api.router.add_route(endpoint.method, endpoint.path, handler, name=endpoint.name)
+    return api
+
+
+@web.middleware
+async def _log_request(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One line per call, like the update log: what the merchant's systems did and how it went."""
+    started = time.monotonic()
+    response = await handler(request)
+    log.info(
+        "merchant api %s %s status=%d ms=%.1f%s",
+        request.method,
+        request.path,
+        response.status,
+        (time.monotonic() - started) * 1000,
+        " replayed" if response.headers.get(REPLAYED_HEADER) else "",
+    )
+    return response
+
+
+async def _json(request: web.Request) -> Any:
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise ApiError(400, ErrorCode.MALFORMED_JSON, f"body is not JSON: {error}") from None
+
+
+async def _body(request: web.Request, model: type[M]) -> M:
+    document = await _json(request)
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        raise invalid_body(error) from None
+
+
+def _answer(status: int, body: BaseModel, *, replayed: bool = False) -> web.Response:
+    response = web.json_response(text=body.model_dump_json(), status=status)
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    return response

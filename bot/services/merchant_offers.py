@@ -1,0 +1,186 @@
+"""Taking an offer the shop made when it cancelled an order (see merchant_cancellation).
+
+A button may be pressed days later: the offer is honoured only for the account and
+customer it was made to, once, within the policy's `offer_valid_days`, and an exchange
+only while the refund it replaces has not started and the variant is still in stock at
+the price paid. Taking one offer declines the others.
+
+`AlternativesService.accept` cannot serve these: it re-asks the policy's `[offers]`
+about a case the customer opened, and opens a return of the original order. Here the
+order is already cancelled by the shop and the offers come from `[merchant_cancellation]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.services.clock import Clock
+from bot.services.identity import Identity
+from bot.services.merchant_cancellation import merchant_request_id
+from bot.services.money import Money
+from bot.services.outbox import Outbox
+from bot.services.policy import Policy
+from bot.services.refunds import RefundLedger
+from bot.services.vouchers import stage_voucher
+from storage.enums import (
+    OfferStatus,
+    OfferType,
+    OrderStatus,
+    RefundStatus,
+    RequestStatus,
+    VoucherKind,
+)
+from storage.models import Offer, Order, OrderItem
+from storage.uow import UnitOfWork
+
+CUSTOMER_ACTOR = "customer"
+
+
+class Taken(StrEnum):
+    ACCEPTED = "accepted"
+    ALREADY = "already"  # this very offer was taken before: a double tap
+    UNAVAILABLE = "unavailable"  # expired, another was taken, or stock or refund moved on
+    NOT_FOUND = "not_found"  # not a merchant offer made to this reader: a stale button
+
+
+@dataclass(frozen=True, slots=True)
+class TakenOffer:
+    result: Taken
+    type: OfferType | None = None
+    value: Money | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+class MerchantOffers:
+    def __init__(self, uow: UnitOfWork, clock: Clock, policy: Policy) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+        self._ledger = RefundLedger(uow, clock)
+        self._outbox = Outbox(uow, clock)
+
+    async def accept(self, identity: Identity, case_id: int, offer_id: int) -> TakenOffer:
+        """Put the offer in place and queue its receipt to the reader's chat."""
+        async with self._uow.transaction():
+            case = await self._uow.cases.get_for_update(case_id)
+            request_id = merchant_request_id(case) if case else None
+            offer = await self._uow.offers.get(offer_id)
+            if (
+                case is None
+                or request_id is None
+                or case.telegram_user_id != identity.user_id
+                or case.customer_id is None
+                or case.customer_id != identity.customer_id
+                or offer is None
+                or offer.case_id != case.id
+            ):
+                return TakenOffer(Taken.NOT_FOUND)
+            value = Money(offer.value, offer.currency)
+            if offer.status is OfferStatus.ACCEPTED:
+                return TakenOffer(Taken.ALREADY, offer.type, value)
+            if offer.status is not OfferStatus.SHOWN:
+                return TakenOffer(Taken.UNAVAILABLE, offer.type, value)
+            now = self._clock.now()
+            valid = timedelta(days=self._policy.merchant_cancellation.offer_valid_days)
+            if now > offer.shown_at + valid:
+                await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, now)
+                return TakenOffer(Taken.UNAVAILABLE, offer.type, value)
+            order = await self._uow.orders.get(offer.order_id)
+            assert order is not None
+            details = await self._apply(order, offer, request_id, now)
+            if details is None:
+                offer.status, offer.answered_at = OfferStatus.EXPIRED, now
+                return TakenOffer(Taken.UNAVAILABLE, offer.type, value)
+            await self._uow.offers.answer_shown(case.id, OfferStatus.DECLINED, now)
+            offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+            case.updated_at = now
+            self._outbox.enqueue(
+                chat_id=identity.chat_id,
+                customer_id=order.customer_id,
+                locale=identity.locale,
+                template="notify/merchant_offer_accepted",
+                context={
+                    "order_number": order.number,
+                    "type": offer.type.value,
+                    "value": value,
+                    "details": details,
+                },
+                dedupe_key=f"offer:{offer.id}:accepted",
+            )
+            return TakenOffer(Taken.ACCEPTED, offer.type, value, details)
+
+    async def _apply(
+        self, order: Order, offer: Offer, request_id: int, now: datetime
+    ) -> dict[str, str] | None:
+        """The voucher's code or the replacement order; None when it can no longer be done."""
+        if offer.type is OfferType.COMPENSATION_VOUCHER:
+            voucher = stage_voucher(
+                self._uow,
+                customer_id=order.customer_id,
+                kind=VoucherKind.COMPENSATION,
+                value=Money(offer.value, offer.currency),
+                now=now,
+                offer_id=offer.id,
+            )
+            return {"code": voucher.code}
+        if offer.type is OfferType.EXCHANGE:
+            return await self._exchange(order, offer, request_id, now)
+        return None
+
+    async def _exchange(
+        self, order: Order, offer: Offer, request_id: int, now: datetime
+    ) -> dict[str, str] | None:
+        """The variant ships as a new order paid by the original payment, so the refund of
+        that payment is called off: only while it has not started."""
+        refund = await self._uow.refunds.for_request_for_update(request_id)
+        request = await self._uow.cases.get_request(request_id)
+        original = next((i for i in order.items if i.sku == offer.params.get("replaces")), None)
+        variant = await self._uow.stock.get(offer.params.get("sku", ""))
+        if (
+            refund is None
+            or refund.status is not RefundStatus.APPROVED
+            or request is None
+            or original is None
+            or variant is None
+            or (variant.unit_price, variant.currency) != (original.unit_price, order.currency)
+        ):
+            return None
+        if not await self._uow.stock.take(variant.sku, original.quantity):
+            return None
+        siblings = await self._uow.orders.replacements_of(order.id)
+        replacement = Order(
+            number=f"{order.number}-X{len(siblings) + 1}",
+            customer_id=order.customer_id,
+            status=OrderStatus.PROCESSING,
+            currency=order.currency,
+            payment_method=order.payment_method,
+            shipping_fee=Money.zero(order.currency).amount,
+            placed_at=now,
+            paid_at=order.paid_at,
+            replaces_order_id=order.id,
+            items=[
+                OrderItem(
+                    line_no=1,
+                    sku=variant.sku,
+                    name=variant.name,
+                    names=dict(variant.names),
+                    attributes=dict(variant.attributes),
+                    category=original.category,
+                    quantity=original.quantity,
+                    unit_price=variant.unit_price,
+                    returnable=original.returnable,
+                )
+            ],
+        )
+        self._uow.orders.add(replacement)
+        self._ledger.move(
+            refund,
+            RefundStatus.CANCELLED,
+            actor=CUSTOMER_ACTOR,
+            note=f"exchanged for order {replacement.number}",
+        )
+        request.status, request.is_active = RequestStatus.COMPLETED, False
+        request.closed_at, request.updated_at = now, now
+        return {"new_order": replacement.number, "variant": offer.params.get("attributes", "")}

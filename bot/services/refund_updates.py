@@ -1,0 +1,312 @@
+"""Moving a refund on when the merchant's systems (or an operator) report what happened.
+
+`RefundUpdates.apply` serves the merchant API, `cancelbot refund-event` and, later, the
+agents. In one transaction it checks the transition against the state machine, records
+it under the caller's event id, keeps the cancellation request in step with the refund,
+and queues the customer's notice. An event id is applied once: sent again it returns
+what the first call did and changes nothing, so a merchant may retry without fear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.services.clock import Clock
+from bot.services.customer_chat import customer_chat
+from bot.services.merchant_errors import (
+    EventIdConflict,
+    InvalidAmount,
+    InvalidTime,
+    UnknownRefund,
+)
+from bot.services.money import Money, parse_amount
+from bot.services.outbox import Outbox
+from bot.services.policy import Arrival, Policy
+from bot.services.refunds import RefundLedger
+from bot.services.vouchers import stage_voucher
+from storage.enums import (
+    OrderStatus,
+    PaymentMethod,
+    RefundStatus,
+    RequestKind,
+    RequestStatus,
+    VoucherKind,
+)
+from storage.models import CancellationRequest, Refund, RefundEvent
+from storage.uow import UnitOfWork
+
+CUSTOMER_VISIBLE = frozenset(
+    {
+        RefundStatus.APPROVED,
+        RefundStatus.PROCESSING,
+        RefundStatus.REFUNDED,
+        RefundStatus.FAILED,
+        RefundStatus.REJECTED,
+        RefundStatus.CANCELLED,
+    }
+)
+# The request's fate once its refund can move no more.
+REQUEST_WHEN_REFUND_ENDS = {
+    RefundStatus.REFUNDED: RequestStatus.COMPLETED,
+    RefundStatus.REJECTED: RequestStatus.DENIED,
+    RefundStatus.CANCELLED: RequestStatus.WITHDRAWN,
+}
+_ON_ITS_WAY = frozenset({RefundStatus.APPROVED, RefundStatus.PROCESSING})
+# Statuses whose note is the customer's explanation; other notes stay internal.
+_NOTE_SHOWN = frozenset({RefundStatus.REJECTED, RefundStatus.CANCELLED})
+# Merchant clocks drift; an event this little ahead of ours is not "in the future".
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class Notice(StrEnum):
+    """What the customer was told about an event."""
+
+    QUEUED = "queued"  # a message is in the outbox
+    NOT_LINKED = "not_linked"  # the customer has no Telegram account linked: nobody to tell
+    NOT_SHOWN = "not_shown"  # a status customers are not told about
+
+
+@dataclass(frozen=True, slots=True)
+class RefundUpdate:
+    """One applied event. A repeat returns the very same values, with `replayed` set."""
+
+    refund_id: int
+    event_id: str
+    from_status: RefundStatus | None
+    status: RefundStatus
+    currency: str
+    amount: Money | None
+    occurred_at: datetime
+    recorded_at: datetime
+    notice: Notice
+    replayed: bool = False
+
+
+class RefundUpdates:
+    def __init__(self, uow: UnitOfWork, clock: Clock, policy: Policy, default_locale: str) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+        self._default_locale = default_locale
+        self._ledger = RefundLedger(uow, clock)
+        self._outbox = Outbox(uow, clock)
+
+    async def apply(
+        self,
+        refund_id: int,
+        status: RefundStatus,
+        *,
+        actor: str,
+        event_id: str,
+        occurred_at: datetime,
+        note: str | None = None,
+        amount: Decimal | None = None,
+    ) -> RefundUpdate:
+        """Apply one event, or raise and change nothing: UnknownRefund, IllegalTransition,
+        EventIdConflict, InvalidAmount (more than the refund, wrong decimals), InvalidTime.
+
+        `amount` is what the event moved when the sender says so (e.g. what was actually
+        paid out); it is kept with the event and shown to the customer.
+        """
+        try:
+            async with self._uow.transaction():
+                return await self._apply(
+                    refund_id, status, actor, event_id, occurred_at, note, amount
+                )
+        except IntegrityError:
+            # The same event id was committed meanwhile for another refund (for the same
+            # refund the row lock makes us wait and see it): answer as a repeat would.
+            async with self._uow.transaction():
+                previous = await self._uow.refunds.event_by_external_id(event_id)
+                if previous is None:
+                    raise
+                return await self._replay(previous, refund_id, status, amount)
+
+    async def _apply(
+        self,
+        refund_id: int,
+        status: RefundStatus,
+        actor: str,
+        event_id: str,
+        occurred_at: datetime,
+        note: str | None,
+        amount: Decimal | None,
+    ) -> RefundUpdate:
+        # Lock first, then look for the event: a concurrent repeat of this event has
+        # committed by the time the lock is ours, so it is found rather than re-applied.
+        refund = await self._uow.refunds.get_for_update(refund_id)
+        previous = await self._uow.refunds.event_by_external_id(event_id)
+        if previous is not None:
+            return await self._replay(previous, refund_id, status, amount)
+        if refund is None:
+            raise UnknownRefund(refund_id)
+        moved = _moved(refund, amount)
+        occurred = self._occurred(occurred_at)
+        event = self._ledger.move(
+            refund, status, actor=actor, note=note, occurred_at=occurred, external_event_id=event_id
+        )
+        event.amount = moved.amount if moved else None
+        voucher = await self._follow(refund, event)
+        await self._uow.flush()  # the event's id keys its notice
+        notice = await self._notify(refund, event, moved, voucher)
+        return _result(refund, event, notice)
+
+    async def _replay(
+        self, event: RefundEvent, refund_id: int, status: RefundStatus, amount: Decimal | None
+    ) -> RefundUpdate:
+        """The first call's result, if this is really the same event."""
+        if event.refund_id != refund_id or event.to_status is not status or event.amount != amount:
+            raise EventIdConflict(
+                f"event id {event.external_event_id!r} was already used for refund "
+                f"{event.refund_id} ({event.to_status}); use a new id for a new event"
+            )
+        refund = await self._uow.refunds.get(event.refund_id)
+        assert refund is not None  # events are deleted only with their refund
+        if event.to_status not in CUSTOMER_VISIBLE:
+            notice = Notice.NOT_SHOWN
+        elif await self._uow.outbox.by_dedupe_key(_notice_key(event)) is not None:
+            notice = Notice.QUEUED
+        else:
+            notice = Notice.NOT_LINKED
+        return _result(refund, event, notice, replayed=True)
+
+    def _occurred(self, occurred_at: datetime) -> datetime:
+        if occurred_at.utcoffset() is None:
+            raise InvalidTime("must include a time zone, e.g. 2026-11-23T10:00:00+08:00")
+        if occurred_at > self._clock.now() + CLOCK_SKEW:
+            raise InvalidTime("is in the future")
+        return occurred_at.astimezone(UTC)
+
+    async def _follow(self, refund: Refund, event: RefundEvent) -> str | None:
+        """Keep the arrival estimate, the store credit and the request in step with the refund.
+
+        Returns the voucher code when store credit was paid out now.
+        """
+        if refund.status in _ON_ITS_WAY and (arrival := _arrival(self._policy, refund.method)):
+            refund.expected_by = arrival.expected_between(event.occurred_at)[1]
+        voucher = None
+        if refund.status is RefundStatus.APPROVED and refund.method is PaymentMethod.STORE_CREDIT:
+            voucher = self._pay_store_credit(refund)
+        request = (
+            await self._uow.cases.get_request(refund.request_id) if refund.request_id else None
+        )
+        if request is None or not request.is_active:
+            return voucher
+        now = self._clock.now()
+        if request.status is RequestStatus.PENDING_REVIEW and event.to_status is (
+            RefundStatus.APPROVED
+        ):
+            await self._approve(request, now)
+        if ended := REQUEST_WHEN_REFUND_ENDS.get(refund.status):
+            request.status, request.is_active, request.closed_at = ended, False, now
+        request.updated_at = now
+        return voucher
+
+    def _pay_store_credit(self, refund: Refund) -> str:
+        """Store credit is ours to pay, at once, as the cancellation flow does: a voucher."""
+        voucher = stage_voucher(
+            self._uow,
+            customer_id=refund.customer_id,
+            kind=VoucherKind.STORE_CREDIT,
+            value=Money(refund.amount, refund.currency),
+            now=self._clock.now(),
+            request_id=refund.request_id,
+        )
+        self._ledger.move(refund, RefundStatus.REFUNDED, actor="bot", note="store credit")
+        return voucher.code
+
+    async def _approve(self, request: CancellationRequest, now: datetime) -> None:
+        """The approval an agent was asked for: a cancellation that waited for it happens now."""
+        request.status = RequestStatus.APPROVED
+        if request.kind is RequestKind.RETURN:
+            return  # the goods come back first; the order keeps its status
+        order = await self._uow.orders.get(request.order_id)
+        if order is None or order.status is OrderStatus.CANCELLED:
+            return
+        order.status, order.updated_at = OrderStatus.CANCELLED, now
+        skus = {item.id: item.sku for item in order.items}
+        for line in request.items:
+            await self._uow.stock.release(skus[line.order_item_id], line.quantity)
+
+    async def _notify(
+        self, refund: Refund, event: RefundEvent, moved: Money | None, voucher: str | None
+    ) -> Notice:
+        """Queue the customer's message in this transaction: it exists iff the change does."""
+        if refund.status not in CUSTOMER_VISIBLE:
+            return Notice.NOT_SHOWN
+        customer = await self._uow.customers.get(refund.customer_id)
+        assert customer is not None
+        chat = await customer_chat(self._uow, customer, self._default_locale)
+        if chat is None:
+            return Notice.NOT_LINKED
+        order = await self._uow.orders.get(refund.order_id)
+        assert order is not None
+        arrival = _arrival(self._policy, refund.method)
+        self._outbox.enqueue(
+            chat_id=chat.chat_id,
+            customer_id=refund.customer_id,
+            locale=chat.locale,
+            template="notify/refund_status",
+            context={
+                "order_number": order.number,
+                "status": refund.status.value,
+                "amount": moved or Money(refund.amount, refund.currency),
+                "method": refund.method.value,
+                "arrival": arrival.model_dump(mode="json") if arrival else None,
+                "expected_by": refund.expected_by,
+                "note": event.note if refund.status in _NOTE_SHOWN else None,
+                "voucher": voucher,
+            },
+            dedupe_key=_notice_key(event),
+            coalesce_key=f"refund:{refund.id}",
+        )
+        return Notice.QUEUED
+
+
+def _moved(refund: Refund, amount: Decimal | None) -> Money | None:
+    if amount is None:
+        return None
+    try:
+        exact = parse_amount(amount, refund.currency)
+    except ValueError as exc:
+        raise InvalidAmount(str(exc)) from None
+    if exact <= 0:
+        raise InvalidAmount("must be above 0")
+    if exact > refund.amount:
+        limit = Money(refund.amount, refund.currency)
+        raise InvalidAmount(f"is more than the refund ({limit.plain()} {limit.currency})")
+    return Money(exact, refund.currency)
+
+
+def _arrival(policy: Policy, method: PaymentMethod) -> Arrival | None:
+    """How long the method takes; cash on delivery is never a refund target and has none."""
+    if method is PaymentMethod.CASH_ON_DELIVERY:
+        return None
+    return policy.arrival.for_method(method)
+
+
+def _notice_key(event: RefundEvent) -> str:
+    return f"refund:{event.refund_id}:event:{event.id}"
+
+
+def _result(
+    refund: Refund, event: RefundEvent, notice: Notice, *, replayed: bool = False
+) -> RefundUpdate:
+    """Built from the stored event only, so a repeat returns exactly the first answer."""
+    return RefundUpdate(
+        refund_id=refund.id,
+        event_id=event.external_event_id or "",
+        from_status=event.from_status,
+        status=event.to_status,
+        currency=refund.currency,
+        amount=None if event.amount is None else Money(event.amount, refund.currency),
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        notice=notice,
+        replayed=replayed,
+    )
