@@ -294,16 +294,14 @@ async def _refund_event(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.services.merchant_errors import MerchantRequestError
     from bot.services.refund_states import IllegalTransition
-    from bot.services.refund_updates import Notice, RefundUpdates
+    from bot.services.refund_updates import Notice
     from bot.wiring import build_deps
 
     deps = build_deps(settings)
     try:
         await _ensure_schema(deps.engine)
         async with deps.uow() as uow:
-            update = await RefundUpdates(
-                uow, deps.clock, deps.service_config.policy, settings.default_locale
-            ).apply(
+            update = await deps.services(uow).refund_updates.apply(
                 args.refund_id,
                 RefundStatus(args.status),
                 actor="cli",

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     notifier_max_attempts: int = Field(default=8, ge=1)
     notifier_lease_seconds: float = Field(default=30.0, ge=1)
     notifier_poll_seconds: float = Field(default=1.0, gt=0)
+    # How often the overdue watchdog (bot/channels/watchdog.py) looks for stuck refunds.
+    watchdog_interval_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("bot_token")
     @classmethod

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.errors import build_errors_router
 from bot.channels.notifier import KeyboardRegistry, Notifier, NotifierConfig
 from bot.channels.private_chat import build_private_chat_router
+from bot.channels.watchdog import WatchdogLoop
 from bot.config import Settings
 from bot.middlewares import (
     HandlerTraceMiddleware,
@@ -39,6 +40,7 @@ from bot.services.linking import GuestPolicy
 from bot.services.outbox import OutboxSignal
 from bot.services.policy import load_policy
 from bot.services.reasons import CancelPhrases, ReasonClassifier
+from bot.services.watchdog import OverdueWatchdog
 from bot.texts import Renderer
 from dialogs.outbox_keyboards import KEYBOARDS
 from storage.db import create_engine, create_session_factory
@@ -189,5 +191,22 @@ def build_notifier(deps: AppDeps, bot: Bot, keyboards: KeyboardRegistry | None =
         deps.clock,
         keyboards=KEYBOARDS if keyboards is None else keyboards,
         config=NotifierConfig.from_settings(deps.settings),
+        signal=deps.outbox_signal,
+    )
+
+
+def build_watchdog(deps: AppDeps) -> WatchdogLoop:
+    """The overdue watchdog's loop; it rings the notifier's signal when it queued messages."""
+    settings = deps.settings
+    watchdog = OverdueWatchdog(
+        deps.uow,
+        deps.service_config.policy,
+        default_locale=settings.default_locale,
+        agent_chat_id=settings.agent_chat_id,
+    )
+    return WatchdogLoop(
+        watchdog,
+        deps.clock,
+        interval=settings.watchdog_interval_seconds,
         signal=deps.outbox_signal,
     )

@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from dialogs import cancellation, common, fallback, link, merchant_offers, start, status
+from dialogs import cancellation, common, fallback, link, merchant_offers, start, status, survey
 
 
 def build_router() -> Router:
@@ -14,6 +14,7 @@ def build_router() -> Router:
     """
     router = Router(name="dialogs")
     router.include_routers(
+        survey.build_router(),  # first: a command ends the wait for a comment
         start.build_router(),
         common.build_router(),
         status.build_router(),

@@ -101,8 +101,26 @@ class AnswerSummary(CallbackData, prefix="cf1"):
     action: SummaryAction
 
 
-class AnswerPerson(CallbackData, prefix="hp1"):
-    """ "Would you like a person?"; case 0 when no case is open."""
+class AnswerPerson(CallbackData, prefix="hp2"):
+    """ "Would you like a person?"; case 0 when no case is open.
+
+    `stuck`: offered because the bot misunderstood twice, which the ticket records as
+    its reason (rather than "the customer asked").
+    """
 
     case_id: int
     yes: bool
+    stuck: bool = False
+
+
+class RateSurvey(CallbackData, prefix="sv1"):
+    """A star button of a satisfaction survey (`bot.services.surveys`)."""
+
+    survey_id: int
+    stars: int
+
+
+class RefundTimeline(CallbackData, prefix="rt1"):
+    """Show one refund's history; the service checks the refund is the presser's."""
+
+    refund_id: int

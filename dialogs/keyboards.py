@@ -1,5 +1,7 @@
 """Keyboard builders: labels from templates, callback data from `dialogs.callbacks`."""
 
+from collections.abc import Sequence
+
 from aiogram.types import (
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -9,11 +11,13 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.locales import LOCALES
+from bot.services.status import RefundView
 from bot.texts import Texts
 from dialogs.callbacks import (
     LanguageCallback,
     MenuAction,
     MenuCallback,
+    RefundTimeline,
     ResumeAction,
     ResumeCallback,
 )
@@ -64,4 +68,23 @@ def resume_keyboard(t: Texts) -> InlineKeyboardMarkup:
     builder.button(
         text=t.button("restart"), callback_data=ResumeCallback(action=ResumeAction.RESTART)
     )
+    return builder.as_markup()
+
+
+def status_keyboard(refunds: Sequence[RefundView], t: Texts) -> InlineKeyboardMarkup:
+    """A timeline button per refund listed, then the main menu."""
+    builder = InlineKeyboardBuilder()
+    for refund in refunds:
+        builder.button(
+            text=t.button("refund_timeline", refund.order_number, refund.amount),
+            callback_data=RefundTimeline(refund_id=refund.id),
+        )
+    builder.adjust(1)
+    builder.attach(InlineKeyboardBuilder.from_markup(main_menu(t)))
+    return builder.as_markup()
+
+
+def back_to_status(t: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t.button("status"), callback_data=MenuCallback(action=MenuAction.STATUS))
     return builder.as_markup()

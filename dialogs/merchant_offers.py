@@ -15,7 +15,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.services.container import Services
 from bot.services.identity import Identity
-from bot.services.merchant_offers import MerchantOffers, Taken
+from bot.services.merchant_offers import Taken
 from bot.services.outbox import OutboxSignal
 from bot.texts import Texts
 from dialogs.callbacks import AnswerOffer
@@ -30,7 +30,7 @@ async def offer_pressed(
     outbox_signal: OutboxSignal,
     t: Texts,
 ) -> None:
-    offers = MerchantOffers(services.uow, services.clock, services.config.policy)
+    offers = services.merchant_offers
     taken = await offers.accept(identity, callback_data.case_id, callback_data.offer_id)
     if taken.result is Taken.NOT_FOUND:
         callback_answer.text, callback_answer.show_alert = t("plain/stale_button"), True

@@ -16,8 +16,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.merchant_cancellation import KEYBOARD_KIND as MERCHANT_OFFERS
 from bot.services.money import Money
+from bot.services.surveys import KEYBOARD_KIND as SURVEY
+from bot.services.surveys import STARS
 from bot.texts import Texts
-from dialogs.callbacks import AnswerOffer
+from dialogs.callbacks import AnswerOffer, RateSurvey
 
 KeyboardFactory = Callable[[dict[str, Any], Texts], InlineKeyboardMarkup | None]
 
@@ -38,4 +40,16 @@ def merchant_offers(spec: dict[str, Any], t: Texts) -> InlineKeyboardMarkup | No
     return builder.as_markup()
 
 
-KEYBOARDS: dict[str, KeyboardFactory] = {MERCHANT_OFFERS: merchant_offers}
+def survey_stars(spec: dict[str, Any], t: Texts) -> InlineKeyboardMarkup:
+    """⭐ to ⭐⭐⭐⭐⭐ for the survey `SurveyService.ask` queued, one per row so none is cut."""
+    builder = InlineKeyboardBuilder()
+    for stars in STARS:
+        builder.button(
+            text=t.button("stars", stars),
+            callback_data=RateSurvey(survey_id=int(spec["survey_id"]), stars=stars),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+KEYBOARDS: dict[str, KeyboardFactory] = {MERCHANT_OFFERS: merchant_offers, SURVEY: survey_stars}

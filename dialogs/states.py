@@ -20,3 +20,9 @@ class CancelFlow(StatesGroup):
     decision = State()
     method = State()
     confirm = State()
+
+
+class SurveyFlow(StatesGroup):
+    """Waiting for an optional comment after a rating; FSM data holds `survey_id`, `until`."""
+
+    comment = State()

@@ -142,6 +142,7 @@ class TicketReason(StrEnum):
     NOT_UNDERSTOOD = "not_understood"
     NEEDS_APPROVAL = "needs_approval"
     NOT_ELIGIBLE = "not_eligible"
+    COMPLETE_TRANSFER = "complete_transfer"  # a refund a person must pay by bank transfer
 
 
 class TicketStatus(StrEnum):

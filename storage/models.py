@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
@@ -336,6 +337,8 @@ class RefundEvent(Base):
     """One transition of a refund, with who caused it; the refund's history is these rows."""
 
     __tablename__ = "refund_events"
+    # A refund's history, and its latest event (the status it is in now and since when).
+    __table_args__ = (Index("ix_refund_events_refund", "refund_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"))
@@ -348,6 +351,28 @@ class RefundEvent(Base):
     external_event_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+
+
+class RefundEscalation(Base):
+    """A refund found stuck past the policy's `[sla]`: the customer and the agents were told.
+
+    One row per stay in a status, named by the event that began it: the unique
+    `event_id` makes "once" the database's job, even with two watchdogs sweeping at
+    once, and a refund that moves on (a new event) can be escalated again.
+    """
+
+    __tablename__ = "refund_escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("refund_events.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[RefundStatus] = mapped_column(str_enum(RefundStatus))
+    stuck_since: Mapped[datetime]
+    escalated_at: Mapped[datetime]
+    customer_notified: Mapped[bool] = mapped_column(Boolean)
+    agents_notified: Mapped[bool] = mapped_column(Boolean)
 
 
 class OutboxMessage(Base):
@@ -524,3 +549,31 @@ Index(
     sqlite_where=text("status = 'open'"),
     postgresql_where=text("status = 'open'"),
 )
+
+
+class Survey(Base):
+    """A satisfaction survey about one finished case: asked once, answered with 1–5 stars.
+
+    `subject_key` names the case ("request:<id>", "ticket:<id>") and is unique: the
+    database, not a check before inserting, is what keeps a case from being asked about
+    twice when two endings race. `chat_id` is where it was asked, the only chat that may
+    answer.
+    """
+
+    __tablename__ = "surveys"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        # Satisfaction over a period counts the surveys answered in it.
+        Index("ix_surveys_answered_at", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_key: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    locale: Mapped[str] = mapped_column(String(8))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    asked_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]  # first rated; pressing again changes `rating` only
+    commented_at: Mapped[datetime | None]

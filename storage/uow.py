@@ -18,6 +18,7 @@ from storage.repositories import (
     OutboxRepository,
     RefundRepository,
     StockRepository,
+    SurveyRepository,
     TelegramUserRepository,
     ThrottleRepository,
     TicketRepository,
@@ -55,6 +56,7 @@ class UnitOfWork:
         self.tickets = TicketRepository(self.session)
         self.stock = StockRepository(self.session)
         self.vouchers = VoucherRepository(self.session)
+        self.surveys = SurveyRepository(self.session)
         return self
 
     async def __aexit__(

@@ -24,8 +24,9 @@ from bot.services.policy import (
     decide,
     load_policy,
 )
+from bot.services.refunds import ActorKind
 from bot.services.review import OfferView
-from bot.services.status import RefundView, RequestView
+from bot.services.status import RefundView, RequestView, TimelineEvent
 from bot.services.views import ItemView, OrderView
 from bot.texts import Renderer
 from storage.enums import (
@@ -109,6 +110,36 @@ OFFERS = tuple(
     for number, offer_type in enumerate(OfferType, start=1)
 )
 ARRIVAL = {"unit": "business_days", "min": 3, "max": 5}
+REFUND = RefundView(
+    id=1,
+    order_number="SO-1002345",
+    amount=Money(Decimal("314.00"), "CNY"),
+    method=PaymentMethod.CARD,
+    status=RefundStatus.PROCESSING,
+    updated_at=NOW,
+    expected_by=NOW + timedelta(days=7),
+    expected_from=NOW + timedelta(days=3),
+)
+# Every status and every kind of actor, so a missing label fails here.
+TIMELINE = [
+    TimelineEvent(
+        at=NOW + timedelta(hours=n),
+        status=status,
+        actor=list(ActorKind)[n % len(ActorKind)],
+        note="<b>out of stock</b> & sorry" if status is RefundStatus.REJECTED else None,
+        amount=Money(Decimal("300.00"), "CNY") if status is RefundStatus.REFUNDED else None,
+    )
+    for n, status in enumerate(RefundStatus)
+]
+OVERDUE = {
+    "order_number": "SO-1002345",
+    "status": "processing",
+    "amount": Money(Decimal("314.00"), "CNY"),
+    "method": "card",
+    "since": NOW - timedelta(days=9),
+    "expected_by": NOW - timedelta(days=3),
+    "arrival": ARRIVAL,
+}
 
 SAMPLES: dict[str, dict[str, Any]] = {
     "plain/stale_button": {},
@@ -138,18 +169,41 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "menu/main": {},
     "status/overview": {
         "orders": [ORDER, ORDER],
-        "requests": [RequestView(1, "SO-1002345", RequestStatus.PENDING_REVIEW, NOW)],
-        "refunds": [
-            RefundView(
+        "requests": [
+            RequestView(
                 id=1,
                 order_number="SO-1002345",
+                status=RequestStatus.PENDING_REVIEW,
+                created_at=NOW,
+                updated_at=NOW,
+                refund_amount=Money(Decimal("314.00"), "CNY"),
+            )
+        ],
+        "refunds": [
+            REFUND,
+            RefundView(
+                id=2,
+                order_number="SO-1002346",
                 amount=Money(Decimal("314.00"), "CNY"),
                 method=PaymentMethod.E_WALLET,
                 status=RefundStatus.PROCESSING,
                 updated_at=NOW,
                 expected_by=NOW + timedelta(days=1),
-            )
+                expected_from=None,
+            ),
         ],
+    },
+    "status/timeline": {"refund": REFUND, "events": TIMELINE},
+    "plain/refund_not_found": {},
+    "notify/refund_overdue": OVERDUE,
+    "agent/refund_overdue": {
+        **OVERDUE,
+        "refund_id": 42,
+        "customer_name": TRICKY_NAME,
+        "customer_id": "C1001",
+        "actor": "merchant",
+        "note": "bank <batch> 7 & 8",
+        "customer_notified": True,
     },
     "status/empty": {},
     "fallback/not_understood": {},
@@ -197,6 +251,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "return_required": False,
         "arrival": ARRIVAL,
         "voucher": None,
+        "by_agent": False,
     },
     "notify/offer_accepted": {
         "order_number": "SO-1",
@@ -234,6 +289,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "details": {"code": "VC-ABCD-EFGH"},
     },
     "plain/merchant_offer_unavailable": {},
+    "notify/survey": {"order_number": "SO-1", "rating": None},
+    "survey/thanks": {"ask_comment": True, "minutes": 30},
+    "survey/comment_saved": {},
+    "plain/survey_rating_changed": {"stars": 4},
 }
 
 
@@ -379,3 +438,40 @@ def test_money_and_dates_follow_the_locale() -> None:
     assert "2026年11月23日 10:00" in zh
     overview = RENDERER.render("zh", "status/overview", **SAMPLES["status/overview"])
     assert "¥314.00" in overview
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("order_number", ["SO-1", None])
+@pytest.mark.parametrize("rating", [None, 1, 5])
+def test_every_survey_variant_renders(
+    locale: str, order_number: str | None, rating: int | None
+) -> None:
+    text = RENDERER.render(locale, "notify/survey", order_number=order_number, rating=rating)
+    assert (order_number or "") in text
+    assert text.count("⭐") == (rating or 0)
+    thanks = RENDERER.render(locale, "survey/thanks", ask_comment=False, minutes=30)
+    assert "/cancel" not in thanks
+    assert [RENDERER.button(locale, "stars", n) for n in (1, 5)] == ["⭐", "⭐⭐⭐⭐⭐"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_timeline_names_every_step_and_actor(locale: str) -> None:
+    text = RENDERER.render(locale, "status/timeline", refund=REFUND, events=TIMELINE)
+    assert text.count("• ") == len(RefundStatus)
+    assert "&lt;b&gt;out of stock&lt;/b&gt; &amp; sorry" in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("status", ["pending_review", "approved", "processing", "failed"])
+@pytest.mark.parametrize("told", [True, False])
+def test_every_overdue_variant_renders(locale: str, status: str, told: bool) -> None:
+    customer = RENDERER.render(locale, "notify/refund_overdue", **{**OVERDUE, "status": status})
+    assert "SO-1002345" in customer
+    assert "/status" in customer
+    agents = RENDERER.render(
+        locale,
+        "agent/refund_overdue",
+        **{**SAMPLES["agent/refund_overdue"], "status": status, "customer_notified": told},
+    )
+    assert "#42" in agents
+    assert "&lt;batch&gt;" in agents

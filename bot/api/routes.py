@@ -36,9 +36,7 @@ from bot.api.schemas import (
 )
 from bot.services.import_records import ImportFile
 from bot.services.importer import BATCH_SIZE, Importer, ImportFileError, ImportSource
-from bot.services.merchant_cancellation import MERCHANT_ACTOR, MerchantCancellations
-from bot.services.merchant_views import MerchantViews
-from bot.services.refund_updates import RefundUpdates
+from bot.services.merchant_cancellation import MERCHANT_ACTOR
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus
 
@@ -97,9 +95,7 @@ class MerchantApi:
         body = await _body(request, RefundEventRequest)
         deps = self._deps
         async with deps.uow() as uow:
-            update = await RefundUpdates(
-                uow, deps.clock, deps.service_config.policy, deps.settings.default_locale
-            ).apply(
+            update = await deps.services(uow).refund_updates.apply(
                 int(request.match_info["refund_id"]),
                 RefundStatus(body.status),
                 actor=MERCHANT_ACTOR,
@@ -116,9 +112,7 @@ class MerchantApi:
         body = await _body(request, CancelOrderRequest)
         deps = self._deps
         async with deps.uow() as uow:
-            done = await MerchantCancellations(
-                uow, deps.clock, deps.service_config.policy, deps.settings.default_locale
-            ).cancel(
+            done = await deps.services(uow).merchant_cancellations.cancel(
                 request.match_info["number"], body.reason, event_id=body.event_id, note=body.note
             )
         if not done.replayed:
@@ -151,12 +145,16 @@ class MerchantApi:
 
     async def get_refund(self, request: web.Request) -> web.StreamResponse:
         async with self._deps.uow() as uow:
-            refund = await MerchantViews(uow).refund(int(request.match_info["refund_id"]))
+            refund = await self._deps.services(uow).merchant_views.refund(
+                int(request.match_info["refund_id"])
+            )
         return _answer(200, RefundOut.of(refund))
 
     async def get_order(self, request: web.Request) -> web.StreamResponse:
         async with self._deps.uow() as uow:
-            order = await MerchantViews(uow).order(request.match_info["number"])
+            order = await self._deps.services(uow).merchant_views.order(
+                request.match_info["number"]
+            )
         return _answer(200, OrderOut.of(order))
 
     async def openapi(self, request: web.Request) -> web.StreamResponse:

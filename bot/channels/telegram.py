@@ -2,8 +2,8 @@
 
 `BotServer.start()` brings everything up, `stop()` takes it down gracefully:
 no new updates are taken, the ones being handled finish (up to a grace period),
-the outbox notifier finishes its sends in flight, then the HTTP server and the
-Bot session close.
+the overdue watchdog ends its sweep, the outbox notifier finishes its sends in
+flight, then the HTTP server and the Bot session close.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.api.app import build_web_app
 from bot.services.locales import LOCALES
-from bot.wiring import AppDeps, build_dispatcher, build_notifier
+from bot.wiring import AppDeps, build_dispatcher, build_notifier, build_watchdog
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ class BotServer:
         self._polling: asyncio.Task[None] | None = None
         self.notifier = build_notifier(deps, bot)
         self._notifying: asyncio.Task[None] | None = None
+        self.watchdog = build_watchdog(deps)
+        self._watching: asyncio.Task[None] | None = None
         settings = deps.settings
         if settings.webhook_url:
             # Answer Telegram only once the update is handled: if the process dies
@@ -92,6 +94,7 @@ class BotServer:
                 )
             )
         self._notifying = asyncio.create_task(self.notifier.run(), name="notifier")
+        self._watching = asyncio.create_task(self.watchdog.run(), name="watchdog")
 
     async def stop(self) -> None:
         if self._polling is not None and not self._polling.done():
@@ -101,6 +104,10 @@ class BotServer:
                 await self.deps.in_flight.wait_idle()
         except TimeoutError:
             log.warning("stopping with %d updates still in flight", self.deps.in_flight.count)
+        if self._watching is not None:
+            await self.watchdog.stop()  # stop queueing before the notifier stops sending
+            await self._watching
+            self._watching = None
         if self._notifying is not None:
             await self.notifier.stop()  # sends in flight finish, untried rows are handed back
             await self._notifying

@@ -19,7 +19,7 @@ from bot.services.errors import OrderNotVisible
 from bot.services.identity import Identity
 from bot.services.money import Money
 from bot.services.outbox import Outbox
-from bot.services.policy import Approval, Decision, OfferSpec, Policy
+from bot.services.policy import Approval, Decision, DecisionKind, OfferSpec, Policy
 from bot.services.refunds import RefundLedger
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
@@ -164,6 +164,11 @@ class AlternativesService:
                 now=now,
                 offer_id=offer.id,
             )
+            if not decision.eligible and decision.kind is DecisionKind.BOOKING:
+                # Too late to refund a booking: the voucher replaces the refund, and the
+                # customer still wanted it called off.
+                self._stage_closed_booking(case, order, decision, now)
+                return {"code": voucher.code, "cancelled": "yes"}
             return {"code": voucher.code}
         if offer.type is OfferType.EXPEDITED_SHIPPING:
             order.expedite_requested_at = now
@@ -171,6 +176,36 @@ class AlternativesService:
         if offer.type is OfferType.EXCHANGE:
             return await self._exchange(case, order, offer, now)
         return None
+
+    def _stage_closed_booking(
+        self, case: SupportCase, order: Order, decision: Decision, now: datetime
+    ) -> None:
+        assert case.reason_code is not None
+        order.status = OrderStatus.CANCELLED
+        self._uow.cases.add_request(
+            CancellationRequest(
+                order_id=order.id,
+                customer_id=order.customer_id,
+                case_id=case.id,
+                conversation_id=case.conversation_id,
+                kind=RequestKind.BOOKING,
+                status=RequestStatus.COMPLETED,
+                is_active=False,
+                reason_code=case.reason_code,
+                reason_text=case.reason_text,
+                rule=decision.rule,
+                refund_amount=Money.zero(order.currency).amount,
+                currency=order.currency,
+                idempotency_key=f"case:{case.id}",
+                created_at=now,
+                updated_at=now,
+                closed_at=now,
+                items=[
+                    CancellationItem(order_item_id=item.id, quantity=item.quantity)
+                    for item in order.items
+                ],
+            )
+        )
 
     async def _exchange(
         self, case: SupportCase, order: Order, offer: Offer, now: datetime

@@ -26,6 +26,7 @@ from bot.services.money import Money
 from bot.services.outbox import Outbox
 from bot.services.policy import Approval, Decision, DecisionKind, Policy, RefundOption
 from bot.services.refunds import RefundLedger
+from bot.services.surveys import SurveyService
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
 from bot.services.vouchers import stage_voucher
@@ -79,6 +80,7 @@ class CancellationService:
         self._refunds = RefundLedger(uow, clock)
         self._outbox = Outbox(uow, clock)
         self._tickets = TicketService(uow, clock)
+        self._surveys = SurveyService(uow, clock)
 
     async def choose_method(self, identity: Identity, case_id: int, method: PaymentMethod) -> None:
         """Remember how the customer wants the money back; checked again at confirmation."""
@@ -144,6 +146,9 @@ class CancellationService:
             await self._release_stock(order, request)
         if not approved:
             await self._tickets.stage(identity, TicketReason.NEEDS_APPROVAL, case_id=case.id)
+        elif option is not None and option.completed_by_agent and refund_row is not None:
+            # A bank transfer is paid by a person: they need a ticket to act on.
+            await self._tickets.stage(identity, TicketReason.COMPLETE_TRANSFER, case_id=case.id)
         await self._answer_offers(case, order, option, now)
         case.status, case.closed_at, case.updated_at = CaseStatus.CONFIRMED, now, now
         refund = option.amount if option else Money.zero(order.currency)
@@ -161,8 +166,13 @@ class CancellationService:
                 "return_required": decision.return_required,
                 "arrival": option.arrival.model_dump(mode="json") if option else None,
                 "voucher": voucher,
+                "by_agent": bool(option and option.completed_by_agent),
             },
             dedupe_key=f"request:{request.id}:confirmed",
+        )
+        # Finished as it was made (store credit, nothing to pay back): the case has ended.
+        await self._surveys.ask_about_request(
+            request, chat_id=identity.chat_id, locale=identity.locale
         )
         return Confirmation(
             Outcome.DONE, view, request.id, refund, method, decision.approval, decision

@@ -13,9 +13,14 @@ from bot.services.deep_links import LinkTokens
 from bot.services.identity import IdentityService
 from bot.services.linking import GuestPolicy, LinkingService
 from bot.services.matching import MatchingVocabulary, default_vocabulary
+from bot.services.merchant_cancellation import MerchantCancellations
+from bot.services.merchant_offers import MerchantOffers
+from bot.services.merchant_views import MerchantViews
 from bot.services.policy import Policy, load_policy
+from bot.services.refund_updates import RefundUpdates
 from bot.services.review import ReviewService
 from bot.services.status import StatusService
+from bot.services.surveys import SurveyService
 from bot.services.tickets import TicketService
 from bot.services.transcript import TranscriptService
 from storage.uow import UnitOfWork
@@ -52,7 +57,7 @@ class Services:
 
     @cached_property
     def status(self) -> StatusService:
-        return StatusService(self.uow, self.clock)
+        return StatusService(self.uow, self.clock, self.config.policy)
 
     @cached_property
     def transcript(self) -> TranscriptService:
@@ -77,3 +82,25 @@ class Services:
     @cached_property
     def tickets(self) -> TicketService:
         return TicketService(self.uow, self.clock)
+
+    @cached_property
+    def surveys(self) -> SurveyService:
+        return SurveyService(self.uow, self.clock)
+
+    @cached_property
+    def refund_updates(self) -> RefundUpdates:
+        return RefundUpdates(self.uow, self.clock, self.config.policy, self.config.default_locale)
+
+    @cached_property
+    def merchant_cancellations(self) -> MerchantCancellations:
+        return MerchantCancellations(
+            self.uow, self.clock, self.config.policy, self.config.default_locale
+        )
+
+    @cached_property
+    def merchant_offers(self) -> MerchantOffers:
+        return MerchantOffers(self.uow, self.clock, self.config.policy)
+
+    @cached_property
+    def merchant_views(self) -> MerchantViews:
+        return MerchantViews(self.uow)

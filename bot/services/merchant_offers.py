@@ -22,7 +22,7 @@ from bot.services.merchant_cancellation import merchant_request_id
 from bot.services.money import Money
 from bot.services.outbox import Outbox
 from bot.services.policy import Policy
-from bot.services.refunds import RefundLedger
+from bot.services.refunds import CUSTOMER_ACTOR, RefundLedger
 from bot.services.vouchers import stage_voucher
 from storage.enums import (
     OfferStatus,
@@ -34,8 +34,6 @@ from storage.enums import (
 )
 from storage.models import Offer, Order, OrderItem
 from storage.uow import UnitOfWork
-
-CUSTOMER_ACTOR = "customer"
 
 
 class Taken(StrEnum):

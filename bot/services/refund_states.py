@@ -23,6 +23,11 @@ TRANSITIONS: dict[S | None, frozenset[S]] = {
 }
 
 FINAL = frozenset(state for state, nexts in TRANSITIONS.items() if state and not nexts)
+# Money that is on its way: these statuses carry an expected arrival (`Refund.expected_by`).
+ON_ITS_WAY = frozenset({S.APPROVED, S.PROCESSING})
+# Statuses whose event note is the customer's explanation (why it was declined or
+# withdrawn); every other note is internal. bot.services.refund_updates applies the same.
+NOTE_SHOWN = frozenset({S.REJECTED, S.CANCELLED})
 
 
 class IllegalTransition(ValueError):

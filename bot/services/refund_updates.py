@@ -28,6 +28,7 @@ from bot.services.money import Money, parse_amount
 from bot.services.outbox import Outbox
 from bot.services.policy import Arrival, Policy
 from bot.services.refunds import RefundLedger
+from bot.services.surveys import SurveyService
 from bot.services.vouchers import stage_voucher
 from storage.enums import (
     OrderStatus,
@@ -95,6 +96,7 @@ class RefundUpdates:
         self._default_locale = default_locale
         self._ledger = RefundLedger(uow, clock)
         self._outbox = Outbox(uow, clock)
+        self._surveys = SurveyService(uow, clock)
 
     async def apply(
         self,
@@ -154,6 +156,7 @@ class RefundUpdates:
         voucher = await self._follow(refund, event)
         await self._uow.flush()  # the event's id keys its notice
         notice = await self._notify(refund, event, moved, voucher)
+        await self._ask_survey(refund)
         return _result(refund, event, notice)
 
     async def _replay(
@@ -266,6 +269,24 @@ class RefundUpdates:
             coalesce_key=f"refund:{refund.id}",
         )
         return Notice.QUEUED
+
+    # -- the satisfaction survey (issue 5) ---------------------------------------------------
+
+    async def _ask_survey(self, refund: Refund) -> None:
+        """The refund's end closed its request: ask the customer how we did, once.
+
+        Queued after the refund's notice, so the outcome is read first; like the notice,
+        only a linked customer is asked. `SurveyService` decides which endings count.
+        """
+        if refund.request_id is None or refund.status not in REQUEST_WHEN_REFUND_ENDS:
+            return
+        request = await self._uow.cases.get_request(refund.request_id)
+        customer = await self._uow.customers.get(refund.customer_id)
+        assert request is not None  # a refund's request is never deleted
+        assert customer is not None
+        chat = await customer_chat(self._uow, customer, self._default_locale)
+        if chat is not None:
+            await self._surveys.ask_about_request(request, chat_id=chat.chat_id, locale=chat.locale)
 
 
 def _moved(refund: Refund, amount: Decimal | None) -> Money | None:

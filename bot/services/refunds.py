@@ -7,6 +7,7 @@ cancellation flow, an agent, the merchant's API or the command line.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from bot.services.clock import Clock
 from bot.services.money import Money
@@ -16,6 +17,30 @@ from storage.models import Refund, RefundEvent
 from storage.uow import UnitOfWork
 
 BOT_ACTOR = "bot"
+CUSTOMER_ACTOR = "customer"
+# An agent is "agent" or "agent:<their id>"; other actors are the merchant's systems or
+# operators ("merchant", "cli", …).
+AGENT_ACTOR = "agent"
+
+
+class ActorKind(StrEnum):
+    """Who moved a refund, as a customer may be told: never the internal actor id."""
+
+    BOT = "bot"
+    MERCHANT = "merchant"
+    AGENT = "agent"
+    CUSTOMER = "customer"
+
+
+def actor_kind(actor: str) -> ActorKind:
+    """The kind behind a stored actor; anything not ours or the customer's is the shop's."""
+    if actor == BOT_ACTOR:
+        return ActorKind.BOT
+    if actor == CUSTOMER_ACTOR:
+        return ActorKind.CUSTOMER
+    if actor == AGENT_ACTOR or actor.startswith(f"{AGENT_ACTOR}:"):
+        return ActorKind.AGENT
+    return ActorKind.MERCHANT
 
 
 class RefundLedger:

@@ -1,18 +1,32 @@
-"""What `/status` shows: the customer's orders, open cancellations and refunds."""
+"""What `/status` shows: the customer's orders, open cancellations and refunds, and a
+refund's timeline.
+
+Everything starts from the orders the reader may see (`OrderRepository.visible_to` /
+`visible_one`), so a refund of someone else's order is never shown, not even its
+existence: its timeline gets the same answer as an id that does not exist.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.services.clock import Clock
 from bot.services.identity import Identity
 from bot.services.money import Money
+from bot.services.policy import Policy
+from bot.services.refund_states import FINAL, NOTE_SHOWN, ON_ITS_WAY
+from bot.services.refunds import ActorKind, actor_kind
 from bot.services.views import OrderView
 from storage.enums import PaymentMethod, RefundStatus, RequestStatus
+from storage.models import CancellationRequest, Refund, RefundEvent
 from storage.uow import UnitOfWork
 
 RECENT_ORDERS = 10
+RECENT_REFUNDS = 10
+# A finished refund stays on the list this long, so "where is my refund?" is answered
+# with "refunded on …" rather than with silence.
+FINISHED_REFUNDS_SHOWN = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +38,9 @@ class RefundView:
     status: RefundStatus
     updated_at: datetime
     expected_by: datetime | None
+    """The latest expected arrival, only while the money is on its way."""
+    expected_from: datetime | None
+    """The earliest expected arrival, when the method's window has one (`[arrival]` min)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +49,8 @@ class RequestView:
     order_number: str
     status: RequestStatus
     created_at: datetime
+    updated_at: datetime
+    refund_amount: Money | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,34 +60,116 @@ class StatusOverview:
     refunds: tuple[RefundView, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One step of a refund as its customer may see it: no actor id, no internal note."""
+
+    at: datetime
+    status: RefundStatus
+    actor: ActorKind
+    note: str | None
+    amount: Money | None
+
+    @classmethod
+    def of(cls, event: RefundEvent, currency: str) -> TimelineEvent:
+        return cls(
+            at=event.occurred_at,
+            status=event.to_status,
+            actor=actor_kind(event.actor),
+            note=event.note if event.to_status in NOTE_SHOWN else None,
+            amount=None if event.amount is None else Money(event.amount, currency),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    refund: RefundView
+    events: tuple[TimelineEvent, ...]
+
+
 class StatusService:
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, policy: Policy) -> None:
         self._uow = uow
         self._clock = clock
+        self._policy = policy
 
     async def overview(self, identity: Identity) -> StatusOverview:
+        now = self._clock.now()
         async with self._uow.transaction():
-            orders = await self._uow.orders.visible_to(
-                identity.user_id, identity.customer_id, self._clock.now()
-            )
+            orders = await self._uow.orders.visible_to(identity.user_id, identity.customer_id, now)
             numbers = {order.id: order.number for order in orders}
             requests = await self._uow.refunds.active_requests_for_orders(list(numbers))
             refunds = await self._uow.refunds.for_orders(list(numbers))
+        shown = [
+            refund
+            for refund in refunds
+            if refund.status not in FINAL or now - refund.updated_at <= FINISHED_REFUNDS_SHOWN
+        ]
         return StatusOverview(
             orders=tuple(OrderView.of(order, identity.locale) for order in orders[:RECENT_ORDERS]),
-            requests=tuple(
-                RequestView(r.id, numbers[r.order_id], r.status, r.created_at) for r in requests
-            ),
+            requests=tuple(_request_view(r, numbers[r.order_id]) for r in requests),
             refunds=tuple(
-                RefundView(
-                    id=refund.id,
-                    order_number=numbers[refund.order_id],
-                    amount=Money(refund.amount, refund.currency),
-                    method=refund.method,
-                    status=refund.status,
-                    updated_at=refund.updated_at,
-                    expected_by=refund.expected_by,
-                )
-                for refund in refunds
+                self._refund_view(refund, numbers[refund.order_id])
+                for refund in shown[:RECENT_REFUNDS]
             ),
         )
+
+    async def timeline(self, identity: Identity, refund_id: int) -> Timeline | None:
+        """The refund's events in order, or None when it is not the reader's or not at all."""
+        now = self._clock.now()
+        async with self._uow.transaction():
+            refund = await self._uow.refunds.get(refund_id)
+            order = (
+                None
+                if refund is None
+                else await self._uow.orders.visible_one(
+                    refund.order_id, identity.user_id, identity.customer_id, now
+                )
+            )
+        if refund is None or order is None:
+            return None
+        return Timeline(
+            refund=self._refund_view(refund, order.number),
+            events=tuple(TimelineEvent.of(event, refund.currency) for event in refund.events),
+        )
+
+    def _refund_view(self, refund: Refund, order_number: str) -> RefundView:
+        expected_from, expected_by = self._expected(refund)
+        return RefundView(
+            id=refund.id,
+            order_number=order_number,
+            amount=Money(refund.amount, refund.currency),
+            method=refund.method,
+            status=refund.status,
+            updated_at=refund.updated_at,
+            expected_by=expected_by,
+            expected_from=expected_from,
+        )
+
+    def _expected(self, refund: Refund) -> tuple[datetime | None, datetime | None]:
+        """(earliest, latest) arrival of money on its way; nothing once it stopped moving.
+
+        `expected_by` was set when the current status began, as that moment plus the
+        method's `[arrival]` max; the earliest is the same moment plus its min.
+        """
+        if refund.status not in ON_ITS_WAY or refund.expected_by is None:
+            return None, None
+        if refund.method is PaymentMethod.CASH_ON_DELIVERY or not refund.events:
+            return None, refund.expected_by
+        arrival = self._policy.arrival.for_method(refund.method)
+        earliest = arrival.expected_between(refund.events[-1].occurred_at)[0]
+        if arrival.min == 0 or earliest >= refund.expected_by:
+            return None, refund.expected_by  # "by …" says it all
+        return earliest, refund.expected_by
+
+
+def _request_view(request: CancellationRequest, order_number: str) -> RequestView:
+    amount = request.refund_amount
+    return RequestView(
+        id=request.id,
+        order_number=order_number,
+        status=request.status,
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+        refund_amount=None if amount is None else Money(amount, request.currency),
+    )

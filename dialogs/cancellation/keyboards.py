@@ -133,7 +133,7 @@ def offers(
     builder = InlineKeyboardBuilder()
     for offer in shown:
         builder.button(
-            text=t.button("offer", offer.type.value, offer.value, offer.params),
+            text=t.button("offer", offer.type.value, offer.value, offer.params, not eligible),
             callback_data=AnswerOffer(case_id=case_id, offer_id=offer.id),
         )
     if eligible:
@@ -174,13 +174,15 @@ def summary(t: Texts, case_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def person(t: Texts, case_id: int) -> InlineKeyboardMarkup:
+def person(t: Texts, case_id: int, *, stuck: bool = False) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=t.button("yes_person"), callback_data=AnswerPerson(case_id=case_id, yes=True)
+        text=t.button("yes_person"),
+        callback_data=AnswerPerson(case_id=case_id, yes=True, stuck=stuck),
     )
     builder.button(
-        text=t.button("no_person"), callback_data=AnswerPerson(case_id=case_id, yes=False)
+        text=t.button("no_person"),
+        callback_data=AnswerPerson(case_id=case_id, yes=False, stuck=stuck),
     )
     builder.adjust(2)
     return builder.as_markup()

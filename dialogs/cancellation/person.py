@@ -45,7 +45,7 @@ async def person_answered(
         await message.answer(t("person/declined"))
         return
     case_id = await _case_id(state)
-    reason = TicketReason.CUSTOMER_ASKED
+    reason = TicketReason.NOT_UNDERSTOOD if callback_data.stuck else TicketReason.CUSTOMER_ASKED
     if case_id and case_id == callback_data.case_id:
         review = await services.review.review(identity, case_id)
         if review.decision is not None and not review.decision.eligible:

@@ -139,5 +139,6 @@ async def summary(
 
 async def offer_person(target: Target, t: Texts, case_id: int, *, misunderstood: bool) -> None:
     await target.answer(
-        t("person/offer", misunderstood=misunderstood), reply_markup=keyboards.person(t, case_id)
+        t("person/offer", misunderstood=misunderstood),
+        reply_markup=keyboards.person(t, case_id, stuck=misunderstood),
     )

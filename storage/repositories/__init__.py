@@ -7,6 +7,7 @@ from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.refunds import RefundRepository
 from storage.repositories.stock import StockRepository
+from storage.repositories.surveys import RatingSummary, SurveyRepository
 from storage.repositories.throttle import ThrottleRepository
 from storage.repositories.vouchers import VoucherRepository
 
@@ -17,8 +18,10 @@ __all__ = [
     "OfferRepository",
     "OrderRepository",
     "OutboxRepository",
+    "RatingSummary",
     "RefundRepository",
     "StockRepository",
+    "SurveyRepository",
     "TelegramUserRepository",
     "ThrottleRepository",
     "TicketRepository",

@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import CancellationRequest, Refund, RefundEvent
+from storage.enums import RefundStatus
+from storage.models import CancellationRequest, Refund, RefundEscalation, RefundEvent
+
+
+@dataclass(frozen=True, slots=True)
+class StageLimit:
+    """When a refund in `status` is overdue: its clock reads earlier than `cutoff`.
+
+    The clock is when its current status began (the latest event's `occurred_at`) or,
+    with `from_expected_by`, its expected arrival when it has one.
+    """
+
+    status: RefundStatus
+    cutoff: datetime
+    from_expected_by: bool = False
+
+
+class StuckStage(NamedTuple):
+    refund_id: int
+    event_id: int
+    """The event that began the refund's current status."""
 
 
 class RefundRepository:
@@ -73,3 +96,43 @@ class RefundRepository:
                 .order_by(CancellationRequest.id.desc())
             )
         ).all()
+
+    async def stuck(
+        self, limits: Sequence[StageLimit], *, after_id: int = 0, limit: int = 100
+    ) -> list[StuckStage]:
+        """Refunds past one of `limits` in their current status and not escalated for it,
+        by id, from `after_id` on: one query, whatever the number of refunds."""
+        if not limits:
+            return []
+        current = (
+            select(func.max(RefundEvent.id))
+            .where(RefundEvent.refund_id == Refund.id)
+            .correlate(Refund)
+            .scalar_subquery()
+        )
+        began = RefundEvent.occurred_at
+        overdue = [
+            and_(
+                Refund.status == stage.status,
+                (func.coalesce(Refund.expected_by, began) if stage.from_expected_by else began)
+                < stage.cutoff,
+            )
+            for stage in limits
+        ]
+        escalated = exists().where(RefundEscalation.event_id == RefundEvent.id)
+        rows = await self._session.execute(
+            select(Refund.id, RefundEvent.id)
+            .join(RefundEvent, RefundEvent.id == current)
+            .where(Refund.id > after_id, or_(*overdue), ~escalated)
+            .order_by(Refund.id)
+            .limit(limit)
+        )
+        return [StuckStage(refund_id, event_id) for refund_id, event_id in rows]
+
+    async def escalation_for(self, event_id: int) -> RefundEscalation | None:
+        return await self._session.scalar(
+            select(RefundEscalation).where(RefundEscalation.event_id == event_id)
+        )
+
+    def add_escalation(self, escalation: RefundEscalation) -> None:
+        self._session.add(escalation)

@@ -65,7 +65,8 @@ async def test_approved_processing_refunded_each_reach_the_customer_and_close_th
     assert {a.body["customer_notice"] for a in answers} == {"queued"}
     assert answers[0].body["amount"] is None
     assert answers[0].body["currency"] == "CNY"
-    messages = await outbox(shop)
+    *messages, survey = await outbox(shop)
+    assert survey.template == "notify/survey"  # the request ended: how did we do?
     assert [m.template for m in messages] == ["notify/refund_status"] * 3
     assert {m.coalesce_key for m in messages} == {f"refund:{refund_id}"}
     assert len({m.dedupe_key for m in messages}) == 3
@@ -223,7 +224,8 @@ async def test_an_amount_is_kept_with_the_event_and_shown(
     refund_id = await open_refund(shop, "SO-1")
     answer = await api.post(events_of(refund_id), event("evt-1", "refunded", amount="100"))
     assert answer.body["amount"] == "100.00"
-    (message,) = await outbox(shop)
+    message, survey = await outbox(shop)
+    assert survey.template == "notify/survey"
     assert context(message)["amount"] == cny("100.00")
     refund = await refund_row(shop, refund_id)
     assert refund.events[-1].amount == cny("100.00").amount
@@ -238,8 +240,9 @@ async def test_a_rejection_tells_the_reason_and_denies_the_request(
         events_of(refund_id), event("evt-1", "rejected", note="The parcel was opened.")
     )
     assert answer.status == 201
-    (message,) = await outbox(shop)
+    message, survey = await outbox(shop)
     assert context(message)["note"] == "The parcel was opened."
+    assert survey.template == "notify/survey"  # denied is an answer too
     refund = await refund_row(shop, refund_id)
     assert refund.request_id is not None
     request = await request_row(shop, refund.request_id)
@@ -285,7 +288,8 @@ async def test_approving_store_credit_pays_it_at_once_as_a_voucher(
     async with shop.uow() as uow:
         (voucher,) = (await uow.session.scalars(select(Voucher))).all()
     assert voucher.amount == refund.amount
-    (message,) = await outbox(shop)
+    message, survey = await outbox(shop)
+    assert survey.template == "notify/survey"  # paid at once: the request is completed
     assert context(message)["status"] == "refunded"
     assert context(message)["voucher"] == voucher.code
 

@@ -17,13 +17,11 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.channels.telegram import BotServer
-from bot.config import Settings
 from bot.services.clock import FixedClock
 from bot.services.outbox import decode_context
 from bot.texts import Renderer
-from bot.wiring import AppDeps, build_bot, build_deps, build_notifier
+from bot.wiring import AppDeps
 from dialogs.callbacks import AnswerOffer
-from dialogs.outbox_keyboards import KEYBOARDS
 from storage.enums import OfferStatus, OutboxStatus, RefundStatus
 from storage.models import Offer, OutboxMessage, Voucher
 from tests.api.support import (
@@ -41,7 +39,7 @@ from tests.api.support import (
     variant,
 )
 from tests.conftest import NOW
-from tests.e2e.conftest import stop_bot
+from tests.e2e.conftest import StartBot, stop_bot
 from tests.support.fake_telegram import FakeTelegram, FakeUser, SentMessage, parse_html
 
 RENDERER = Renderer()
@@ -67,26 +65,9 @@ async def shop(deps: AppDeps) -> AppDeps:
 
 
 @pytest.fixture
-async def bot(
-    shop: AppDeps, settings: Settings, fake: FakeTelegram, clock: FixedClock
-) -> AsyncIterator[BotServer]:
+async def bot(start_bot: StartBot) -> BotServer:
     """The bot as `cancelbot run` builds it, with MERCHANT_API_SECRET set."""
-    configured = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        **{
-            **settings.model_dump(),
-            "telegram_api_base": fake.base_url,
-            "merchant_api_secret": SecretStr(SECRET),
-        },
-    )
-    deps = build_deps(configured, clock=clock)
-    server = BotServer(deps, build_bot(configured))
-    # BotServer builds its notifier without keyboard kinds; until bot.wiring passes
-    # dialogs.outbox_keyboards.KEYBOARDS, the apology's buttons need this.
-    server.notifier = build_notifier(deps, server.bot, KEYBOARDS)
-    await server.start()
-    yield server
-    await stop_bot(server)
+    return await start_bot(merchant_api_secret=SecretStr(SECRET))
 
 
 @pytest.fixture

@@ -53,3 +53,14 @@ def test_plain_urls_get_the_async_driver(monkeypatch: pytest.MonkeyPatch) -> Non
     )
     monkeypatch.setenv("DATABASE_URL", "sqlite:///x.db")
     assert load_settings(_env_file=None).database_url == "sqlite+aiosqlite:///x.db"
+
+
+def test_the_watchdog_sweeps_every_five_minutes_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("WATCHDOG_INTERVAL_SECONDS", raising=False)
+    assert load_settings(_env_file=None).watchdog_interval_seconds == 300
+    monkeypatch.setenv("WATCHDOG_INTERVAL_SECONDS", "0")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    assert caught.value.lines == ["WATCHDOG_INTERVAL_SECONDS: Input should be greater than 0"]

@@ -36,6 +36,7 @@ from bot.services.policy.model import (
     Photo,
     Policy,
     PolicyError,
+    SlaSettings,
     load_policy,
     parse_policy,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "RefundOption",
     "RequestFacts",
     "SelectedLine",
+    "SlaSettings",
     "StockFacts",
     "StockLookup",
     "StockTable",

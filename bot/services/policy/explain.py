@@ -46,6 +46,7 @@ def explain_rows(policy: Policy) -> list[ExplainRow]:
         *_approval_rows(policy),
         *_refund_method_rows(policy),
         *_arrival_rows(policy),
+        *_sla_rows(policy),
         *_offer_rows(policy),
     ]
 
@@ -183,6 +184,21 @@ def _arrival_rows(policy: Policy) -> list[ExplainRow]:
     return [
         ExplainRow("arrival", name, "", policy.arrival.for_method(PaymentMethod(name)).label())
         for name in type(policy.arrival).model_fields
+    ]
+
+
+def _sla_rows(policy: Policy) -> list[ExplainRow]:
+    sla = policy.sla
+    return [
+        ExplainRow("sla", "pending_review", "", f"stuck after {sla.pending_review_hours} hours"),
+        ExplainRow("sla", "approved", "", f"stuck after {sla.approved_hours} hours"),
+        ExplainRow("sla", "failed", "", f"stuck after {sla.failed_hours} hours"),
+        ExplainRow(
+            "sla",
+            "processing",
+            "",
+            f"stuck {sla.processing_grace_days} days after the expected arrival",
+        ),
     ]
 
 

@@ -400,6 +400,36 @@ class ArrivalSettings(_Table):
         return arrival
 
 
+class SlaSettings(_Table):
+    """How long a refund may sit in one status before the watchdog calls it stuck.
+
+    A stuck refund gets one "still working on it" message to the customer and one alert
+    to the agents per stay in that status (bot.services.watchdog).
+    """
+
+    pending_review_hours: Positive = 24
+    approved_hours: Positive = 48
+    failed_hours: Positive = 24
+    processing_grace_days: Count = 2
+
+    @property
+    def pending_review(self) -> timedelta:
+        return timedelta(hours=self.pending_review_hours)
+
+    @property
+    def approved(self) -> timedelta:
+        return timedelta(hours=self.approved_hours)
+
+    @property
+    def failed(self) -> timedelta:
+        return timedelta(hours=self.failed_hours)
+
+    @property
+    def processing_grace(self) -> timedelta:
+        """Added to the expected arrival, which already allows the method's `[arrival]` max."""
+        return timedelta(days=self.processing_grace_days)
+
+
 class OfferWhen(_Table):
     """When an offer applies: about the request and the decision the rules already made."""
 
@@ -504,6 +534,7 @@ class Policy(_Table):
     arrival: ArrivalSettings
     offers: OfferSettings
     merchant_cancellation: MerchantCancellationSettings = MerchantCancellationSettings()
+    sla: SlaSettings = SlaSettings()
 
     @field_validator("rules")
     @classmethod

@@ -182,9 +182,10 @@ class Chat:
         """The same on the buttons of one particular (maybe old) message."""
         return await self._handled(await self.person.press_in(message, self.button(name, *args)))
 
-    async def accept(self, offer: Any) -> Press:
-        """Press the button of an offer (see `offer`)."""
-        return await self.press("offer", offer.type, offer.value, offer.params)
+    async def accept(self, offer: Any, *, instead_of_refund: bool = False) -> Press:
+        """Press the button of an offer (see `offer`); `instead_of_refund` when the
+        request itself was refused (the button then says the offer replaces a refund)."""
+        return await self.press("offer", offer.type, offer.value, offer.params, instead_of_refund)
 
     async def _handled(self, press: Press) -> Press:
         if press.query_id is not None:

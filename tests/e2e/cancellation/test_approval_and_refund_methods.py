@@ -40,6 +40,7 @@ from tests.e2e.cancellation.conftest import (
 from tests.e2e.cancellation.rows import (
     offers_for,
     order_row,
+    outbox_of,
     refunds_for,
     requests_for,
     tickets_of,
@@ -116,6 +117,7 @@ async def test_a_refund_above_500_waits_for_an_agent_with_a_ticket(
         return_required=False,
         arrival=ARRIVAL["card"],
         voucher=None,
+        by_agent=False,
     )
     [request] = await requests_for(scenario.deps, order.number)
     assert (request.status, request.is_active) == (RequestStatus.PENDING_REVIEW, True)
@@ -214,6 +216,7 @@ async def test_store_credit_offer_pays_the_bonus_at_once_as_a_voucher(
         return_required=False,
         arrival=ARRIVAL["store_credit"],
         voucher=voucher.code,
+        by_agent=False,
     )
     [request] = await requests_for(scenario.deps, order.number)
     assert (request.status, request.is_active) == (RequestStatus.COMPLETED, False)
@@ -230,6 +233,8 @@ async def test_store_credit_offer_pays_the_bonus_at_once_as_a_voucher(
     ]
     [accepted] = await offers_for(scenario.deps, order.number)
     assert (accepted.type, accepted.status) == (OfferType.STORE_CREDIT, OfferStatus.ACCEPTED)
+    # Paid at once, so the case has ended: the survey follows the receipt, once.
+    await chat.receipt("notify/survey", order_number=order.number, rating=None)
 
 
 @pytest.mark.parametrize("method", ["card", "store_credit"])
@@ -293,6 +298,11 @@ async def test_with_no_store_credit_offer_the_customer_chooses_card_or_store_cre
             else []
         ),
     }
+    # A card refund's case ends when the money arrives; store credit has arrived already.
+    surveys = [
+        r for r in await outbox_of(scenario.deps, chat.chat_id) if r.template == "notify/survey"
+    ]
+    assert len(surveys) == (0 if method == "card" else 1)
 
 
 def cod_lamp(scenario: Scenario, customer: CustomerRecord) -> OrderRecord:
@@ -373,6 +383,7 @@ async def test_cash_on_delivery_declining_store_credit_gets_a_bank_transfer_by_a
         return_required=True,
         arrival=ARRIVAL["bank_transfer"],
         voucher=None,
+        by_agent=True,
     )
     [refund] = await refunds_for(scenario.deps, order.number)
     assert (refund.method, refund.amount, refund.status) == (
@@ -380,6 +391,8 @@ async def test_cash_on_delivery_declining_store_credit_gets_a_bank_transfer_by_a
         Decimal("120.00"),
         RefundStatus.APPROVED,
     )
+    [ticket] = await tickets_of(scenario.deps, chat.chat_id)
+    assert ticket.reason is TicketReason.COMPLETE_TRANSFER
     assert await vouchers_of(scenario.deps, ann) == []
     [declined] = await offers_for(scenario.deps, order.number)
     assert (declined.type, declined.status) == (OfferType.STORE_CREDIT, OfferStatus.DECLINED)

@@ -58,6 +58,7 @@ def receipt_context(order: OrderRecord) -> dict[str, Any]:
         "return_required": False,
         "arrival": card.arrival,
         "voucher": None,
+        "by_agent": False,
     }
 
 

@@ -106,6 +106,7 @@ async def test_two_of_three_mugs_are_returned_and_refunded_alone(
         return_required=True,
         arrival=ARRIVAL["card"],
         voucher=None,
+        by_agent=False,
     )
     stored = await order_row(scenario.deps, order.number)
     mug_id = next(line.id for line in stored.items if line.sku == order.items[0].sku)

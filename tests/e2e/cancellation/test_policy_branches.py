@@ -4,6 +4,7 @@ dialog in English and in Chinese: what the customer reads, and what is stored.""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -93,6 +94,7 @@ async def test_unpaid_order_is_cancelled_with_nothing_to_refund(
         return_required=False,
         arrival=None,
         voucher=None,
+        by_agent=False,
     )
     assert (await order_row(scenario.deps, order.number)).status is OrderStatus.CANCELLED
     [request] = await requests_for(scenario.deps, order.number)
@@ -146,6 +148,7 @@ async def test_paid_order_not_shipped_is_refunded_in_full_with_shipping_automati
         return_required=False,
         arrival=ARRIVAL["card"],
         voucher=None,
+        by_agent=False,
     )
     assert (await order_row(scenario.deps, order.number)).status is OrderStatus.CANCELLED
     [request] = await requests_for(scenario.deps, order.number)
@@ -211,6 +214,7 @@ async def test_shipped_order_becomes_a_return_and_the_shipping_fee_is_kept(
         return_required=True,
         arrival=ARRIVAL["card"],
         voucher=None,
+        by_agent=False,
     )
     # A return: the order stays shipped until the parcel is back.
     assert (await order_row(scenario.deps, order.number)).status is OrderStatus.SHIPPED
@@ -312,6 +316,7 @@ async def test_delivered_unopened_within_7_days_refunds_items_not_shipping(
         return_required=True,
         arrival=ARRIVAL["card"],
         voucher=None,
+        by_agent=False,
     )
     [request] = await requests_for(scenario.deps, order.number)
     assert (request.rule, request.item_condition) == ("delivered_unopened", ItemCondition.UNOPENED)
@@ -577,6 +582,7 @@ async def test_booking_72_hours_or_more_ahead_is_refunded_in_full(
         return_required=False,
         arrival=ARRIVAL["card"],
         voucher=None,
+        by_agent=False,
     )
     assert (await order_row(scenario.deps, order.number)).status is OrderStatus.CANCELLED
     [request] = await requests_for(scenario.deps, order.number)
@@ -634,10 +640,10 @@ async def test_booking_less_than_24_hours_ahead_gets_no_refund_but_a_voucher(
         chat.decision(order, "booking_last_minute", offers=[voucher_offer])
     )
     assert decision.buttons() == [
-        chat.button("offer", "compensation_voucher", money("60.00"), {"of": "order_total"}),
+        chat.button("offer", "compensation_voucher", money("60.00"), {"of": "order_total"}, True),
         chat.button("person"),
     ]
-    await chat.accept(voucher_offer)
+    await chat.accept(voucher_offer, instead_of_refund=True)
 
     [voucher] = await vouchers_of(scenario.deps, ann)
     assert (voucher.kind, voucher.amount) == (VoucherKind.COMPENSATION, money("60.00").amount)
@@ -646,7 +652,7 @@ async def test_booking_less_than_24_hours_ahead_gets_no_refund_but_a_voucher(
         order_number=order.number,
         type="compensation_voucher",
         value=money("60.00"),
-        details={"code": voucher.code},
+        details={"code": voucher.code, "cancelled": "yes"},
     )
     [accepted] = await offers_for(scenario.deps, order.number)
     assert (accepted.type, accepted.status) == (
@@ -654,6 +660,12 @@ async def test_booking_less_than_24_hours_ahead_gets_no_refund_but_a_voucher(
         OfferStatus.ACCEPTED,
     )
     assert voucher.offer_id == accepted.id
-    assert await requests_for(scenario.deps, order.number) == []
+    # The voucher replaces the refund, and the booking is still called off.
+    [request] = await requests_for(scenario.deps, order.number)
+    assert (request.status, request.is_active, request.refund_amount) == (
+        RequestStatus.COMPLETED,
+        False,
+        Decimal("0"),
+    )
     assert await refunds_for(scenario.deps, order.number) == []
-    assert (await order_row(scenario.deps, order.number)).status is OrderStatus.PAID
+    assert (await order_row(scenario.deps, order.number)).status is OrderStatus.CANCELLED

@@ -20,7 +20,7 @@ from bot.services.policy import (
 )
 from bot.services.policy.model import ArrivalSettings, RefundMethodsByPayment, When
 from storage.enums import PaymentMethod
-from tests.services.policy import DEFAULT_POLICY, default_policy_data
+from tests.services.policy import DEFAULT_POLICY, default_policy_data, policy_variant
 
 DEFAULT_RULES = [
     "unpaid", "already_closed", "booking_early", "booking_late", "booking_last_minute",
@@ -306,3 +306,55 @@ def test_explain_lists_every_rule_in_order_then_the_settings() -> None:
     sections = [row.section for row in rows]
     assert sections.index("approval") > sections.index("rule")
     assert sections[-1] == "offer"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line"),
+    [
+        (
+            "pending_review_hours = 24",
+            "pending_review_hours = 0",
+            "sla.pending_review_hours: must be ≥ 1",
+        ),
+        (
+            "approved_hours = 48",
+            "approved_hours = 1.5",
+            "sla.approved_hours: 1.5 is not a whole number",
+        ),
+        (
+            "failed_hours = 24",
+            'failed_hours = "24"',
+            'sla.failed_hours: "24" is not a whole number',
+        ),
+        (
+            "processing_grace_days = 2",
+            "processing_grace_days = -1",
+            "sla.processing_grace_days: must be ≥ 0",
+        ),
+        (
+            "processing_grace_days = 2",
+            "processing_grace_days = 2\ngrace = 1",
+            "sla.grace: unknown key",
+        ),
+    ],
+)
+def test_a_bad_sla_names_its_key(tmp_path: Path, old: str, new: str, line: str) -> None:
+    path = _spoiled(tmp_path, old, new)
+    with pytest.raises(PolicyError) as raised:
+        load_policy(path)
+    assert raised.value.problems == (f"{path}: {line}",)
+
+
+def test_the_sla_section_is_optional_and_explained() -> None:
+    without = policy_variant(lambda data: data.pop("sla"))
+    assert without.sla == DEFAULT_POLICY.sla
+    sla = DEFAULT_POLICY.sla
+    assert (sla.pending_review_hours, sla.approved_hours, sla.failed_hours) == (24, 48, 24)
+    assert sla.processing_grace_days == 2
+    rows = {row.name: row.then for row in explain_rows(DEFAULT_POLICY) if row.section == "sla"}
+    assert rows == {
+        "pending_review": "stuck after 24 hours",
+        "approved": "stuck after 48 hours",
+        "failed": "stuck after 24 hours",
+        "processing": "stuck 2 days after the expected arrival",
+    }
