@@ -11,6 +11,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.channels.telegram import BotServer
@@ -20,6 +21,7 @@ from bot.services.demo_data import seed_demo
 from bot.texts import Renderer
 from bot.wiring import AppDeps, build_bot, build_deps
 from storage.models import Customer
+from tests.api.support import MerchantClient
 from tests.conftest import TEST_TOKEN
 from tests.support.fake_telegram import FakeTelegram
 
@@ -67,6 +69,14 @@ async def start_bot(
     yield start
     for server in servers:
         await stop_bot(server)
+
+
+@pytest.fixture
+async def api(bot: BotServer, clock: FixedClock) -> AsyncIterator[MerchantClient]:
+    """The merchant's systems, signing requests to the test module's `bot` fixture (which
+    must set MERCHANT_API_SECRET to tests.api.support.SECRET)."""
+    async with aiohttp.ClientSession() as http:
+        yield MerchantClient(http, f"http://127.0.0.1:{bot.port}", clock.now)
 
 
 async def stop_bot(server: BotServer) -> None:

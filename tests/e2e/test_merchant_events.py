@@ -8,16 +8,13 @@ where the customer presses the offers' buttons.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.channels.telegram import BotServer
-from bot.services.clock import FixedClock
 from bot.services.outbox import decode_context
 from bot.texts import Renderer
 from bot.wiring import AppDeps
@@ -68,12 +65,6 @@ async def shop(deps: AppDeps) -> AppDeps:
 async def bot(start_bot: StartBot) -> BotServer:
     """The bot as `cancelbot run` builds it, with MERCHANT_API_SECRET set."""
     return await start_bot(merchant_api_secret=SecretStr(SECRET))
-
-
-@pytest.fixture
-async def api(bot: BotServer, clock: FixedClock) -> AsyncIterator[MerchantClient]:
-    async with aiohttp.ClientSession() as http:
-        yield MerchantClient(http, f"http://127.0.0.1:{bot.port}", clock.now)
 
 
 @pytest.fixture

@@ -8,16 +8,13 @@ comment, and types it. The same case never asks again.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.channels.telegram import BotServer
-from bot.services.clock import FixedClock
 from bot.services.surveys import SurveyService
 from bot.texts import Renderer
 from bot.wiring import AppDeps
@@ -66,12 +63,6 @@ async def shop(deps: AppDeps) -> AppDeps:
 async def bot(start_bot: StartBot) -> BotServer:
     """The bot as `cancelbot run` builds it (notifier included), with the merchant API on."""
     return await start_bot(merchant_api_secret=SecretStr(SECRET))
-
-
-@pytest.fixture
-async def api(bot: BotServer, clock: FixedClock) -> AsyncIterator[MerchantClient]:
-    async with aiohttp.ClientSession() as http:
-        yield MerchantClient(http, f"http://127.0.0.1:{bot.port}", clock.now)
 
 
 async def linked(
