@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -327,54 +328,50 @@ async def _refund_event(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine for one `cancelbot db` command, disposed of when it is done."""
     from storage.db import create_engine
-    from storage.migrate import current_revision, upgrade
 
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await upgrade(engine, args.revision)
-        print(f"database at revision {await current_revision(engine)}")
+        yield engine
     finally:
         await engine.dispose()
+
+
+async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.migrate import current_revision, upgrade
+
+    async with _database(settings) as engine:
+        await upgrade(engine, args.revision)
+        print(f"database at revision {await current_revision(engine) or 'none'}")
     return 0
 
 
 async def _db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.db import create_engine
     from storage.migrate import current_revision, downgrade
 
-    engine = create_engine(settings.database_url, schema=settings.database_schema)
-    try:
+    async with _database(settings) as engine:
         await downgrade(engine, args.revision)
-        print(f"database at revision {await current_revision(engine)}")
-    finally:
-        await engine.dispose()
+        print(f"database at revision {await current_revision(engine) or 'none'}")
     return 0
 
 
 async def _db_current(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.db import create_engine
     from storage.migrate import current_revision, head_revision
 
-    engine = create_engine(settings.database_url, schema=settings.database_schema)
-    try:
+    async with _database(settings) as engine:
         current = await current_revision(engine)
-    finally:
-        await engine.dispose()
     print(f"applied: {current or 'none'}; newest: {head_revision()}")
     return 0
 
 
 async def _db_revision(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.db import create_engine
     from storage.migrate import autogenerate
 
-    engine = create_engine(settings.database_url, schema=settings.database_schema)
-    try:
+    async with _database(settings) as engine:
         await autogenerate(engine, args.message)
-    finally:
-        await engine.dispose()
     return 0
 
 
