@@ -6,6 +6,8 @@ asserts on time, only that every notice arrived exactly once, in order, with no 
 
 from __future__ import annotations
 
+import pytest
+
 from bot.channels.notifier import Notifier
 from bot.wiring import AppDeps
 from tests.notifier.support import delivery_counts, enqueue, number, reachable, refund_row
@@ -15,6 +17,7 @@ CHATS = range(5001, 5501)
 PER_CHAT = 4
 
 
+@pytest.mark.slow
 async def test_two_thousand_notices_to_five_hundred_chats(
     deps: AppDeps, notifier: Notifier, fake: FakeTelegram
 ) -> None:

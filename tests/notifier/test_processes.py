@@ -112,6 +112,7 @@ async def test_two_notifier_processes_share_the_queue_and_telegrams_limit(
     assert None not in senders
 
 
+@pytest.mark.slow
 async def test_a_notifier_killed_mid_batch_loses_nothing(
     deps: AppDeps, settings: Settings, fake: FakeTelegram, tmp_path: Path
 ) -> None:
