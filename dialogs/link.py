@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -26,9 +28,9 @@ async def ask_guest_detail(target: Target, t: Texts) -> None:
     await target.answer(t("link/guest_ask_secret"))
 
 
-PROMPTS = {
-    LinkFlow.guest_order_number.state: ask_guest_order,
-    LinkFlow.guest_secret.state: ask_guest_detail,
+PROMPTS: dict[str, Callable[[Target, Texts], Awaitable[None]]] = {
+    str(LinkFlow.guest_order_number.state): ask_guest_order,
+    str(LinkFlow.guest_secret.state): ask_guest_detail,
 }
 
 

@@ -48,7 +48,7 @@ async def _resume_cancellation(
 # What to show to come back to each step a person can leave and resume, by FSM state.
 PROMPTS: dict[str, Prompt] = {
     **dict.fromkeys(link.PROMPTS, _resume_link),
-    **dict.fromkeys((state.state for state in CancelFlow.__states__), _resume_cancellation),
+    **dict.fromkeys((str(state.state) for state in CancelFlow.__states__), _resume_cancellation),
 }
 
 

@@ -63,7 +63,7 @@ class SqlAlchemyStorage(BaseStorage):
 
     async def _upsert(self, key: str, values: dict[str, Any]) -> None:
         async with self._session_factory() as session:
-            dialect = session.bind.dialect.name
+            dialect = session.get_bind().dialect.name
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             row = {"key": key, "state": None, "data": {}, "updated_at": utcnow(), **values}
             statement = insert(FsmRecord).values(**row)

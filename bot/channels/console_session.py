@@ -243,7 +243,7 @@ class ConsoleSession(BaseSession):
         stored = self._own_message(bot, method.chat_id, method.message_id, "edit")
         if "text" not in stored:
             raise ApiError("Bad Request: there is no text in the message to edit")
-        parsed = self._formatted(bot, method.text, method.parse_mode, method.entities)
+        parsed = self._formatted(bot, method.text or "", method.parse_mode, method.entities)
         if not parsed.text.strip():
             raise ApiError("Bad Request: message text is empty")
         if utf16_length(parsed.text) > MAX_TEXT:

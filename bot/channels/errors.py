@@ -28,7 +28,7 @@ async def apologise(event: ErrorEvent, bot: Bot, renderer: Renderer, trace: Upda
         log.error("update %s failed", event.update.update_id, exc_info=error)
 
     update = event.update
-    message = update.message or (update.callback_query and update.callback_query.message)
+    message = update.message or (update.callback_query.message if update.callback_query else None)
     sender = update.message.from_user if update.message else None
     if update.callback_query is not None:
         sender = update.callback_query.from_user

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand, BotCommandScopeDefault
@@ -124,7 +125,7 @@ class BotServer:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await self.start()
-        waiters = [asyncio.create_task(stop.wait())]
+        waiters: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
         if self._polling is not None:
             waiters.append(self._polling)
         try:

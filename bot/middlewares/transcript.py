@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -79,7 +79,8 @@ class OutgoingTranscript(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> TelegramType:
-        result = await make_request(bot, method)  # raises on an API error: nothing to record
+        # aiogram annotates this as Response[...], but the session hands back the result itself.
+        result = cast(TelegramType, await make_request(bot, method))  # raises on an API error
         buffer = _current.get()
         kind = _OUTGOING_KINDS.get(type(method))
         if buffer is not None and kind is not None:

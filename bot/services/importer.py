@@ -189,7 +189,7 @@ class Importer:
         customers = [_validate(raw, CustomerRecord) for raw in source.customers]
         orders = [_validate(raw, OrderRecord) for raw in source.orders]
         stock = [_validate(raw, StockRecord) for raw in source.stock]
-        entries = (*customers, *orders, *stock)
+        entries: tuple[_Entry[Any], ...] = (*customers, *orders, *stock)
         _reject_duplicates(customers, "id", "customer id")
         _reject_duplicates(orders, "number", "order number")
         _reject_duplicates(stock, "sku", "sku")

@@ -19,6 +19,6 @@ def pick_locale(
 ) -> str:
     """The reader's own choice (/language) first, then the merchant's record, then Telegram's."""
     for candidate in (chosen, customer_locale):
-        if candidate in LOCALES:
-            return candidate  # type: ignore[return-value]
+        if candidate is not None and candidate in LOCALES:
+            return candidate
     return locale_from_language_code(language_code, default)

@@ -28,7 +28,7 @@ async def item_stepped(
 ) -> None:
     """Each tap adds one more of the item, back to none after all: the keyboard is edited."""
     selection = await services.cases.step_item(identity, case_id, callback_data.item_id)
-    if callback.message is not None:
+    if isinstance(callback.message, Message):  # an old one may be an InaccessibleMessage
         await callback.message.edit_reply_markup(
             reply_markup=keyboards.items(t, case_id, selection)
         )

@@ -47,7 +47,8 @@ async def offer_answered(
     elif outcome.result is Accepted.REFUND_METHOD:
         await _to_refund(callback.message, state, services, identity, t, case_id)
     else:
-        await callback.message.edit_reply_markup(reply_markup=None)
+        if isinstance(callback.message, Message):  # not an InaccessibleMessage
+            await callback.message.edit_reply_markup(reply_markup=None)
         await state.clear()
         outbox_signal.kick()
 

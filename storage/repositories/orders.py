@@ -145,7 +145,7 @@ def _visible(telegram_user_id: int, customer_id: int | None, now: datetime) -> C
     granted = select(GuestAccess.order_id).where(
         GuestAccess.telegram_user_id == telegram_user_id, GuestAccess.expires_at > now
     )
-    conditions = [Order.id.in_(granted)]
+    conditions: list[ColumnElement[bool]] = [Order.id.in_(granted)]
     if customer_id is not None:
         conditions.append(Order.customer_id == customer_id)
     return or_(*conditions)

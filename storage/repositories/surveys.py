@@ -87,5 +87,5 @@ class SurveyRepository:
         ).one()
         if not count:
             return RatingSummary(0, None)
-        average = (Decimal(total) / count).quantize(_CENTS, rounding=ROUND_HALF_UP)
+        average = (Decimal(total or 0) / count).quantize(_CENTS, rounding=ROUND_HALF_UP)
         return RatingSummary(count, average)

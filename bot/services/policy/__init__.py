@@ -32,7 +32,6 @@ from bot.services.policy.model import (
     Arrival,
     ArrivalUnit,
     DecisionKind,
-    OfferType,
     Photo,
     Policy,
     PolicyError,
@@ -41,6 +40,7 @@ from bot.services.policy.model import (
     parse_policy,
 )
 from bot.services.policy.offers import OfferSpec, offers_for
+from storage.enums import OfferType
 
 __all__ = [
     "DEFAULT_POLICY_FILE",

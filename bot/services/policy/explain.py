@@ -13,7 +13,6 @@ from decimal import Decimal
 from bot.services.policy.model import (
     NO_RULE,
     OfferCandidate,
-    OfferType,
     OfferWhen,
     Photo,
     Policy,
@@ -21,7 +20,7 @@ from bot.services.policy.model import (
     Then,
     When,
 )
-from storage.enums import PaymentMethod
+from storage.enums import OfferType, PaymentMethod
 
 
 @dataclass(frozen=True, slots=True)

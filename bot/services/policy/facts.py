@@ -13,11 +13,11 @@ from types import MappingProxyType
 from typing import Protocol
 
 from bot.services.money import Money
-from bot.services.policy.model import OfferType
 from storage.enums import (
     CustomerTier,
     ItemCategory,
     ItemCondition,
+    OfferType,
     OrderStatus,
     PaymentMethod,
     ReasonCode,

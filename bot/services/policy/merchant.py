@@ -14,8 +14,9 @@ from dataclasses import replace
 
 from bot.services.policy.engine import select_lines
 from bot.services.policy.facts import OrderFacts, StockFacts, StockLookup, StockTable
-from bot.services.policy.model import MerchantOffer, MerchantReason, OfferBase, OfferType, Policy
+from bot.services.policy.model import MerchantOffer, MerchantReason, OfferBase, Policy
 from bot.services.policy.offers import OfferSpec, _exchange
+from storage.enums import OfferType
 
 
 def merchant_offers(

@@ -26,11 +26,10 @@ from bot.services.policy.facts import (
 from bot.services.policy.model import (
     OfferBase,
     OfferCandidate,
-    OfferType,
     OfferWhen,
     Policy,
 )
-from storage.enums import OrderStatus, PaymentMethod, ReasonCode
+from storage.enums import OfferType, OrderStatus, PaymentMethod, ReasonCode
 
 _NOT_SHIPPED = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PROCESSING})
 
