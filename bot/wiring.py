@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -35,6 +36,7 @@ from bot.middlewares.in_flight import InFlightUpdates
 from bot.services.clock import Clock, SystemClock
 from bot.services.container import ServiceConfig, Services
 from bot.services.deep_links import LinkTokens
+from bot.services.insights import InsightsConfig, InsightsService
 from bot.services.intents import Intents
 from bot.services.linking import GuestPolicy
 from bot.services.outbox import OutboxSignal
@@ -74,6 +76,16 @@ class AppDeps:
     def services(self, uow: UnitOfWork) -> Services:
         """Services outside an update (API requests, CLI commands) use this too."""
         return Services(uow, self.clock, self.service_config)
+
+    def insights(self, uow: UnitOfWork) -> InsightsService:
+        """The merchant's figures (`cancelbot report`, the dashboard), read on `uow`."""
+        settings = self.settings
+        config = InsightsConfig(
+            default_locale=settings.default_locale,
+            timezone=settings.timezone,
+            kept_window=timedelta(days=settings.insights_kept_window_days),
+        )
+        return InsightsService(uow, self.clock, self.service_config.policy, config)
 
     async def close(self) -> None:
         await self.fsm_storage.close()
