@@ -221,16 +221,19 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_output import print_import_report
-    from bot.services.demo_data import seed_demo
+    from bot.services.demo_data import seed_demo, seed_demo_history
     from bot.wiring import build_deps
 
     deps = build_deps(settings)
     try:
         await _ensure_schema(deps.engine)
         report = await seed_demo(deps.session_factory, deps.clock)
+        cases = await seed_demo_history(deps.session_factory, deps.clock)
     finally:
         await deps.close()
     print_import_report(report)
+    if cases:
+        print(f"demo history: {cases} past conversations (see `cancelbot report`)")
     return 0
 
 
