@@ -63,20 +63,23 @@ async def test_the_dashboard_in_a_browser(served: str, tmp_path: Path) -> None:
         try:
             stranger = await browser.new_page()
             refused = await stranger.goto(f"{served}/dashboard")
-            assert refused is not None and refused.status == 401
+            assert refused is not None
+            assert refused.status == 401
             assert await stranger.inner_text("#refused") == "Not signed in"
 
             page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
             page.on("console", note)
             page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
             opened = await page.goto(f"{served}/dashboard?token={TOKEN}")
-            assert opened is not None and opened.status == 200
+            assert opened is not None
+            assert opened.status == 200
             assert "token=" not in page.url
             charts = page.locator("figure.chart svg")
             assert await charts.count() == 5
             assert await page.locator("figure.chart svg rect").count() >= 5
             box = await charts.first.bounding_box()
-            assert box is not None and 0 < box["width"] <= 390
+            assert box is not None
+            assert 0 < box["width"] <= 390
             screenshot = tmp_path / "dashboard.png"
             await page.screenshot(path=str(screenshot), full_page=True)
             print(f"dashboard screenshot: {screenshot}")

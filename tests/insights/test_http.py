@@ -114,8 +114,10 @@ async def test_a_case_timeline_masks_personal_data(http: TestClient, demo: AppDe
     )
     text = await page.text()
     assert page.status == 200
-    assert "+***1234" in text and "a***@example.com" in text
-    assert "0000 1234" not in text and "ann.lee" not in text
+    assert "+***1234" in text
+    assert "a***@example.com" in text
+    assert "0000 1234" not in text
+    assert "ann.lee" not in text
     assert re.search(r"Conversation started", text)
     missing = await http.get(
         "/dashboard/cases/999999", headers={"Authorization": f"Bearer {TOKEN}"}
