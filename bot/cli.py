@@ -94,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     refund_event.set_defaults(handler=_refund_event)
 
+    report = commands.add_parser(
+        "report", help="the merchant's figures: kept orders, refunds, satisfaction"
+    )
+    report.add_argument("--since", help="a date (in TIMEZONE) or ISO time; default 30 days ago")
+    report.add_argument("--until", help="a date (the whole day) or ISO time; default now")
+    report.add_argument("--reason", choices=[code.value for code in ReasonCode])
+    report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    report.set_defaults(handler=_report)
+
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply migrations (default: to the newest)")
@@ -212,16 +221,19 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_output import print_import_report
-    from bot.services.demo_data import seed_demo
+    from bot.services.demo_data import seed_demo, seed_demo_history
     from bot.wiring import build_deps
 
     deps = build_deps(settings)
     try:
         await _ensure_schema(deps.engine)
         report = await seed_demo(deps.session_factory, deps.clock)
+        cases = await seed_demo_history(deps.session_factory, deps.clock)
     finally:
         await deps.close()
     print_import_report(report)
+    if cases:
+        print(f"demo history: {cases} past conversations (see `cancelbot report`)")
     return 0
 
 
@@ -325,6 +337,37 @@ async def _refund_event(args: argparse.Namespace, settings: Settings) -> int:
         f"refund {update.refund_id}: {update.from_status} → {update.status} "
         f"(event {update.event_id}){again}; {told}"
     )
+    return 0
+
+
+async def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_output import stdout
+    from bot.cli_report import print_report
+    from bot.services.insights.export import report_csv, report_json
+    from bot.services.insights.periods import PeriodError, parse_period
+    from bot.wiring import build_deps
+
+    deps = build_deps(settings)
+    try:
+        period = parse_period(
+            args.since, args.until, now=deps.clock.now(), timezone=settings.timezone
+        )
+        await _ensure_schema(deps.engine)
+        async with deps.uow() as uow:
+            figures = await deps.insights(uow).report(
+                period, ReasonCode(args.reason) if args.reason else None
+            )
+    except PeriodError as error:
+        print(f"cancelbot report: {error}", file=sys.stderr)
+        return 2
+    finally:
+        await deps.close()
+    if args.format == "json":
+        print(json.dumps(report_json(figures), ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(report_csv(figures))
+    else:
+        print_report(figures, stdout)
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 OFFICIAL_API_BASE = "https://api.telegram.org"
@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     notifier_poll_seconds: float = Field(default=1.0, gt=0)
     # How often the overdue watchdog (bot/channels/watchdog.py) looks for stuck refunds.
     watchdog_interval_seconds: float = Field(default=300.0, gt=0)
+    # Insights and observability (issue 13): the dashboard at /dashboard (off unless a
+    # token or a user and password is set), /metrics, /readyz and `cancelbot report`.
+    dashboard_token: SecretStr | None = None
+    dashboard_user: str | None = None
+    dashboard_password: SecretStr | None = None
+    metrics_token: SecretStr | None = None
+    insights_kept_window_days: int = Field(default=30, ge=1, le=365)
+    readyz_polling_stale_seconds: float = Field(default=90.0, gt=0)
 
     @field_validator("bot_token")
     @classmethod
@@ -102,6 +110,28 @@ class Settings(BaseSettings):
         if not value.startswith("/"):
             raise ValueError("must start with /")
         return value
+
+    @field_validator("dashboard_token", "metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters, e.g. from `openssl rand -hex 16`")
+        return value
+
+    @field_validator("dashboard_password")
+    @classmethod
+    def _long_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 12:
+            raise ValueError("must be at least 12 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _user_with_password(self) -> Settings:
+        if (self.dashboard_user is None) != (self.dashboard_password is None):
+            raise ValueError(
+                "DASHBOARD_USER and DASHBOARD_PASSWORD go together: set both or neither"
+            )
+        return self
 
     @field_validator("bot_username")
     @classmethod

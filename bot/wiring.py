@@ -7,7 +7,8 @@ functions, so they exercise the same routers, middlewares and storage.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -35,12 +36,15 @@ from bot.middlewares.in_flight import InFlightUpdates
 from bot.services.clock import Clock, SystemClock
 from bot.services.container import ServiceConfig, Services
 from bot.services.deep_links import LinkTokens
+from bot.services.insights import InsightsConfig, InsightsService
 from bot.services.intents import Intents
 from bot.services.linking import GuestPolicy
 from bot.services.outbox import OutboxSignal
 from bot.services.policy import load_policy
 from bot.services.reasons import CancelPhrases, ReasonClassifier
 from bot.services.watchdog import OverdueWatchdog
+from bot.telemetry import Telemetry
+from bot.telemetry.middlewares import TelegramApiMetrics, UpdateMetrics
 from bot.texts import Renderer
 from dialogs.outbox_keyboards import KEYBOARDS
 from storage.db import create_engine, create_session_factory
@@ -67,6 +71,7 @@ class AppDeps:
     events_isolation: BaseEventIsolation
     in_flight: InFlightUpdates
     outbox_signal: OutboxSignal
+    telemetry: Telemetry = field(default_factory=Telemetry)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -74,6 +79,16 @@ class AppDeps:
     def services(self, uow: UnitOfWork) -> Services:
         """Services outside an update (API requests, CLI commands) use this too."""
         return Services(uow, self.clock, self.service_config)
+
+    def insights(self, uow: UnitOfWork) -> InsightsService:
+        """The merchant's figures (`cancelbot report`, the dashboard), read on `uow`."""
+        settings = self.settings
+        config = InsightsConfig(
+            default_locale=settings.default_locale,
+            timezone=settings.timezone,
+            kept_window=timedelta(days=settings.insights_kept_window_days),
+        )
+        return InsightsService(uow, self.clock, self.service_config.policy, config)
 
     async def close(self) -> None:
         await self.fsm_storage.close()
@@ -148,6 +163,7 @@ def build_dispatcher(deps: AppDeps) -> Dispatcher:
     )
     dp.update.outer_middleware(deps.in_flight)
     dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.update.outer_middleware(UpdateMetrics(deps.telemetry))
     dp.update.outer_middleware(
         UnitOfWorkMiddleware(deps.session_factory, deps.clock, deps.service_config)
     )
@@ -182,6 +198,11 @@ def build_bot(
     )
 
 
+def instrument_bot(deps: AppDeps, bot: Bot) -> None:
+    """Count the bot's Bot API errors and polling's heartbeat in `deps.telemetry`."""
+    bot.session.middleware(TelegramApiMetrics(deps.telemetry))
+
+
 def build_notifier(deps: AppDeps, bot: Bot, keyboards: KeyboardRegistry | None = None) -> Notifier:
     """The outbox notifier, with the inline keyboards outbox messages may carry."""
     return Notifier(
@@ -192,6 +213,7 @@ def build_notifier(deps: AppDeps, bot: Bot, keyboards: KeyboardRegistry | None =
         keyboards=KEYBOARDS if keyboards is None else keyboards,
         config=NotifierConfig.from_settings(deps.settings),
         signal=deps.outbox_signal,
+        on_batch=deps.telemetry.notifier_batch,
     )
 
 

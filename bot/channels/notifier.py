@@ -268,7 +268,9 @@ class Notifier:
         signal: OutboxSignal | None = None,
         limiter: RateLimiter | None = None,
         backoff: Backoff | None = None,
+        on_batch: Callable[[BatchReport], None] | None = None,
     ) -> None:
+        self._on_batch = on_batch  # metrics and the readiness heartbeat (bot.telemetry)
         self._bot = bot
         self._uow = uow_factory
         self._renderer = renderer
@@ -348,6 +350,8 @@ class Notifier:
                     )
             await self._release(report.untried)
             self._limiter.forget_idle()
+        if self._on_batch is not None:
+            self._on_batch(report)
         if report.claimed or report.coalesced:
             log.info(
                 "notifier batch: claimed=%d coalesced=%d %s in %.0f ms",

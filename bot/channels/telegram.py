@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bot.api.app import build_web_app
 from bot.services.locales import LOCALES
-from bot.wiring import AppDeps, build_dispatcher, build_notifier, build_watchdog
+from bot.wiring import AppDeps, build_dispatcher, build_notifier, build_watchdog, instrument_bot
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class BotServer:
     def __init__(self, deps: AppDeps, bot: Bot) -> None:
         self.deps = deps
         self.bot = bot
+        instrument_bot(deps, bot)
         self.dispatcher: Dispatcher = build_dispatcher(deps)
         self.web_app = build_web_app(deps)
         self._runner: web.AppRunner | None = None

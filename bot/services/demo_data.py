@@ -21,6 +21,7 @@ from decimal import Decimal
 from itertools import product as cartesian
 from types import MappingProxyType
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.clock import Clock
@@ -32,7 +33,40 @@ from bot.services.import_records import (
     StockRecord,
 )
 from bot.services.importer import Importer, ImportReport, ImportSource
-from storage.enums import CustomerTier, ItemCategory, OrderStatus, PaymentMethod
+from storage.enums import (
+    CaseStatus,
+    ConversationStatus,
+    CustomerTier,
+    Direction,
+    ItemCategory,
+    OfferStatus,
+    OfferType,
+    OrderStatus,
+    PaymentMethod,
+    ReasonCode,
+    RefundStatus,
+    RequestKind,
+    RequestStatus,
+    TicketReason,
+    TicketStatus,
+    VoucherKind,
+)
+from storage.models import (
+    CancellationItem,
+    CancellationRequest,
+    Conversation,
+    Customer,
+    Offer,
+    Order,
+    Refund,
+    RefundEvent,
+    SupportCase,
+    Survey,
+    TelegramUser,
+    Ticket,
+    TranscriptEntry,
+    Voucher,
+)
 
 DEMO_SOURCE_NAME = "built-in demo data"
 FILLER_ORDERS = 140
@@ -628,3 +662,405 @@ def _filler_booking(
         delivered=delivered,
         service=service,
     )
+
+
+# -- a demo history: past conversations, so the report and the dashboard have figures ------
+
+DEMO_HISTORY_USER_BASE = 9_100_000_000
+"""Telegram ids of the demo history's accounts (not linked: the shell links its own)."""
+_HISTORY_SEED = 13
+# How long demo refunds took from request to money back, by payment method.
+_REFUND_SPEEDS: Mapping[PaymentMethod, tuple[timedelta, ...]] = MappingProxyType(
+    {
+        Pay.CARD: (timedelta(days=2), timedelta(days=3, hours=5), timedelta(days=6)),
+        Pay.E_WALLET: (timedelta(hours=3), timedelta(hours=20), timedelta(days=1, hours=4)),
+        Pay.BANK_TRANSFER: (timedelta(days=4), timedelta(days=9)),
+        Pay.STORE_CREDIT: (timedelta(0),),
+    }
+)
+_WORDS: Mapping[ReasonCode, str] = MappingProxyType(
+    {
+        ReasonCode.CHANGED_MIND: "I changed my mind",
+        ReasonCode.MISTAKE: "ordered it twice by mistake",
+        ReasonCode.FOUND_CHEAPER: "found it cheaper elsewhere",
+        ReasonCode.LATE_DELIVERY: "it still has not arrived",
+        ReasonCode.WRONG_ITEM: "wrong size",
+        ReasonCode.DEFECTIVE: "it arrived broken",
+    }
+)
+_COMMENTS = (
+    "Quick and easy, thank you",
+    "Money came back faster than I expected",
+    "Took too long to get an answer",
+    "很方便，谢谢",
+    "The voucher was a nice touch",
+)
+
+
+async def seed_demo_history(session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> int:
+    """Past conversations about the demo shop's own orders, consistent with their status:
+    cancellations and returns with refunds paid at several speeds, orders kept by an offer,
+    refusals, abandoned talks, tickets and survey answers. Returns the cases written; a
+    database that has any support case already is left alone (so seeding twice is safe)."""
+    now = clock.now()
+    async with session_factory() as session, session.begin():
+        if await session.scalar(select(func.count()).select_from(SupportCase)):
+            return 0
+        writer = _HistoryWriter(session, now, random.Random(_HISTORY_SEED))
+        orders = (
+            await session.scalars(
+                select(Order)
+                .join(Customer)
+                .where(Customer.external_id.not_in(DEMO_HIGHLIGHTS), Order.placed_at < now)
+                .order_by(Order.id)
+            )
+        ).all()
+        for order in orders:
+            await writer.story(order)
+        return writer.cases
+
+
+class _HistoryWriter:
+    """Writes rows the way the services do (see each service named below)."""
+
+    def __init__(self, session: AsyncSession, now: datetime, rng: random.Random) -> None:
+        self.session = session
+        self.now = now
+        self.rng = rng
+        self.cases = 0
+        self._people: dict[int, tuple[int, int]] = {}  # customer id -> (user id, conversation)
+        self._vouchers = 0
+
+    async def story(self, order: Order) -> None:
+        """What happened to this order, given the status the shop reports for it."""
+        roll = self.rng.random()
+        if order.status in (Status.CANCELLED, Status.REFUNDED) and order.paid_at and roll < 0.8:
+            await self._cancelled(order)
+        elif order.status is Status.DELIVERED and roll < 0.45:
+            await self._delivered(order, self.rng.random())
+        elif order.status is Status.SHIPPED and roll < 0.4:
+            await self._kept(order, OfferType.COMPENSATION_VOUCHER, ReasonCode.LATE_DELIVERY)
+        elif order.status in (Status.PAID, Status.PROCESSING) and roll < 0.25:
+            await self._abandoned(order)
+
+    async def _person(self, customer_id: int, at: datetime) -> tuple[int, int]:
+        if customer_id not in self._people:
+            user_id = DEMO_HISTORY_USER_BASE + customer_id
+            self.session.add(TelegramUser(id=user_id, first_name="Demo", language_code="en"))
+            await self.session.flush()
+            conversation = Conversation(
+                chat_id=user_id,
+                telegram_user_id=user_id,
+                customer_id=customer_id,
+                status=ConversationStatus.CLOSED,
+                started_at=at,
+                last_activity_at=at,
+                closed_at=at,
+            )
+            self.session.add(conversation)
+            await self.session.flush()
+            self._people[customer_id] = (user_id, conversation.id)
+        return self._people[customer_id]
+
+    def _moment(self, order: Order) -> datetime | None:
+        """When the customer wrote: after the order's latest event, before now."""
+        after = order.delivered_at or order.shipped_at or order.paid_at or order.placed_at
+        if after >= self.now - timedelta(hours=1):
+            return None
+        span = min(self.now - after, timedelta(days=40))
+        return after + span * self.rng.uniform(0.05, 0.95)
+
+    async def _case(
+        self,
+        order: Order,
+        at: datetime,
+        status: CaseStatus,
+        reason: ReasonCode,
+        decision: dict[str, object] | None,
+    ) -> SupportCase:
+        """`CaseService.start` and the steps up to the decision, with the customer's words."""
+        user_id, conversation_id = await self._person(order.customer_id, at)
+        case = SupportCase(
+            telegram_user_id=user_id,
+            chat_id=user_id,
+            conversation_id=conversation_id,
+            customer_id=order.customer_id,
+            order_id=order.id,
+            status=status,
+            reason_code=reason,
+            decision=decision,
+            created_at=at,
+            updated_at=at + timedelta(minutes=3),
+            closed_at=None if status is CaseStatus.OPEN else at + timedelta(minutes=3),
+        )
+        self.session.add(case)
+        self.session.add_all(
+            TranscriptEntry(
+                conversation_id=conversation_id,
+                direction=Direction.IN,
+                kind="command" if text.startswith("/") else "text",
+                text=text,
+                created_at=at + timedelta(seconds=20 * index),
+            )
+            for index, text in enumerate(
+                (f"/cancel_order {order.number}", _WORDS.get(reason, "other reason"))
+            )
+        )
+        await self.session.flush()
+        self.cases += 1
+        return case
+
+    def _decision(self, order: Order, *, eligible: bool, rule: str) -> dict[str, object]:
+        """The stored part of `Decision.to_json` the figures and the timeline read."""
+        paid = order.items_total + order.shipping_fee if order.paid_at else Decimal(0)
+        bonus = (paid / 10).quantize(Decimal("0.01"))
+        return {
+            "eligible": eligible,
+            "rule": rule,
+            "kind": "cancel" if eligible else None,
+            "refund_amount": f"{paid:.2f}" if eligible else "0.00",
+            "currency": order.currency,
+            "approval": "automatic" if paid <= 500 else "agent",
+            "refund_methods": [
+                {"method": order.payment_method.value, "amount": f"{paid:.2f}", "bonus": "0.00"},
+                {"method": "store_credit", "amount": f"{paid + bonus:.2f}", "bonus": f"{bonus}"},
+            ]
+            if eligible
+            else [],
+            "offers": [],
+        }
+
+    async def _cancelled(self, order: Order) -> None:
+        """A confirmed cancellation (`CancellationService.confirm`) and its refund's history
+        (`RefundLedger`, then the shop's events), a survey once it ended."""
+        at = self._moment(order)
+        if at is None:
+            return
+        reason = self.rng.choice(
+            (ReasonCode.CHANGED_MIND, ReasonCode.MISTAKE, ReasonCode.FOUND_CHEAPER)
+        )
+        decision = self._decision(order, eligible=True, rule="before_shipping")
+        case = await self._case(order, at, CaseStatus.CONFIRMED, reason, decision)
+        amount = Decimal(str(decision["refund_amount"]))
+        credit = self.rng.random() < 0.15
+        method = Pay.STORE_CREDIT if credit else order.payment_method
+        if method is Pay.CASH_ON_DELIVERY:
+            method = Pay.BANK_TRANSFER
+        if credit:
+            amount += Decimal(str(decision["refund_methods"][1]["bonus"]))  # type: ignore[index]
+            self.session.add(self._offer(case, order, OfferType.STORE_CREDIT, amount, True, at))
+        elif self.rng.random() < 0.5:
+            self.session.add(self._offer(case, order, OfferType.STORE_CREDIT, amount, False, at))
+        review = decision["approval"] == "agent"
+        steps = [(RefundStatus.PENDING_REVIEW if review else RefundStatus.APPROVED, at, "bot")]
+        if review:
+            steps.append(
+                (RefundStatus.APPROVED, at + timedelta(hours=self.rng.randint(2, 30)), "merchant")
+            )
+        took = self.rng.choice(_REFUND_SPEEDS[method])
+        fate = self.rng.random()
+        if at + took < self.now and fate < 0.85:
+            if took > timedelta(hours=1):
+                steps.append((RefundStatus.PROCESSING, at + took / 2, "merchant"))
+            steps.append((RefundStatus.REFUNDED, at + took, "bot" if credit else "merchant"))
+        elif fate < 0.93 and at + timedelta(days=1) < self.now:
+            steps.append((RefundStatus.FAILED, at + timedelta(days=1), "merchant"))
+        ended = steps[-1][0] is RefundStatus.REFUNDED
+        request = CancellationRequest(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            case_id=case.id,
+            conversation_id=case.conversation_id,
+            kind=RequestKind.CANCEL,
+            status=RequestStatus.COMPLETED if ended else RequestStatus.APPROVED,
+            is_active=not ended,
+            reason_code=reason,
+            rule="before_shipping",
+            decision=decision,
+            refund_amount=Decimal(str(decision["refund_amount"])),
+            currency=order.currency,
+            idempotency_key=f"case:{case.id}",
+            created_at=at,
+            updated_at=steps[-1][1],
+            closed_at=steps[-1][1] if ended else None,
+            items=[CancellationItem(order_item_id=i.id, quantity=i.quantity) for i in order.items],
+        )
+        self.session.add(request)
+        await self.session.flush()
+        self.session.add(self._refund(order, amount, method, steps, request_id=request.id))
+        if review:
+            self.session.add(self._ticket(case, TicketReason.NEEDS_APPROVAL, at, closed=True))
+        if ended:
+            await self._survey(order, request, steps[-1][1])
+
+    async def _delivered(self, order: Order, roll: float) -> None:
+        if roll < 0.35:
+            await self._kept(order, OfferType.PARTIAL_REFUND, ReasonCode.DEFECTIVE)
+        elif roll < 0.55:
+            await self._kept(order, OfferType.EXCHANGE, ReasonCode.WRONG_ITEM, take=False)
+        elif roll < 0.8:
+            await self._refused(order)
+        else:
+            await self._abandoned(order)
+
+    async def _kept(
+        self, order: Order, kind: OfferType, reason: ReasonCode, *, take: bool = True
+    ) -> None:
+        """An alternative accepted (`AlternativesService.accept`): the order is kept. An
+        exchange the customer did not take ends in an abandoned talk instead."""
+        at = self._moment(order)
+        if at is None or not order.paid_at:
+            return
+        decision = self._decision(order, eligible=True, rule="merchant_fault")
+        status = CaseStatus.SAVED if take else CaseStatus.ABANDONED
+        case = await self._case(order, at, status, reason, decision)
+        total = order.items_total
+        value = {
+            OfferType.PARTIAL_REFUND: (total * Decimal("0.2")).quantize(Decimal("0.01")),
+            OfferType.COMPENSATION_VOUCHER: Decimal("20.00" if order.currency == "CNY" else "5.00"),
+        }.get(kind, total)
+        offer = self._offer(case, order, kind, value, take, at)
+        self.session.add(offer)
+        await self.session.flush()
+        if not take:
+            return
+        if kind is OfferType.PARTIAL_REFUND:
+            took = self.rng.choice(_REFUND_SPEEDS[Pay.E_WALLET])
+            steps = [(RefundStatus.APPROVED, at, "bot")]
+            if at + took < self.now:
+                steps.append((RefundStatus.REFUNDED, at + took, "merchant"))
+            self.session.add(
+                self._refund(
+                    order,
+                    value,
+                    order.payment_method
+                    if order.payment_method is not Pay.CASH_ON_DELIVERY
+                    else Pay.BANK_TRANSFER,
+                    steps,
+                    offer_id=offer.id,
+                )
+            )
+        elif kind is OfferType.COMPENSATION_VOUCHER:
+            self._vouchers += 1
+            self.session.add(
+                Voucher(
+                    code=f"VC-DEMO-{self._vouchers:04d}",
+                    customer_id=order.customer_id,
+                    kind=VoucherKind.COMPENSATION,
+                    amount=value,
+                    currency=order.currency,
+                    offer_id=offer.id,
+                    created_at=at,
+                )
+            )
+
+    async def _refused(self, order: Order) -> None:
+        """The policy said no (e.g. past the window); the customer asked for a person."""
+        at = self._moment(order)
+        if at is None:
+            return
+        rule = self.rng.choice(("delivered_no_fault_opened", "non_returnable", "no_rule"))
+        decision = self._decision(order, eligible=False, rule=rule)
+        case = await self._case(order, at, CaseStatus.ABANDONED, ReasonCode.CHANGED_MIND, decision)
+        if self.rng.random() < 0.7:
+            self.session.add(self._ticket(case, TicketReason.NOT_ELIGIBLE, at, closed=True))
+
+    async def _abandoned(self, order: Order) -> None:
+        at = self._moment(order)
+        if at is not None:
+            case = await self._case(order, at, CaseStatus.ABANDONED, ReasonCode.CHANGED_MIND, None)
+            if self.rng.random() < 0.3:
+                self.session.add(self._ticket(case, TicketReason.CUSTOMER_ASKED, at, closed=True))
+
+    def _offer(
+        self,
+        case: SupportCase,
+        order: Order,
+        kind: OfferType,
+        value: Decimal,
+        taken: bool,
+        at: datetime,
+    ) -> Offer:
+        return Offer(
+            case_id=case.id,
+            customer_id=order.customer_id,
+            order_id=order.id,
+            type=kind,
+            value=value,
+            currency=order.currency,
+            params={},
+            status=OfferStatus.ACCEPTED if taken else OfferStatus.DECLINED,
+            shown_at=at + timedelta(minutes=1),
+            answered_at=at + timedelta(minutes=2),
+        )
+
+    def _refund(
+        self,
+        order: Order,
+        amount: Decimal,
+        method: PaymentMethod,
+        steps: list[tuple[RefundStatus, datetime, str]],
+        *,
+        request_id: int | None = None,
+        offer_id: int | None = None,
+    ) -> Refund:
+        refund = Refund(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            request_id=request_id,
+            offer_id=offer_id,
+            amount=amount,
+            currency=order.currency,
+            method=method,
+            status=steps[-1][0],
+            created_at=steps[0][1],
+            updated_at=steps[-1][1],
+        )
+        previous: RefundStatus | None = None
+        for status, at, actor in steps:
+            refund.events.append(
+                RefundEvent(
+                    from_status=previous,
+                    to_status=status,
+                    actor=actor,
+                    occurred_at=at,
+                    recorded_at=at,
+                )
+            )
+            previous = status
+        return refund
+
+    def _ticket(
+        self, case: SupportCase, reason: TicketReason, at: datetime, *, closed: bool
+    ) -> Ticket:
+        return Ticket(
+            telegram_user_id=case.telegram_user_id,
+            chat_id=case.chat_id,
+            conversation_id=case.conversation_id,
+            customer_id=case.customer_id,
+            case_id=case.id,
+            reason=reason,
+            status=TicketStatus.CLOSED,
+            created_at=at + timedelta(minutes=2),
+            closed_at=at + timedelta(hours=3),
+        )
+
+    async def _survey(self, order: Order, request: CancellationRequest, ended: datetime) -> None:
+        """`SurveyService.ask_about_request`, answered by most customers."""
+        user_id, _ = await self._person(order.customer_id, ended)
+        answered = self.rng.random() < 0.7 and ended + timedelta(hours=1) < self.now
+        rating = self.rng.choices((5, 4, 3, 2, 1), (45, 25, 12, 10, 8))[0] if answered else None
+        comment = self.rng.choice(_COMMENTS) if answered and self.rng.random() < 0.4 else None
+        self.session.add(
+            Survey(
+                subject_key=f"request:{request.id}",
+                customer_id=order.customer_id,
+                chat_id=user_id,
+                locale="en",
+                rating=rating,
+                comment=comment,
+                asked_at=ended,
+                answered_at=ended + timedelta(minutes=30) if answered else None,
+                commented_at=ended + timedelta(minutes=32) if comment else None,
+            )
+        )

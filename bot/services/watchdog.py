@@ -55,6 +55,17 @@ class SweepReport:
     messages: int = 0
 
 
+def sla_limits(policy: Policy, now: datetime) -> list[StageLimit]:
+    """The SLA as cut-offs at `now`: stuck means strictly more than the allowed time."""
+    sla = policy.sla
+    return [
+        StageLimit(RefundStatus.PENDING_REVIEW, now - sla.pending_review),
+        StageLimit(RefundStatus.APPROVED, now - sla.approved),
+        StageLimit(RefundStatus.FAILED, now - sla.failed),
+        StageLimit(RefundStatus.PROCESSING, now - sla.processing_grace, from_expected_by=True),
+    ]
+
+
 class OverdueWatchdog:
     """Finds stuck refunds and escalates each once; safe to run in several processes.
 
@@ -77,14 +88,7 @@ class OverdueWatchdog:
         self._agent_chat_id = agent_chat_id
 
     def limits(self, now: datetime) -> list[StageLimit]:
-        """The SLA as cut-offs at `now`: stuck means strictly more than the allowed time."""
-        sla = self._policy.sla
-        return [
-            StageLimit(RefundStatus.PENDING_REVIEW, now - sla.pending_review),
-            StageLimit(RefundStatus.APPROVED, now - sla.approved),
-            StageLimit(RefundStatus.FAILED, now - sla.failed),
-            StageLimit(RefundStatus.PROCESSING, now - sla.processing_grace, from_expected_by=True),
-        ]
+        return sla_limits(self._policy, now)
 
     async def sweep(self, now: datetime) -> int:
         """Escalate every refund stuck at `now` and not yet escalated for its current stay.

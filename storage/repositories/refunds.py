@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import RefundStatus
@@ -98,10 +98,16 @@ class RefundRepository:
         ).all()
 
     async def stuck(
-        self, limits: Sequence[StageLimit], *, after_id: int = 0, limit: int = 100
+        self,
+        limits: Sequence[StageLimit],
+        *,
+        after_id: int = 0,
+        limit: int = 100,
+        include_escalated: bool = False,
     ) -> list[StuckStage]:
-        """Refunds past one of `limits` in their current status and not escalated for it,
-        by id, from `after_id` on: one query, whatever the number of refunds."""
+        """Refunds past one of `limits` in their current status and not escalated for it
+        (or escalated too, for a count of all stuck refunds), by id, from `after_id` on:
+        one query, whatever the number of refunds."""
         if not limits:
             return []
         current = (
@@ -123,7 +129,7 @@ class RefundRepository:
         rows = await self._session.execute(
             select(Refund.id, RefundEvent.id)
             .join(RefundEvent, RefundEvent.id == current)
-            .where(Refund.id > after_id, or_(*overdue), ~escalated)
+            .where(Refund.id > after_id, or_(*overdue), true() if include_escalated else ~escalated)
             .order_by(Refund.id)
             .limit(limit)
         )
