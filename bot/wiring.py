@@ -35,11 +35,11 @@ from bot.middlewares.in_flight import InFlightUpdates
 from bot.services.clock import Clock, SystemClock
 from bot.services.container import ServiceConfig, Services
 from bot.services.deep_links import LinkTokens
-from bot.services.intents import Intents
+from bot.services.intents import Intents, MessageReader
 from bot.services.linking import GuestPolicy
 from bot.services.outbox import OutboxSignal
 from bot.services.policy import load_policy
-from bot.services.reasons import CancelPhrases, ReasonClassifier
+from bot.services.reasons import CancelPhrases, ReasonClassifier, SmallTalk
 from bot.services.watchdog import OverdueWatchdog
 from bot.texts import Renderer
 from dialogs.outbox_keyboards import KEYBOARDS
@@ -62,6 +62,7 @@ class AppDeps:
     intents: Intents
     reasons: ReasonClassifier
     cancel_phrases: CancelPhrases
+    reader: MessageReader
     service_config: ServiceConfig
     fsm_storage: BaseStorage
     events_isolation: BaseEventIsolation
@@ -85,15 +86,17 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> AppDeps:
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     session_factory = create_session_factory(engine)
     fsm_storage, isolation = _fsm(settings, session_factory)
+    intents, reasons, cancel_phrases = Intents.load(), ReasonClassifier.load(), CancelPhrases.load()
     return AppDeps(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         clock=clock or SystemClock(),
         renderer=Renderer(timezone=settings.timezone, default_locale=settings.default_locale),
-        intents=Intents.load(),
-        reasons=ReasonClassifier.load(),
-        cancel_phrases=CancelPhrases.load(),
+        intents=intents,
+        reasons=reasons,
+        cancel_phrases=cancel_phrases,
+        reader=MessageReader(intents, cancel_phrases, reasons, SmallTalk.load()),
         service_config=_service_config(settings),
         fsm_storage=fsm_storage,
         events_isolation=isolation,
@@ -142,6 +145,7 @@ def build_dispatcher(deps: AppDeps) -> Dispatcher:
         intents=deps.intents,
         reasons=deps.reasons,
         cancel_phrases=deps.cancel_phrases,
+        reader=deps.reader,
         outbox_signal=deps.outbox_signal,
         clock=deps.clock,
         settings=deps.settings,
