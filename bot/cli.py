@@ -252,7 +252,7 @@ async def _policy_check(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         print_policy_check(result)
-    return 0
+    return 2 if result.decision.needs_condition else 0  # nothing decided yet: say more
 
 
 async def _policy_explain(args: argparse.Namespace, settings: Settings) -> int:

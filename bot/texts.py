@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,11 @@ def _is_html(name: str | None) -> bool:
 @pass_context
 def _format_money(context: Context, value: Money | None) -> str:
     return "—" if value is None else value.format()
+
+
+def _format_percent(value: Decimal | int) -> str:
+    """50, 12.5: a percent as the merchant wrote it, without trailing zeros."""
+    return f"{Decimal(value).normalize():f}"
 
 
 @pass_context
@@ -84,7 +90,12 @@ class Renderer:
             auto_reload=False,
             cache_size=-1,
         )
-        self.env.filters.update(money=_format_money, date=_format_date, datetime=_format_datetime)
+        self.env.filters.update(
+            money=_format_money,
+            percent=_format_percent,
+            date=_format_date,
+            datetime=_format_datetime,
+        )
 
     def render(self, locale: str, template: str, /, **context: Any) -> str:
         """The text; HTML templates return `Markup`, so it can go into another message as is."""

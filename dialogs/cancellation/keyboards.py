@@ -36,6 +36,7 @@ REASONS = (
     ReasonCode.FOUND_CHEAPER,
     ReasonCode.LATE_DELIVERY,
     ReasonCode.WRONG_ITEM,
+    ReasonCode.WRONG_SIZE,
     ReasonCode.DEFECTIVE,
     ReasonCode.NOT_AS_DESCRIBED,
     ReasonCode.BOOKING_CHANGED,
