@@ -87,17 +87,20 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> AppDeps:
     session_factory = create_session_factory(engine)
     fsm_storage, isolation = _fsm(settings, session_factory)
     intents, reasons, cancel_phrases = Intents.load(), ReasonClassifier.load(), CancelPhrases.load()
+    service_config = _service_config(settings)
+    # Times shown to customers are in the shop's zone: TIMEZONE, else the policy's own.
+    timezone = settings.timezone or service_config.policy.general.timezone
     return AppDeps(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         clock=clock or SystemClock(),
-        renderer=Renderer(timezone=settings.timezone, default_locale=settings.default_locale),
+        renderer=Renderer(timezone=timezone, default_locale=settings.default_locale),
         intents=intents,
         reasons=reasons,
         cancel_phrases=cancel_phrases,
         reader=MessageReader(intents, cancel_phrases, reasons, SmallTalk.load()),
-        service_config=_service_config(settings),
+        service_config=service_config,
         fsm_storage=fsm_storage,
         events_isolation=isolation,
         in_flight=InFlightUpdates(),

@@ -174,9 +174,14 @@ class Chat:
     def label(self, name: str, *args: Any) -> str:
         return RENDERER.macro(self.locale, "labels", name, *args)
 
-    def order_button(self, order: OrderRecord) -> str:
+    def order_button(
+        self, order: OrderRecord, distinction: tuple[str, ...] = (), *, show_time: bool = False
+    ) -> str:
+        """An order's button; `distinction` and `show_time` as when another order listed
+        with it looks the same (bot.services.views.tell_apart)."""
         view = shown(order, self.locale)
-        return self.button("order", view.number, view.placed_at, view.headline, view.total)
+        label = (view.number, view.placed_at, view.headline, view.total)
+        return self.button("order", *label, distinction, show_time)
 
     def decision(
         self,
