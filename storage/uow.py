@@ -13,6 +13,7 @@ from storage.repositories import (
     CaseRepository,
     ConversationRepository,
     CustomerRepository,
+    MerchantFeedRepository,
     OfferRepository,
     OrderRepository,
     OutboxRepository,
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.stock = StockRepository(self.session)
         self.vouchers = VoucherRepository(self.session)
         self.surveys = SurveyRepository(self.session)
+        self.merchant_feeds = MerchantFeedRepository(self.session)
         return self
 
     async def __aexit__(

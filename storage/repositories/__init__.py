@@ -3,6 +3,7 @@
 from storage.repositories.cases import CaseRepository, OfferRepository, TicketRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.customers import CustomerRepository, TelegramUserRepository
+from storage.repositories.merchant_feeds import MerchantFeedRepository
 from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.refunds import RefundRepository
@@ -15,6 +16,7 @@ __all__ = [
     "CaseRepository",
     "ConversationRepository",
     "CustomerRepository",
+    "MerchantFeedRepository",
     "OfferRepository",
     "OrderRepository",
     "OutboxRepository",
