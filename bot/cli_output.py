@@ -61,6 +61,7 @@ def print_policy_check(check: PolicyCheck) -> None:
             f"{check.order_number}: the item's condition decides (rule {decision.rule}); "
             f"give --condition ({conditions})",
             markup=False,
+            soft_wrap=True,
         )
         return
     verdict = "eligible" if decision.eligible else "not eligible"
