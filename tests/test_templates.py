@@ -514,3 +514,21 @@ def test_every_overdue_variant_renders(locale: str, status: str, told: bool) -> 
     )
     assert "#42" in agents
     assert "&lt;batch&gt;" in agents
+
+
+@pytest.mark.parametrize(
+    ("zone", "locale", "expected"),
+    [
+        ("Asia/Shanghai", "en", "23 Nov 2026, 18:00 (UTC+8)"),
+        ("Asia/Shanghai", "zh", "2026年11月23日 18:00（UTC+8）"),
+        ("UTC", "en", "23 Nov 2026, 10:00 (UTC)"),
+        ("Asia/Kolkata", "en", "23 Nov 2026, 15:30 (UTC+5:30)"),
+        ("America/New_York", "en", "23 Nov 2026, 05:00 (UTC-5)"),
+    ],
+)
+def test_times_shown_to_customers_name_the_shops_time_zone(
+    zone: str, locale: str, expected: str
+) -> None:
+    renderer = Renderer(timezone=zone)
+    text = renderer.render(locale, "cancel/throttled", retry_at=NOW)
+    assert expected in text

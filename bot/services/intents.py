@@ -13,6 +13,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 
 from bot.services.reasons import (
@@ -28,6 +29,7 @@ from bot.services.reasons import (
 from storage.enums import ReasonCode
 
 DEFAULT_INTENTS_FILE = Path(__file__).resolve().parent.parent / "data" / "intents.toml"
+READ_CACHE = 1024  # messages whose reading is remembered
 
 
 def normalize_phrase(text: str) -> str:
@@ -107,7 +109,7 @@ class MessageReader:
     dialogs.smalltalk), so what this reads is what the bot does.
     """
 
-    __slots__ = ("_cancel", "_intents", "_reasons", "_smalltalk")
+    __slots__ = ("_cancel", "_intents", "_read", "_reasons", "_smalltalk")
 
     def __init__(
         self,
@@ -120,6 +122,9 @@ class MessageReader:
         self._cancel = cancel_phrases
         self._reasons = reasons
         self._smalltalk = smalltalk
+        # A message is read by a filter, and again by the next router's when the first did
+        # not take it; reading costs milliseconds and depends on the text alone.
+        self._read = lru_cache(maxsize=READ_CACHE)(self._reading)
 
     @classmethod
     def load(cls) -> MessageReader:
@@ -132,6 +137,9 @@ class MessageReader:
         )
 
     def read(self, text: str) -> Reading:
+        return self._read(text)
+
+    def _reading(self, text: str) -> Reading:
         for command in (Topic.STOP, Topic.HELP, Topic.STATUS):
             if self._intents.matches(command, text):
                 return Reading(command)

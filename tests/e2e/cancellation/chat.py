@@ -29,7 +29,9 @@ from tests.conftest import NOW
 from tests.e2e.cancellation.rows import outbox_of
 from tests.support.fake_telegram import FakeUser, Press, SentMessage, parse_html
 
-RENDERER = Renderer()
+POLICY = load_policy()
+# The bot shows times in the shop's zone: TIMEZONE is unset in tests, so the policy's.
+RENDERER = Renderer(timezone=POLICY.general.timezone)
 
 
 def plain(html: str) -> str:
@@ -96,7 +98,6 @@ Line = tuple[str, str, str] | tuple[str, str, str, int]
 """A breakdown line: (code, price, refunded), with the percent refunded when it is not
 simply refunded × 100 / price; what is kept is the rest."""
 
-POLICY = load_policy()
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
 
