@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from datetime import datetime
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command its reader stopped (128 + SIGPIPE)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,10 +157,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = 2
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:
+        # The reader left (`cancelbot import --schema | head`): not a failure of ours.
+        # What is still buffered would raise again at exit, so it goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
+    except NoDatabase as missing:
+        print(str(missing), file=sys.stderr)
+        code = 1
     raise SystemExit(code)
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
     from bot.channels.telegram import BotServer
     from bot.wiring import build_bot, build_deps
 
@@ -172,6 +185,24 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         await _ensure_schema(deps.engine)
         await BotServer(deps, build_bot(settings)).run_until_signal()
+    except TelegramUnauthorizedError:
+        print("Telegram refused BOT_TOKEN: get a valid one from @BotFather.", file=sys.stderr)
+        return 2
+    except TelegramNetworkError as error:
+        print(
+            f"cannot reach Telegram at {settings.telegram_api_base}: {_reason(error.message)} "
+            "(check the network, or TELEGRAM_API_BASE)",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as error:
+        where = f"{settings.api_host}:{settings.api_port}"
+        why = "address already in use" if error.errno == errno.EADDRINUSE else str(error)
+        print(
+            f"cannot serve HTTP on {where}: {why} (set API_HOST/API_PORT, or stop what uses it)",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         await deps.close()
     return 0
@@ -206,9 +237,10 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
     except ImportFileError as error:
         print(f"{args.file}: {error}", file=sys.stderr)
         return 1
+    _refuse_missing_file(settings)
     deps = build_deps(settings)
     try:
-        await _ensure_schema(deps.engine)
+        await _upgrade_existing(deps.engine)
         with progress_bar("Importing") as progress:
             report = await Importer(deps.session_factory, deps.clock).load(
                 source, skip_invalid=args.skip_invalid, progress=progress
@@ -242,9 +274,10 @@ async def _policy_check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.policy_check import UnknownOrder, check_order
     from bot.wiring import build_deps
 
+    _refuse_missing_file(settings)
     deps = build_deps(settings)
     try:
-        await _ensure_schema(deps.engine)
+        await _upgrade_existing(deps.engine)
         async with deps.uow() as uow:
             result = await check_order(
                 uow,
@@ -264,7 +297,7 @@ async def _policy_check(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         print_policy_check(result)
-    return 0
+    return 2 if result.decision.needs_condition else 0  # nothing decided yet: say more
 
 
 async def _policy_explain(args: argparse.Namespace, settings: Settings) -> int:
@@ -285,9 +318,10 @@ async def _link(args: argparse.Namespace, settings: Settings) -> int:
     if settings.bot_username is None:
         print("BOT_USERNAME is not set: it is needed to build the t.me link.", file=sys.stderr)
         return 2
+    _refuse_missing_file(settings)
     deps = build_deps(settings)
     try:
-        await _ensure_schema(deps.engine)
+        await _upgrade_existing(deps.engine)
         async with deps.uow() as uow:
             customer = await uow.customers.by_external_id(args.customer_id)
     finally:
@@ -310,9 +344,10 @@ async def _refund_event(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.refund_updates import Notice
     from bot.wiring import build_deps
 
+    _refuse_missing_file(settings)
     deps = build_deps(settings)
     try:
-        await _ensure_schema(deps.engine)
+        await _upgrade_existing(deps.engine)
         async with deps.uow() as uow:
             update = await deps.services(uow).refund_updates.apply(
                 args.refund_id,
@@ -349,9 +384,7 @@ async def _report(args: argparse.Namespace, settings: Settings) -> int:
 
     deps = build_deps(settings)
     try:
-        period = parse_period(
-            args.since, args.until, now=deps.clock.now(), timezone=settings.timezone
-        )
+        period = parse_period(args.since, args.until, now=deps.clock.now(), timezone=deps.timezone)
         await _ensure_schema(deps.engine)
         async with deps.uow() as uow:
             figures = await deps.insights(uow).report(
@@ -395,6 +428,7 @@ async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 async def _db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
     from storage.migrate import current_revision, downgrade
 
+    _refuse_missing_file(settings)
     async with _database(settings) as engine:
         await downgrade(engine, args.revision)
         print(f"database at revision {await current_revision(engine) or 'none'}")
@@ -404,6 +438,9 @@ async def _db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
 async def _db_current(args: argparse.Namespace, settings: Settings) -> int:
     from storage.migrate import current_revision, head_revision
 
+    if _missing_file(settings) is not None:  # none, and connecting would create the file
+        print(f"applied: none; newest: {head_revision()}")
+        return 0
     async with _database(settings) as engine:
         current = await current_revision(engine)
     print(f"applied: {current or 'none'}; newest: {head_revision()}")
@@ -413,12 +450,56 @@ async def _db_current(args: argparse.Namespace, settings: Settings) -> int:
 async def _db_revision(args: argparse.Namespace, settings: Settings) -> int:
     from storage.migrate import autogenerate
 
+    _refuse_missing_file(settings)
     async with _database(settings) as engine:
         await autogenerate(engine, args.message)
     return 0
 
 
 async def _ensure_schema(engine: AsyncEngine) -> None:
+    """run, shell and seed-demo: an empty database (or none yet) gets the schema."""
     from storage.migrate import upgrade
 
     await upgrade(engine)
+
+
+class NoDatabase(Exception):
+    """A command that needs the shop's data found no database: it says so, creates none."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"there is no cancelbot database at {where} yet: create it with "
+            "`cancelbot db upgrade` (empty) or `cancelbot seed-demo` (the demo shop), or set "
+            "DATABASE_URL"
+        )
+
+
+def _missing_file(settings: Settings) -> str | None:
+    """The SQLite file DATABASE_URL names, when it does not exist (connecting would make it)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = Path(url.database)
+    return None if path.exists() else str(path)
+
+
+def _refuse_missing_file(settings: Settings) -> None:
+    if (missing := _missing_file(settings)) is not None:
+        raise NoDatabase(missing)
+
+
+async def _upgrade_existing(engine: AsyncEngine) -> None:
+    """Bring an existing schema up to date; one with no cancelbot tables is not made here."""
+    from storage.migrate import current_revision, upgrade
+
+    if await current_revision(engine) is None:
+        raise NoDatabase(engine.url.render_as_string(hide_password=True))
+    await upgrade(engine)
+
+
+def _reason(message: str) -> str:
+    """aiogram's "HTTP Client says - ClientConnectorError: Cannot connect to host …" without
+    the layers: the part a person acts on."""
+    return message.rsplit(": ", 1)[-1].strip() or message

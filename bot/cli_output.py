@@ -13,6 +13,7 @@ from rich.table import Table
 from bot.services.importer import ImportReport
 from bot.services.policy import ExplainRow
 from bot.services.policy_check import PolicyCheck
+from storage.enums import ItemCondition
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
@@ -47,21 +48,38 @@ def print_import_report(report: ImportReport) -> None:
 
 
 def print_policy_check(check: PolicyCheck) -> None:
-    """The decision as a merchant reads it: verdict, rule, the money line by line, options."""
+    """The decision as a merchant reads it: verdict and rule; for a grant, the money line
+    by line, the approval and the ways to pay it back; then the offers.
+
+    A decision that waits for the item's condition says so, and a refusal has no money
+    or approval lines: nothing would be paid, so nothing would be approved.
+    """
     decision = check.decision
+    if decision.needs_condition:
+        conditions = ", ".join(condition.value for condition in ItemCondition)
+        stdout.print(
+            f"{check.order_number}: the item's condition decides (rule {decision.rule}); "
+            f"give --condition ({conditions})",
+            markup=False,
+            soft_wrap=True,
+        )
+        return
     verdict = "eligible" if decision.eligible else "not eligible"
     stdout.print(f"{check.order_number}: {verdict} (rule {decision.rule})", markup=False)
-    lines = Table("breakdown", "amount", "kept", box=None)
-    for line in decision.breakdown:
-        kept = line.kept.format() if line.kept is not None else ""
-        lines.add_row(line.code, line.amount.format(), kept)
-    lines.add_row("refund", decision.refund.format(), "")
-    stdout.print(lines)
-    reasons = ", ".join(reason.value for reason in decision.approval_reasons)
-    stdout.print(
-        f"approval: {decision.approval.value}" + (f" ({reasons})" if reasons else ""),
-        markup=False,
-    )
+    if decision.eligible:
+        lines = Table("part", "price", "refunded", "kept", box=None)
+        for line in decision.breakdown:
+            kept = line.kept.format() if line.kept is not None else ""
+            lines.add_row(line.code, line.price.format(), line.amount.format(), kept)
+        lines.add_row("refund", "", decision.refund.format(), "")
+        stdout.print(lines)
+        reasons = ", ".join(reason.value for reason in decision.approval_reasons)
+        stdout.print(
+            f"approval: {decision.approval.value}" + (f" ({reasons})" if reasons else ""),
+            markup=False,
+        )
+        if decision.needs_photo:
+            stdout.print("photo: required; the bot asks the customer for one", markup=False)
     for option in decision.refund_options:
         extra = " (completed by an agent)" if option.completed_by_agent else ""
         stdout.print(

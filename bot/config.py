@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 OFFICIAL_API_BASE = "https://api.telegram.org"
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+# LINK_SECRET and MERCHANT_API_SECRET key HMAC-SHA256: 32 bytes is its full strength.
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -42,7 +44,7 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "zh"] = "en"
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    timezone: str = "UTC"
+    timezone: str | None = None  # None: the policy file's [general] timezone
     guest_max_failures: int = Field(default=5, ge=1)
     guest_lockout_minutes: int = Field(default=60, ge=1)
     guest_access_days: int = Field(default=7, ge=1)
@@ -140,11 +142,26 @@ class Settings(BaseSettings):
 
     @field_validator("timezone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("link_secret", "merchant_api_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        """A short secret can be guessed offline from one signed link or request."""
+        if value is not None:
+            size = len(value.get_secret_value().encode())
+            if size < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"must be at least {MIN_SECRET_BYTES} bytes, this one has {size}; "
+                    "make one with `openssl rand -hex 32`"
+                )
         return value
 
     @property

@@ -8,7 +8,8 @@ plain text, because Telegram shows button text verbatim.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,11 @@ def _format_money(context: Context, value: Money | None) -> str:
     return "—" if value is None else value.format()
 
 
+def _format_percent(value: Decimal | int) -> str:
+    """50, 12.5: a percent as the merchant wrote it, without trailing zeros."""
+    return f"{Decimal(value).normalize():f}"
+
+
 @pass_context
 def _format_date(context: Context, value: date | datetime | None) -> str:
     if value is None:
@@ -58,12 +64,29 @@ def _format_date(context: Context, value: date | datetime | None) -> str:
 
 @pass_context
 def _format_datetime(context: Context, value: datetime | None) -> str:
+    """A moment in the shop's time zone, which it names: "23 Nov 2026, 18:00 (UTC+8)"."""
     if value is None:
         return "—"
     local = value.astimezone(context["tz"])
+    zone = _zone_label(local)
     if context["locale"] == "zh":
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-    return f"{local.day} {local:%b %Y, %H:%M}"
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（{zone}）"
+    return f"{local.day} {local:%b %Y, %H:%M} ({zone})"
+
+
+@pass_context
+def _format_time(context: Context, value: datetime) -> str:
+    """The time of day in the shop's zone, next to a date the same text shows: "18:05"."""
+    return f"{value.astimezone(context['tz']):%H:%M}"
+
+
+def _zone_label(moment: datetime) -> str:
+    """UTC, UTC+8, UTC-3:30: the offset a reader anywhere can convert from."""
+    minutes = int((moment.utcoffset() or timedelta(0)).total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 class Renderer:
@@ -84,7 +107,13 @@ class Renderer:
             auto_reload=False,
             cache_size=-1,
         )
-        self.env.filters.update(money=_format_money, date=_format_date, datetime=_format_datetime)
+        self.env.filters.update(
+            money=_format_money,
+            percent=_format_percent,
+            date=_format_date,
+            datetime=_format_datetime,
+            time=_format_time,
+        )
 
     def render(self, locale: str, template: str, /, **context: Any) -> str:
         """The text; HTML templates return `Markup`, so it can go into another message as is."""

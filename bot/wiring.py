@@ -37,11 +37,11 @@ from bot.services.clock import Clock, SystemClock
 from bot.services.container import ServiceConfig, Services
 from bot.services.deep_links import LinkTokens
 from bot.services.insights import InsightsConfig, InsightsService
-from bot.services.intents import Intents
+from bot.services.intents import Intents, MessageReader
 from bot.services.linking import GuestPolicy
 from bot.services.outbox import OutboxSignal
 from bot.services.policy import load_policy
-from bot.services.reasons import CancelPhrases, ReasonClassifier
+from bot.services.reasons import CancelPhrases, ReasonClassifier, SmallTalk
 from bot.services.watchdog import OverdueWatchdog
 from bot.telemetry import Telemetry
 from bot.telemetry.middlewares import TelegramApiMetrics, UpdateMetrics
@@ -66,12 +66,18 @@ class AppDeps:
     intents: Intents
     reasons: ReasonClassifier
     cancel_phrases: CancelPhrases
+    reader: MessageReader
     service_config: ServiceConfig
     fsm_storage: BaseStorage
     events_isolation: BaseEventIsolation
     in_flight: InFlightUpdates
     outbox_signal: OutboxSignal
     telemetry: Telemetry = field(default_factory=Telemetry)
+
+    @property
+    def timezone(self) -> str:
+        """The shop's zone for times shown to people: TIMEZONE, else the policy file's own."""
+        return shop_timezone(self.settings, self.service_config)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
@@ -85,7 +91,7 @@ class AppDeps:
         settings = self.settings
         config = InsightsConfig(
             default_locale=settings.default_locale,
-            timezone=settings.timezone,
+            timezone=self.timezone,
             kept_window=timedelta(days=settings.insights_kept_window_days),
         )
         return InsightsService(uow, self.clock, self.service_config.policy, config)
@@ -100,21 +106,30 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> AppDeps:
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     session_factory = create_session_factory(engine)
     fsm_storage, isolation = _fsm(settings, session_factory)
+    intents, reasons, cancel_phrases = Intents.load(), ReasonClassifier.load(), CancelPhrases.load()
+    service_config = _service_config(settings)
+    timezone = shop_timezone(settings, service_config)
     return AppDeps(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         clock=clock or SystemClock(),
-        renderer=Renderer(timezone=settings.timezone, default_locale=settings.default_locale),
-        intents=Intents.load(),
-        reasons=ReasonClassifier.load(),
-        cancel_phrases=CancelPhrases.load(),
-        service_config=_service_config(settings),
+        renderer=Renderer(timezone=timezone, default_locale=settings.default_locale),
+        intents=intents,
+        reasons=reasons,
+        cancel_phrases=cancel_phrases,
+        reader=MessageReader(intents, cancel_phrases, reasons, SmallTalk.load()),
+        service_config=service_config,
         fsm_storage=fsm_storage,
         events_isolation=isolation,
         in_flight=InFlightUpdates(),
         outbox_signal=OutboxSignal(),
     )
+
+
+def shop_timezone(settings: Settings, service_config: ServiceConfig) -> str:
+    """Times shown to people are in the shop's zone: TIMEZONE, else the policy file's own."""
+    return settings.timezone or service_config.policy.general.timezone
 
 
 def _fsm(
@@ -157,6 +172,7 @@ def build_dispatcher(deps: AppDeps) -> Dispatcher:
         intents=deps.intents,
         reasons=deps.reasons,
         cancel_phrases=deps.cancel_phrases,
+        reader=deps.reader,
         outbox_signal=deps.outbox_signal,
         clock=deps.clock,
         settings=deps.settings,

@@ -2,7 +2,17 @@
 
 from aiogram import Router
 
-from dialogs import cancellation, common, fallback, link, merchant_offers, start, status, survey
+from dialogs import (
+    cancellation,
+    common,
+    fallback,
+    link,
+    merchant_offers,
+    smalltalk,
+    start,
+    status,
+    survey,
+)
 
 
 def build_router() -> Router:
@@ -21,6 +31,7 @@ def build_router() -> Router:
         link.build_router(),
         cancellation.build_router(),
         merchant_offers.build_router(),
+        smalltalk.build_router(),  # everyday words no flow took: greetings, thanks, questions
         fallback.build_router(),
     )
     return router

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -13,9 +13,26 @@ from bot.services.identity import Identity
 from bot.services.locales import LOCALES
 from bot.texts import Renderer, Texts
 from dialogs.callbacks import LanguageCallback, MenuAction, MenuCallback
+from dialogs.cancellation.flow import begin
 from dialogs.filters import Intent
 from dialogs.keyboards import language_keyboard, link_keyboard, main_menu
 from dialogs.screens import Target, show_menu
+
+
+async def cancel_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+) -> None:
+    """/cancel stops what is under way; with nothing under way people mean "cancel my
+    order", so it starts a cancellation (`/cancel SO-1002345` names the order)."""
+    if await state.get_state() is None:
+        await begin(message, state, services, identity, t, text=command.args)
+        return
+    await stop(message, state, services, identity, t)
 
 
 async def stop(
@@ -71,7 +88,7 @@ async def language_chosen(
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(stop, Command("cancel"))
+    router.message.register(cancel_command, Command("cancel"))
     router.message.register(stop, Intent("stop"))
     router.message.register(help_command, Command("help"))
     router.message.register(help_command, Intent("help"))

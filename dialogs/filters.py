@@ -9,7 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, TelegramObject
 
-from bot.services.intents import Intents
+from bot.services.intents import Intents, MessageReader, Topic
 from bot.services.locales import LOCALES
 from bot.services.reasons import CancelPhrases
 from bot.texts import Renderer
@@ -67,11 +67,27 @@ class WantsPerson(Filter):
 
 
 class CancelIntent(Filter):
-    """Free text that starts a cancellation; passes the order it names, if any, as `target`."""
+    """Free text that starts a cancellation ("refund", "我要退货", "不喜欢", "return the
+    t-shirt, wrong size"); passes the order it names, if any, as `target`, and the reason
+    it gives, if any, as `said`. A question about a refund under way is not one."""
 
-    async def __call__(
-        self, message: Message, cancel_phrases: CancelPhrases
-    ) -> bool | dict[str, Any]:
-        if message.text is None or not cancel_phrases.is_cancel_intent(message.text):
+    async def __call__(self, message: Message, reader: MessageReader) -> bool | dict[str, Any]:
+        if message.text is None:
             return False
-        return {"target": cancel_phrases.extract_cancel_target(message.text)}
+        reading = reader.read(message.text)
+        if reading.topic is not Topic.CANCEL:
+            return False
+        return {"target": reading.target, "said": reading.said}
+
+
+class Reads(Filter):
+    """Free text that means one of `topics` (bot/services/intents.py); passes `reading`."""
+
+    def __init__(self, *topics: Topic) -> None:
+        self.topics = frozenset(topics)
+
+    async def __call__(self, message: Message, reader: MessageReader) -> bool | dict[str, Any]:
+        if message.text is None:
+            return False
+        reading = reader.read(message.text)
+        return {"reading": reading} if reading.topic in self.topics else False

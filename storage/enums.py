@@ -93,7 +93,8 @@ class ReasonCode(StrEnum):
     MISTAKE = "mistake"
     FOUND_CHEAPER = "found_cheaper"
     LATE_DELIVERY = "late_delivery"
-    WRONG_ITEM = "wrong_item"
+    WRONG_ITEM = "wrong_item"  # the shop sent another item, or made it wrong
+    WRONG_SIZE = "wrong_size"  # the customer's size does not fit: not the shop's fault
     DEFECTIVE = "defective"
     NOT_AS_DESCRIBED = "not_as_described"
     BOOKING_CHANGED = "booking_changed"

@@ -99,6 +99,8 @@ class TelegramUser(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     language_code: Mapped[str | None] = mapped_column(String(16))
     locale: Mapped[str | None] = mapped_column(String(8))
+    # The language the person writes in, when Telegram's language_code does not say.
+    written_locale: Mapped[str | None] = mapped_column(String(8))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     blocked_at: Mapped[datetime | None]
 
@@ -431,6 +433,9 @@ class Voucher(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     redeemed_at: Mapped[datetime | None]
+    # The merchant's event id and order reference of the redemption (merchant API).
+    redeem_event_id: Mapped[str | None] = mapped_column(String(64))
+    redeemed_for: Mapped[str | None] = mapped_column(String(64))
 
 
 class FsmRecord(Base):
@@ -577,3 +582,12 @@ class Survey(Base):
     asked_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]  # first rated; pressing again changes `rating` only
     commented_at: Mapped[datetime | None]
+
+
+# -- The merchant's read routes (issue 10) ------------------------------------------------------
+
+# The feeds the merchant polls: cancellation requests by last change, vouchers by issue.
+Index("ix_cancellation_requests_updated", CancellationRequest.updated_at, CancellationRequest.id)
+Index("ix_vouchers_created", Voucher.created_at, Voucher.id)
+# A redemption's event id names one voucher: repeating it is a replay, not a second redemption.
+Index("uq_vouchers_redeem_event_id", Voucher.redeem_event_id, unique=True)

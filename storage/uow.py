@@ -14,6 +14,7 @@ from storage.repositories import (
     ConversationRepository,
     CustomerRepository,
     InsightsRepository,
+    MerchantFeedRepository,
     OfferRepository,
     OrderRepository,
     OutboxRepository,
@@ -59,6 +60,7 @@ class UnitOfWork:
         self.vouchers = VoucherRepository(self.session)
         self.surveys = SurveyRepository(self.session)
         self.insights = InsightsRepository(self.session)
+        self.merchant_feeds = MerchantFeedRepository(self.session)
         return self
 
     async def __aexit__(

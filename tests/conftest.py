@@ -58,7 +58,7 @@ def settings(database: tuple[str, str | None]) -> Settings:
         database_url=url,
         database_schema=schema,
         redis_url=os.environ.get("TEST_REDIS_URL") or None,
-        link_secret="test-link-secret",
+        link_secret="test-link-secret-of-32-bytes-long",
         bot_username="cancel_test_bot",
         api_host="127.0.0.1",
         api_port=0,

@@ -24,6 +24,8 @@ from bot.services.policy import (
     decide,
     load_policy,
 )
+from bot.services.policy.explain import because
+from bot.services.policy.model import Rule, Span
 from bot.services.refunds import ActorKind
 from bot.services.review import OfferView
 from bot.services.status import RefundView, RequestView, TimelineEvent
@@ -293,6 +295,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "survey/thanks": {"ask_comment": True, "minutes": 30},
     "survey/comment_saved": {},
     "plain/survey_rating_changed": {"stars": 4},
+    "smalltalk/thanks": {},
+    "smalltalk/goodbye": {},
+    "smalltalk/ack": {},
 }
 
 
@@ -347,30 +352,64 @@ def test_every_label_of_every_stored_value_exists(locale: str) -> None:
         assert RENDERER.macro(locale, "labels", "payment_method", method.value)
 
 
+def _inside(span: Span | None) -> int | None:
+    """A whole number the span holds: its lower bound, or just inside its upper one."""
+    if span is None:
+        return None
+    if span.min is not None:
+        return span.min
+    if span.above is not None:
+        return span.above + 1
+    return span.max if span.max is not None else (span.below or 1) - 1
+
+
+def _explained(rule: Rule, locale: str) -> str:
+    """The decision message for a request `rule` decides, built from its own conditions."""
+    when = rule.when
+    status = (when.order_status or (OrderStatus.DELIVERED,))[0]
+    reason = (when.reason or [r for r in ReasonCode if r not in (when.reason_not or ())])[0]
+    clauses = because(
+        when,
+        status=status,
+        categories=when.category or (ItemCategory.HOME,),
+        reason=reason,
+        merchant_fault=bool(when.merchant_fault),
+        condition=(when.condition or (None,))[0],
+        days_since_delivery=_inside(when.days_since_delivery),
+        hours_before_service=_inside(when.hours_before_service),
+        non_returnable=POLICY.general.non_returnable_categories,
+    )
+    decision = replace(
+        DECISION, rule=rule.id, eligible=rule.then.eligible, kind=rule.then.kind, because=clauses
+    )
+    order = replace(ORDER, status=status)
+    return RENDERER.render(locale, "cancel/decision", order=order, decision=decision, offers=())
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_rule_of_the_default_policy_is_explained(locale: str) -> None:
-    """A rule the merchant ships must not fall to the generic sentence."""
-    generic = {
-        RENDERER.render(
-            locale,
-            "cancel/decision",
-            order=ORDER,
-            offers=(),
-            decision=replace(DECISION, rule="merchant_added_rule", eligible=eligible),
-        ).split("\n")[0]
-        for eligible in (True, False)
-    }
-    facts = {
-        "hours_before_service": 48,
-        "days_since_delivery": 9,
-        "window_days": 7,
-        "percent": 50,
-        "merchant_fault": False,
-    }
+    """Every shipped rule says why, with its own numbers, never the "no rule" sentence."""
+    no_rule = RENDERER.render(
+        locale,
+        "cancel/decision",
+        order=ORDER,
+        offers=(),
+        decision=replace(DECISION, rule="no_rule", eligible=False, kind=None, because=()),
+    ).split("\n")[0]
     for rule in POLICY.rules:
-        decision = replace(DECISION, rule=rule.id, eligible=rule.then.eligible, facts=facts)
-        text = RENDERER.render(locale, "cancel/decision", order=ORDER, decision=decision, offers=())
-        assert text.split("\n")[0] not in generic, rule.id
+        first_line = _explained(rule, locale).split("\n")[0]
+        assert first_line != no_rule, rule.id
+        for span in (rule.when.days_since_delivery, rule.when.hours_before_service):
+            bounds = (span.min, span.max, span.above, span.below) if span else ()
+            for bound in (b for b in bounds if b is not None):
+                assert f"{bound} " in first_line, (rule.id, bound, first_line)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_renamed_rule_explains_itself_the_same_way(locale: str) -> None:
+    for rule in POLICY.rules:
+        renamed = rule.model_copy(update={"id": f"renamed_{rule.id}"[:64]})
+        assert _explained(renamed, locale) == _explained(rule, locale)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -475,3 +514,21 @@ def test_every_overdue_variant_renders(locale: str, status: str, told: bool) -> 
     )
     assert "#42" in agents
     assert "&lt;batch&gt;" in agents
+
+
+@pytest.mark.parametrize(
+    ("zone", "locale", "expected"),
+    [
+        ("Asia/Shanghai", "en", "23 Nov 2026, 18:00 (UTC+8)"),
+        ("Asia/Shanghai", "zh", "2026年11月23日 18:00（UTC+8）"),
+        ("UTC", "en", "23 Nov 2026, 10:00 (UTC)"),
+        ("Asia/Kolkata", "en", "23 Nov 2026, 15:30 (UTC+5:30)"),
+        ("America/New_York", "en", "23 Nov 2026, 05:00 (UTC-5)"),
+    ],
+)
+def test_times_shown_to_customers_name_the_shops_time_zone(
+    zone: str, locale: str, expected: str
+) -> None:
+    renderer = Renderer(timezone=zone)
+    text = renderer.render(locale, "cancel/throttled", retry_at=NOW)
+    assert expected in text

@@ -199,7 +199,7 @@ async def _overview(request: web.Request) -> web.Response:
             query.get("since") or None,
             query.get("until") or None,
             now=deps.clock.now(),
-            timezone=deps.settings.timezone,
+            timezone=deps.timezone,
             days=days if days in PERIODS else 30,
         )
     except PeriodError as problem:

@@ -20,8 +20,12 @@ from bot.services.merchant_errors import (
     EventIdConflict,
     MerchantRequestError,
     OrderNotCancellable,
+    OutOfOrder,
     UnknownOrder,
     UnknownRefund,
+    UnknownVoucher,
+    VoucherExpired,
+    VoucherRedeemed,
 )
 from bot.services.refund_states import IllegalTransition
 
@@ -72,8 +76,10 @@ def _message(error: ErrorDetails) -> str:
 def from_service(error: MerchantRequestError | IllegalTransition) -> ApiError:
     """The status and code a service's refusal means to the caller."""
     message = str(error)
-    if isinstance(error, UnknownRefund | UnknownOrder):
+    if isinstance(error, UnknownRefund | UnknownOrder | UnknownVoucher):
         return ApiError(404, ErrorCode.NOT_FOUND, message)
+    if code := _CONFLICTS.get(type(error)):
+        return ApiError(409, code, message)
     if isinstance(error, IllegalTransition):
         return ApiError(409, ErrorCode.ILLEGAL_TRANSITION, message)
     if isinstance(error, EventIdConflict):
@@ -88,6 +94,13 @@ def from_service(error: MerchantRequestError | IllegalTransition) -> ApiError:
         [FieldError(field=field, message=message)],
     )
 
+
+# Refusals that are the state of things, not the request's shape (409).
+_CONFLICTS: dict[type[Exception], ErrorCode] = {
+    OutOfOrder: ErrorCode.OUT_OF_ORDER,
+    VoucherRedeemed: ErrorCode.VOUCHER_REDEEMED,
+    VoucherExpired: ErrorCode.VOUCHER_EXPIRED,
+}
 
 _HTTP_CODES = {
     404: (ErrorCode.NOT_FOUND, "no such route"),

@@ -24,7 +24,8 @@ _ANY_OBJECT: dict[str, Any] = {"type": "object"}
 
 DESCRIPTION = f"""\
 Report refund events, cancel orders and load orders from your systems; read back
-refunds and orders with their history.
+refunds and orders with their history, poll the cancellation requests and the vouchers
+issued, and redeem a voucher at your checkout.
 
 **Signing.** Every request except this description carries
 `{TIMESTAMP_HEADER}: <Unix seconds>` and
@@ -69,7 +70,10 @@ def openapi_document(endpoints: Iterable[Endpoint], prefix: str) -> dict[str, An
         }
         if endpoint.description:
             operation["description"] = endpoint.description
-        if parameters := _parameters(endpoint.path):
+        parameters = _parameters(endpoint.path)
+        if endpoint.query is not None:
+            parameters += _query_parameters(schema, refs[(endpoint.query, "validation")])
+        if parameters:
             operation["parameters"] = parameters
         if endpoint.request is not None:
             operation["requestBody"] = {
@@ -102,11 +106,13 @@ def openapi_document(endpoints: Iterable[Endpoint], prefix: str) -> dict[str, An
 
 
 def _models(endpoints: tuple[Endpoint, ...]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
-    """Request bodies as they are validated, responses as they are serialised; each once."""
+    """Request bodies and query strings as they are validated, responses as they are
+    serialised; each once."""
     wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
     for endpoint in endpoints:
-        if endpoint.request is not None:
-            wanted[(endpoint.request, "validation")] = None
+        for given in (endpoint.request, endpoint.query):
+            if given is not None:
+                wanted[(given, "validation")] = None
         for model, _ in endpoint.all_responses().values():
             if model is not None:
                 wanted[(model, "serialization")] = None
@@ -123,6 +129,25 @@ def _parameters(path: str) -> list[dict[str, Any]]:
         }
         for name, pattern in _PARAMETER.findall(path)
     ]
+
+
+def _query_parameters(schema: dict[str, Any], ref: dict[str, Any]) -> list[dict[str, Any]]:
+    """One `in: query` parameter per field of the query model; a list may repeat."""
+    model = schema["$defs"][ref["$ref"].rsplit("/", 1)[1]]
+    parameters = []
+    for name, field in model["properties"].items():
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in model.get("required", []),
+            "schema": {key: value for key, value in field.items() if key != "description"},
+        }
+        if "description" in field:
+            parameter["description"] = field["description"]
+        if field.get("type") == "array":
+            parameter |= {"style": "form", "explode": True}
+        parameters.append(parameter)
+    return parameters
 
 
 def _response(description: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -30,13 +30,21 @@ from bot.api.schemas import (
     FieldError,
     OrderOut,
     OrdersResponse,
+    RedeemVoucherRequest,
+    RedeemVoucherResponse,
     RefundEventRequest,
     RefundEventResponse,
     RefundOut,
+    RequestFeedQuery,
+    RequestFeedResponse,
+    VoucherFeedQuery,
+    VoucherFeedResponse,
+    VoucherOut,
 )
 from bot.services.import_records import ImportFile
 from bot.services.importer import BATCH_SIZE, Importer, ImportFileError, ImportSource
 from bot.services.merchant_cancellation import MERCHANT_ACTOR
+from bot.services.merchant_feeds import FEED_SETTLE
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus
 
@@ -48,6 +56,7 @@ REPLAYED_HEADER = "X-Cancelbot-Replayed"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 # One batch per section keeps an import's orders in one transaction.
 MAX_RECORDS = BATCH_SIZE
+FEED_SECONDS = int(FEED_SETTLE.total_seconds())
 
 M = TypeVar("M", bound=BaseModel)
 Method = Callable[["MerchantApi", web.Request], Awaitable[web.StreamResponse]]
@@ -74,6 +83,7 @@ class Endpoint:
     handler: Method
     responses: dict[int, tuple[type[BaseModel] | None, str]]  # None: any JSON object
     request: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None  # the query string's parameters, validated
     description: str = ""
     public: bool = False
     errors: tuple[int, ...] = field(default=(401, 503))
@@ -160,6 +170,48 @@ class MerchantApi:
     async def openapi(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(self._description)
 
+    # -- what the bot promised: feeds to poll and vouchers (issue 10) --
+
+    async def list_requests(self, request: web.Request) -> web.StreamResponse:
+        query = _query(request, RequestFeedQuery)
+        async with self._deps.uow() as uow:
+            page = await self._deps.services(uow).merchant_feeds.requests(
+                statuses=query.status,
+                since=query.since,
+                until=query.until,
+                cursor=query.cursor,
+                limit=query.limit,
+            )
+        return _answer(200, RequestFeedResponse.of(page))
+
+    async def list_vouchers(self, request: web.Request) -> web.StreamResponse:
+        query = _query(request, VoucherFeedQuery)
+        async with self._deps.uow() as uow:
+            page = await self._deps.services(uow).merchant_feeds.vouchers(
+                status=query.status,
+                customer_id=query.customer_id,
+                since=query.since,
+                until=query.until,
+                cursor=query.cursor,
+                limit=query.limit,
+            )
+        return _answer(200, VoucherFeedResponse.of(page))
+
+    async def get_voucher(self, request: web.Request) -> web.StreamResponse:
+        async with self._deps.uow() as uow:
+            voucher = await self._deps.services(uow).merchant_feeds.voucher(
+                request.match_info["code"]
+            )
+        return _answer(200, VoucherOut.of(voucher))
+
+    async def redeem_voucher(self, request: web.Request) -> web.StreamResponse:
+        body = await _body(request, RedeemVoucherRequest)
+        async with self._deps.uow() as uow:
+            done = await self._deps.services(uow).merchant_feeds.redeem(
+                request.match_info["code"], event_id=body.event_id, order_number=body.order_number
+            )
+        return _answer(200, RedeemVoucherResponse.of(done), replayed=done.replayed)
+
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -226,6 +278,58 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         "GET",
+        "/cancellation-requests",
+        "list_requests",
+        "Cancellation requests by their last change: a feed to poll",
+        MerchantApi.list_requests,
+        {200: (RequestFeedResponse, "A page, oldest change first")},
+        query=RequestFeedQuery,
+        description="Every request, the customer's and yours, oldest change first; one "
+        "appears again whenever it changes (its status, its refund). Send `next_cursor` "
+        "back as `cursor` to read on: `has_more` says another page is ready now, else poll "
+        f"again later. Changes show {FEED_SECONDS} s after they are made, so one committed "
+        "a moment late is never skipped. A cursor belongs to its filters.",
+        errors=(401, 422, 503),
+    ),
+    Endpoint(
+        "GET",
+        "/vouchers",
+        "list_vouchers",
+        "Vouchers the bot issued: code, value, order, customer, expiry",
+        MerchantApi.list_vouchers,
+        {200: (VoucherFeedResponse, "A page, oldest first")},
+        query=VoucherFeedQuery,
+        description="By when they were issued, oldest first, paged like "
+        f"/cancellation-requests (issued vouchers show {FEED_SECONDS} s later). `status` is "
+        "judged now: active (can be redeemed), redeemed, expired.",
+        errors=(401, 422, 503),
+    ),
+    Endpoint(
+        "GET",
+        "/vouchers/{code}",
+        "get_voucher",
+        "One voucher, e.g. to check it at your checkout",
+        MerchantApi.get_voucher,
+        {200: (VoucherOut, "The voucher")},
+        description="Codes are compared in capitals: vc-abcd-efgh is VC-ABCD-EFGH.",
+        errors=(401, 404, 503),
+    ),
+    Endpoint(
+        "POST",
+        "/vouchers/{code}/redeem",
+        "redeem_voucher",
+        "Spend a voucher at your checkout",
+        MerchantApi.redeem_voucher,
+        {200: (RedeemVoucherResponse, "Redeemed, or the same event id redeemed it before")},
+        request=RedeemVoucherRequest,
+        description="A voucher pays once, in full. Sending the same `event_id` again "
+        f"returns the first answer with `{REPLAYED_HEADER}: true`; another event for a "
+        "spent voucher is `409 voucher_redeemed`, for an expired one `409 voucher_expired`; "
+        "the same event id for another voucher or order is `409 event_id_conflict`.",
+        errors=(400, 401, 404, 409, 422, 503),
+    ),
+    Endpoint(
+        "GET",
         "/openapi.json",
         OPENAPI_ROUTE,
         "This description",
@@ -278,6 +382,25 @@ async def _json(request: web.Request) -> Any:
         return json.loads(raw)
     except ValueError as error:
         raise ApiError(400, ErrorCode.MALFORMED_JSON, f"body is not JSON: {error}") from None
+
+
+def _query(request: web.Request, model: type[M]) -> M:
+    """The query string as `model`: a list parameter may repeat or hold commas
+    (`status=approved&status=denied`, `status=approved,denied`)."""
+    raw: dict[str, Any] = {}
+    for name in request.query:
+        values = request.query.getall(name)
+        field_info = model.model_fields.get(name)
+        if field_info is not None and get_origin(field_info.annotation) is list:
+            raw[name] = [part for value in values for part in value.split(",") if part]
+        else:
+            raw[name] = values[0] if len(values) == 1 else values
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        problem = invalid_body(error)
+        fields = ", ".join(detail.field for detail in problem.details)
+        raise ApiError(422, problem.code, f"invalid query: {fields}", problem.details) from None
 
 
 async def _body(request: web.Request, model: type[M]) -> M:

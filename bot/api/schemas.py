@@ -17,7 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from bot.services.import_records import Amount, Timestamp
 from bot.services.importer import ImportReport
 from bot.services.merchant_cancellation import MerchantCancellation, OfferMade
+from bot.services.merchant_feeds import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    Page,
+    Redemption,
+    RequestEntry,
+    VoucherEntry,
+    VoucherStatus,
+)
 from bot.services.merchant_views import (
+    AcceptedOffer,
     ItemState,
     OrderState,
     RefundEventState,
@@ -35,6 +45,7 @@ from storage.enums import (
     RefundStatus,
     RequestKind,
     RequestStatus,
+    VoucherKind,
 )
 
 EventId = Annotated[
@@ -112,6 +123,51 @@ class CancelOrderRequest(_Request):
     note: Note | None = Field(
         default=None, description="Internal: kept with the request, never shown."
     )
+
+
+class RedeemVoucherRequest(_Request):
+    """The customer spends the voucher at your checkout."""
+
+    event_id: EventId
+    order_number: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = Field(default=None, description="Your order the voucher paid for, kept with it.")
+
+
+Cursor = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    Field(description="`next_cursor` of the page before; a cursor belongs to its filters."),
+]
+PageSize = Annotated[
+    int, Field(ge=1, le=MAX_PAGE, description=f"At most this many, {MAX_PAGE} at most.")
+]
+
+
+class RequestFeedQuery(_Request):
+    """GET /cancellation-requests: the query string."""
+
+    status: list[RequestStatus] = Field(
+        default_factory=list,
+        description="Only these statuses: repeat it or separate with commas; all when absent.",
+    )
+    since: Timestamp | None = Field(default=None, description="Changed at or after this time.")
+    until: Timestamp | None = Field(default=None, description="Changed before this time.")
+    cursor: Cursor | None = None
+    limit: PageSize = DEFAULT_PAGE
+
+
+class VoucherFeedQuery(_Request):
+    """GET /vouchers: the query string."""
+
+    status: VoucherStatus | None = Field(default=None, description="active, redeemed or expired.")
+    customer_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="Your customer id."
+    )
+    since: Timestamp | None = Field(default=None, description="Issued at or after this time.")
+    until: Timestamp | None = Field(default=None, description="Issued before this time.")
+    cursor: Cursor | None = None
+    limit: PageSize = DEFAULT_PAGE
 
 
 # -- responses ------------------------------------------------------------------------------
@@ -351,6 +407,31 @@ class ItemOut(_Response):
         )
 
 
+class AcceptedOfferOut(_Response):
+    id: int
+    type: OfferType
+    value: MoneyText
+    currency: CurrencyCode
+    params: dict[str, str] = Field(
+        description="exchange: sku (sent instead), attributes, replaces (the sku sent back); "
+        "partial_refund and compensation_voucher: of."
+    )
+    accepted_at: datetime | None
+    voucher: str | None = Field(description="The voucher code it issued, if it issued one.")
+
+    @classmethod
+    def of(cls, offer: AcceptedOffer) -> AcceptedOfferOut:
+        return cls(
+            id=offer.id,
+            type=offer.type,
+            value=_money(offer.value),
+            currency=offer.value.currency,
+            params=dict(offer.params),
+            accepted_at=offer.accepted_at,
+            voucher=offer.voucher_code,
+        )
+
+
 class OrderOut(_Response):
     number: str
     customer_id: str
@@ -367,6 +448,12 @@ class OrderOut(_Response):
     requests: list[RequestOut] = Field(description="Cancellation requests, oldest first.")
     refunds: list[RefundOut] = Field(description="Refunds with their history, oldest first.")
     replacements: list[str] = Field(description="Orders opened to replace this one.")
+    express_shipping_requested_at: datetime | None = Field(
+        description="When the customer accepted a free upgrade to express shipping: ship it so."
+    )
+    accepted_offers: list[AcceptedOfferOut] = Field(
+        description="Alternatives the customer accepted instead of a refund, oldest first."
+    )
 
     @classmethod
     def of(cls, order: OrderState) -> OrderOut:
@@ -386,7 +473,130 @@ class OrderOut(_Response):
             requests=[RequestOut.of(request) for request in order.requests],
             refunds=[RefundOut.of(refund) for refund in order.refunds],
             replacements=list(order.replacements),
+            express_shipping_requested_at=order.expedite_requested_at,
+            accepted_offers=[AcceptedOfferOut.of(offer) for offer in order.accepted_offers],
         )
+
+
+class RequestLine(_Response):
+    sku: str
+    quantity: int
+
+
+class RequestFeedEntry(_Response):
+    id: int
+    order: str
+    customer_id: str = Field(description="Your customer id.")
+    kind: RequestKind
+    status: RequestStatus
+    active: bool
+    initiated_by: Literal["customer", "merchant"]
+    reason: str = Field(description="The customer's reason code, or your MerchantReason.")
+    reason_text: str | None = Field(description="The customer's own words, when they gave some.")
+    rule: str | None = Field(description="The policy rule that decided.")
+    refund_amount: MoneyText | None
+    currency: CurrencyCode
+    refund_id: int | None
+    refund_status: RefundStatus | None
+    items: list[RequestLine]
+    created_at: datetime
+    updated_at: datetime = Field(description="Its last change: the feed's order.")
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, entry: RequestEntry) -> RequestFeedEntry:
+        state = entry.state
+        amount = state.refund_amount
+        return cls(
+            id=state.id,
+            order=entry.order_number,
+            customer_id=entry.customer_id,
+            kind=state.kind,
+            status=state.status,
+            active=state.active,
+            initiated_by=state.initiated_by,
+            reason=state.reason,
+            reason_text=entry.reason_text,
+            rule=entry.rule,
+            refund_amount=_money(amount) if amount is not None else None,
+            currency=entry.currency,
+            refund_id=entry.refund_id,
+            refund_status=entry.refund_status,
+            items=[RequestLine(sku=sku, quantity=quantity) for sku, quantity in entry.items],
+            created_at=state.created_at,
+            updated_at=entry.updated_at,
+            closed_at=state.closed_at,
+        )
+
+
+class RequestFeedResponse(_Response):
+    requests: list[RequestFeedEntry] = Field(description="Oldest change first.")
+    next_cursor: str = Field(description="Send it as `cursor` to get what comes after.")
+    has_more: bool = Field(description="Another page is ready now; else poll again later.")
+
+    @classmethod
+    def of(cls, page: Page[RequestEntry]) -> RequestFeedResponse:
+        return cls(
+            requests=[RequestFeedEntry.of(entry) for entry in page.entries],
+            next_cursor=page.next_cursor,
+            has_more=page.has_more,
+        )
+
+
+class VoucherOut(_Response):
+    code: str
+    kind: VoucherKind = Field(
+        description="store_credit (a refund paid as credit), compensation (an offer's "
+        "voucher) or bonus."
+    )
+    value: MoneyText
+    currency: CurrencyCode
+    customer_id: str = Field(description="Your customer id.")
+    order: str | None = Field(description="The order it was issued for.")
+    status: VoucherStatus
+    created_at: datetime
+    expires_at: datetime | None
+    redeemed_at: datetime | None
+    redeemed_for: str | None = Field(description="Your order it paid for, as you sent it.")
+
+    @classmethod
+    def of(cls, voucher: VoucherEntry) -> VoucherOut:
+        return cls(
+            code=voucher.code,
+            kind=voucher.kind,
+            value=_money(voucher.value),
+            currency=voucher.value.currency,
+            customer_id=voucher.customer_id,
+            order=voucher.order_number,
+            status=voucher.status,
+            created_at=voucher.created_at,
+            expires_at=voucher.expires_at,
+            redeemed_at=voucher.redeemed_at,
+            redeemed_for=voucher.redeemed_for,
+        )
+
+
+class VoucherFeedResponse(_Response):
+    vouchers: list[VoucherOut] = Field(description="Oldest first.")
+    next_cursor: str = Field(description="Send it as `cursor` to get what comes after.")
+    has_more: bool = Field(description="Another page is ready now; else poll again later.")
+
+    @classmethod
+    def of(cls, page: Page[VoucherEntry]) -> VoucherFeedResponse:
+        return cls(
+            vouchers=[VoucherOut.of(entry) for entry in page.entries],
+            next_cursor=page.next_cursor,
+            has_more=page.has_more,
+        )
+
+
+class RedeemVoucherResponse(_Response):
+    event_id: str
+    voucher: VoucherOut
+
+    @classmethod
+    def of(cls, redemption: Redemption) -> RedeemVoucherResponse:
+        return cls(event_id=redemption.event_id, voucher=VoucherOut.of(redemption.voucher))
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -408,6 +618,9 @@ class ErrorCode(StrEnum):
     ILLEGAL_TRANSITION = "illegal_transition"
     EVENT_ID_CONFLICT = "event_id_conflict"
     ORDER_NOT_CANCELLABLE = "order_not_cancellable"
+    OUT_OF_ORDER = "out_of_order"
+    VOUCHER_REDEEMED = "voucher_redeemed"
+    VOUCHER_EXPIRED = "voucher_expired"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -492,13 +492,14 @@ async def _choose_player(
     terminal.write(
         "Type a number or a customer id (`cancelbot shell --as C1001` skips this question)."
     )
-    default_language = language or deps.settings.default_locale
     while (answer := await lines.read()) is not None:
         answer = answer.strip()
         if answer in (":quit", ":q", ":exit"):
             break
         if answer == "0":
-            return Player.newcomer(default_language)
+            # No Telegram language unless --lang: the bot answers in the language they
+            # write in, as it does for such accounts on Telegram.
+            return Player.newcomer(language)
         if answer.isdigit() and 1 <= int(answer) <= len(listed):
             answer = listed[int(answer) - 1][0]
         elif not answer or answer.isdigit():

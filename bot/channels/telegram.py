@@ -125,7 +125,11 @@ class BotServer:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()  # what did start (the HTTP server, the session) closes again
+            raise
         waiters: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
         if self._polling is not None:
             waiters.append(self._polling)

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Chat, TelegramObject, User
+from aiogram.types import Chat, Message, TelegramObject, User
 
 from bot.middlewares.update_log import UpdateTrace
 from bot.services.container import Services
@@ -38,6 +38,7 @@ class IdentityMiddleware(BaseMiddleware):
                 first_name=user.first_name,
                 username=user.username,
                 language_code=user.language_code,
+                text=event.text if isinstance(event, Message) else None,
             )
         )
         data["identity"] = identity

@@ -175,10 +175,12 @@ class CaseService:
             if active is not None:
                 return OrderChoice(view, Availability.IN_PROGRESS, active.status)
             if case.order_id != order.id:
+                if case.order_id is not None:  # a reason given before any order was chosen stays
+                    case.reason_code = None
                 case.order_id = order.id
                 case.customer_id = order.customer_id
                 case.selection = None
-                case.reason_code = case.item_condition = None
+                case.item_condition = None
                 case.photo_file_id, case.photo_skipped = None, False
             case.updated_at = self._clock.now()
             return OrderChoice(view, Availability.OPEN)

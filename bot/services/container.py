@@ -14,6 +14,7 @@ from bot.services.identity import IdentityService
 from bot.services.linking import GuestPolicy, LinkingService
 from bot.services.matching import MatchingVocabulary, default_vocabulary
 from bot.services.merchant_cancellation import MerchantCancellations
+from bot.services.merchant_feeds import MerchantFeeds
 from bot.services.merchant_offers import MerchantOffers
 from bot.services.merchant_views import MerchantViews
 from bot.services.policy import Policy, load_policy
@@ -104,3 +105,7 @@ class Services:
     @cached_property
     def merchant_views(self) -> MerchantViews:
         return MerchantViews(self.uow)
+
+    @cached_property
+    def merchant_feeds(self) -> MerchantFeeds:
+        return MerchantFeeds(self.uow, self.clock)

@@ -22,7 +22,8 @@ async def customer_chat(
     """The linked account's private chat, in the language the bot speaks there; None unlinked.
 
     The language is chosen as for the customer's own messages (`pick_locale`): their
-    /language choice, the merchant's record, then their Telegram language.
+    /language choice, the merchant's record, their Telegram language, the language they
+    write in.
     """
     if customer.telegram_user_id is None:
         return None
@@ -32,6 +33,7 @@ async def customer_chat(
         customer.locale,
         account.language_code if account else None,
         default_locale,
+        account.written_locale if account else None,
     )
     # A private chat's id is its user's id.
     return CustomerChat(customer.telegram_user_id, customer.telegram_user_id, locale)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.services.clock import Clock
-from bot.services.locales import LOCALES, pick_locale
+from bot.services.locales import LOCALES, locale_of_text, pick_locale
 from bot.services.views import CustomerView
 from storage.enums import ConversationStatus
 from storage.models import Conversation, Customer, TelegramUser
@@ -24,6 +24,7 @@ class Sender:
     first_name: str = ""
     username: str | None = None
     language_code: str | None = None
+    text: str | None = None  # what they wrote, if a text message: the language it is in
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class Identity:
     locale: str
     chosen_locale: str | None = None
     language_code: str | None = None
+    written_locale: str | None = None
 
     @property
     def linked(self) -> bool:
@@ -78,15 +80,21 @@ class IdentityService:
                 customer.locale if customer else None,
                 sender.language_code,
                 self._default_locale,
+                account.written_locale,
             ),
             chosen_locale=account.locale,
             language_code=sender.language_code,
+            written_locale=account.written_locale,
         )
 
     def linked(self, identity: Identity, customer: CustomerView) -> Identity:
         """The same reader right after linking: the customer's language may now apply."""
         locale = pick_locale(
-            identity.chosen_locale, customer.locale, identity.language_code, self._default_locale
+            identity.chosen_locale,
+            customer.locale,
+            identity.language_code,
+            self._default_locale,
+            identity.written_locale,
         )
         return replace(identity, customer=customer, locale=locale)
 
@@ -138,3 +146,6 @@ class IdentityService:
             account.username = sender.username
         if account.language_code != sender.language_code:
             account.language_code = sender.language_code
+        written = locale_of_text(sender.text)
+        if written is not None and account.written_locale != written:
+            account.written_locale = written  # kept: a button press says nothing

@@ -305,6 +305,28 @@ class OrderRecord(_Record):
         return problems
 
 
+def amount_problems(data: object) -> list[tuple[Loc, str]]:
+    """The amounts of an order record that break its currency's decimal places, read from
+    the raw record: so they are reported even when another field makes the record fail
+    validation before `OrderRecord` could check them."""
+    if not isinstance(data, dict) or not isinstance(currency := data.get("currency"), str):
+        return []
+    amounts: list[tuple[Loc, object]] = [(("shipping_fee",), data.get("shipping_fee"))]
+    items = data.get("items")
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            amounts.append((("items", index, "unit_price"), item.get("unit_price")))
+    problems: list[tuple[Loc, str]] = []
+    for loc, value in amounts:
+        try:
+            parse_amount(exact_amount(value), currency)
+        except PydanticCustomError:
+            continue  # not an amount at all: the field's own error says so
+        except ValueError as exc:
+            problems.append((loc, str(exc)))
+    return problems
+
+
 class StockRecord(_Record):
     """One sellable variant and how many units are free; re-sending it replaces our copy.
 

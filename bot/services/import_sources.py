@@ -176,6 +176,9 @@ class ImportSource:
     customers: tuple[RawRecord, ...] = ()
     orders: tuple[RawRecord, ...] = ()
     stock: tuple[RawRecord, ...] = ()
+    # Problems with the file as a whole (a misspelled section): reported with every
+    # record's own, and the import writes nothing, whatever --skip-invalid says.
+    problems: tuple[RecordError, ...] = ()
 
     @property
     def size(self) -> int:
@@ -186,22 +189,23 @@ class ImportSource:
         """An `ImportFile`-shaped mapping, e.g. parsed JSON or an API request body."""
         if not isinstance(document, dict):
             raise ImportFileError(f"expected an object with {_EXPECTED_SECTIONS}")
-        unknown = sorted(set(document) - set(_SECTIONS))
-        if unknown:
-            raise ImportFileError(
-                f"unknown top-level key(s) {', '.join(map(repr, unknown))}; "
-                f"expected {_EXPECTED_SECTIONS}"
-            )
+        problems = [
+            RecordError(repr(key), "", f"is not a section; expected {_EXPECTED_SECTIONS}")
+            for key in sorted(set(document) - set(_SECTIONS))
+        ]
         sections: dict[str, tuple[RawRecord, ...]] = {}
         for section, key in _SECTIONS.items():
             records = document.get(section, [])
             if not isinstance(records, list):
-                raise ImportFileError(f'"{section}" must be a list')
+                problems.append(RecordError(f'"{section}"', "", "must be a list"))
+                records = []
             sections[section] = tuple(
                 RawRecord(data, JsonLocator(section, index, _label(data, key)))
                 for index, data in enumerate(records)
             )
-        return cls(name, sections["customers"], sections["orders"], sections["stock"])
+        return cls(
+            name, sections["customers"], sections["orders"], sections["stock"], tuple(problems)
+        )
 
     @classmethod
     def from_import_file(cls, file: ImportFile, name: str = "<built-in>") -> ImportSource:
@@ -302,8 +306,6 @@ def _csv_records(text: str) -> list[RawRecord]:
         start, line = line + 1, reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) > len(header):
-            raise ImportFileError(f"line {start} has more cells than the header")
         cells = dict(zip(header, (cell.strip() for cell in row), strict=False))
         number = cells.get("order_number", "")
         order_cells = {column: cells.get(column, "") for column in ORDER_COLUMNS}
@@ -313,20 +315,25 @@ def _csv_records(text: str) -> list[RawRecord]:
             order = _CsvOrder(start, order_cells)
             nameless.append(order)
         order.add_row(number or None, start, cells)
+        if len(row) > len(header):  # the row is read anyway, so its other problems show too
+            extra = f"has {len(row)} cells, the header {len(header)}"
+            order.problems.append(CsvLocator(number or None, start).error((), extra))
     return [_as_record(order) for order in (*orders.values(), *nameless)]
 
 
 def _check_header(header: Sequence[str]) -> None:
+    """Rows cannot be read against a wrong header: every problem with it, in one error."""
     known = set(ORDER_COLUMNS) | set(ITEM_COLUMNS)
     unknown = [c for c in header if c not in known and not _LOCALIZED_NAME.fullmatch(c)]
-    if unknown:
-        raise ImportFileError(f"unknown column(s) {', '.join(unknown)}")
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        raise ImportFileError(f"missing column(s) {', '.join(missing)}")
     repeated = sorted({column for column in header if header.count(column) > 1})
-    if repeated:
-        raise ImportFileError(f"repeated column(s) {', '.join(repeated)}")
+    problems = [
+        f"{what} column(s) {', '.join(columns)}"
+        for what, columns in (("unknown", unknown), ("missing", missing), ("repeated", repeated))
+        if columns
+    ]
+    if problems:
+        raise ImportFileError("; ".join(problems))
 
 
 def _item_from_cells(

@@ -36,6 +36,7 @@ from bot.services.import_records import (
     OrderItemRecord,
     OrderRecord,
     StockRecord,
+    amount_problems,
 )
 from bot.services.import_sources import (
     ImportFileError,
@@ -195,11 +196,17 @@ class Importer:
         _reject_duplicates(stock, "sku", "sku")
         for entry in _valid(orders):
             entry.reject(_future_problems(_record(entry), now))
-        if not skip_invalid:
+        if source.problems or not skip_invalid:
+            # Every problem of the file in one run: those of records already found
+            # invalid too, as far as they can be checked.
             incoming = frozenset(_record(entry).id for entry in _valid(customers))
             await self._check_orders(_valid(orders), incoming)
-            if any(entry.errors for entry in entries):
-                return ImportReport(skipped=source.size, aborted=True, errors=_errors(entries))
+            await self._check_customers_named(
+                [entry for entry in orders if entry.record is None], incoming
+            )
+            if source.problems or any(entry.errors for entry in entries):
+                errors = [*source.problems, *_errors(entries)]
+                return ImportReport(skipped=source.size, aborted=True, errors=errors)
         report = await self._write(_valid(customers), _valid(orders), _valid(stock), now, progress)
         report.errors = _errors(entries)
         report.skipped = sum(1 for entry in entries if entry.errors)
@@ -243,6 +250,25 @@ class Importer:
                 known = await _load_known(uow, [_record(entry) for entry in batch])
                 for entry in batch:
                     entry.reject(_database_problems(_record(entry), known, incoming))
+
+    async def _check_customers_named(
+        self, entries: Sequence[_Entry[OrderRecord]], incoming: frozenset[str]
+    ) -> None:
+        """The customer an invalid order names must exist too: one run tells of both."""
+        named = [
+            (entry, customer_id)
+            for entry in entries
+            if isinstance(entry.raw.data, dict)
+            and isinstance(customer_id := entry.raw.data.get("customer_id"), str)
+            and not any(error.field == "customer_id" for error in entry.errors)
+        ]
+        if not named:
+            return
+        async with UnitOfWork(self._session_factory) as uow:
+            stored = await uow.customers.by_external_ids(sorted({c for _, c in named}))
+        for entry, customer_id in named:
+            if customer_id not in stored and customer_id not in incoming:
+                entry.reject([(("customer_id",), _unknown_customer(customer_id))])
 
     async def _write_customers(
         self, batch: Sequence[_Entry[CustomerRecord]], report: ImportReport, now: datetime
@@ -303,10 +329,12 @@ def _validate(raw: RawRecord, model: type[R]) -> _Entry[R]:
     try:
         record = model.model_validate(raw.data)
     except ValidationError as exc:
-        errors += [
-            raw.locator.error(tuple(error["loc"]), _message(error))
-            for error in exc.errors(include_url=False)
-        ]
+        found = {tuple(error["loc"]): _message(error) for error in exc.errors(include_url=False)}
+        if model is OrderRecord:  # its amounts are checked after its fields: check them now
+            found |= {
+                loc: problem for loc, problem in amount_problems(raw.data) if loc not in found
+            }
+        errors += [raw.locator.error(loc, message) for loc, message in found.items()]
         return _Entry(raw, None, errors)
     return _Entry(raw, record, errors)
 
@@ -373,19 +401,19 @@ async def _load_known(uow: UnitOfWork, records: Sequence[OrderRecord]) -> _Known
     )
 
 
+def _unknown_customer(customer_id: str) -> str:
+    return (
+        f"unknown customer {customer_id}: not in the database and not a valid customer in this file"
+    )
+
+
 def _database_problems(
     record: OrderRecord, known: _Known, incoming: frozenset[str]
 ) -> list[tuple[Loc, str]]:
     """What the database says against this order; `incoming` are customers about to be written."""
     problems: list[tuple[Loc, str]] = []
     if record.customer_id not in known.customer_ids and record.customer_id not in incoming:
-        problems.append(
-            (
-                ("customer_id",),
-                f"unknown customer {record.customer_id}: not in the database "
-                "and not a valid customer in this file",
-            )
-        )
+        problems.append((("customer_id",), _unknown_customer(record.customer_id)))
     keys = known.orders.get(record.number)
     if keys is None:
         return problems

@@ -19,6 +19,8 @@ from enum import StrEnum
 
 from bot.services.clock import Clock
 from bot.services.deep_links import ExpiredLinkToken, InvalidLinkToken, LinkTokens
+from bot.services.matching import normalize_order_number
+from bot.services.order_numbers import order_by_typed_number
 from bot.services.phones import mask_phone, normalize_phone
 from bot.services.throttle import Limit, Throttle
 from bot.services.views import CustomerView
@@ -126,7 +128,7 @@ class LinkingService:
         A wrong number and a wrong detail get the same answer, so the reply never
         tells a stranger which order numbers exist.
         """
-        number = order_number.strip().upper()
+        number = normalize_order_number(order_number)  # "so1002351" is "SO-1002351"
         account_key, order_key = f"tg:{telegram_user_id}", f"order:{number}"
         account_limit = Limit(self._guest.max_failures, self._guest.lockout)
         async with self._uow.transaction():
@@ -135,7 +137,7 @@ class LinkingService:
                 if not allowance.allowed:
                     return GuestResult(GuestOutcome.LOCKED, retry_at=allowance.retry_at)
 
-            order = await self._uow.orders.by_number(number)
+            order = await order_by_typed_number(self._uow, order_number)
             customer = await self._uow.customers.get(order.customer_id) if order else None
             if order is None or customer is None or not _detail_matches(customer, detail):
                 self._throttle.record(account_key, GUEST_VERIFY)

@@ -283,7 +283,7 @@ class MatchingVocabulary:
     """The words around descriptions, the time phrases and the attribute aliases of
     `bot/data/matching.toml`. Load it once when the app starts and share it."""
 
-    __slots__ = ("_aliases", "_cjk_stop", "_hint_by_phrase", "_hints", "_latin_stop")
+    __slots__ = ("_aliases", "_cjk_stop", "_groups", "_hint_by_phrase", "_hints", "_latin_stop")
 
     def __init__(
         self,
@@ -313,11 +313,14 @@ class MatchingVocabulary:
         self._hints = _alternation(hint_by_phrase, whole_words=True)
 
         aliases: dict[str, frozenset[str]] = {}
+        groups: dict[str, tuple[str, ...]] = {}
         for group in alias_groups:
             members = frozenset(" ".join(_tokens(word)) for word in group)
             for member in members:
                 aliases[member] = aliases.get(member, frozenset()) | members
+                groups.setdefault(member, tuple(group))
         self._aliases: Mapping[str, frozenset[str]] = MappingProxyType(aliases)
+        self._groups: Mapping[str, tuple[str, ...]] = MappingProxyType(groups)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_MATCHING_FILE) -> MatchingVocabulary:
@@ -332,6 +335,17 @@ class MatchingVocabulary:
             ],
             alias_groups=raw.get("attribute_aliases", {}).get("groups", []),
         )
+
+    def attribute_in(self, value: str, locale: str) -> str:
+        """An attribute value as a reader of `locale` writes it: "blue" is "蓝色" in zh
+        (the aliases of matching.toml); a value with no alias stays as the shop wrote it."""
+        chinese = locale == "zh"
+        if any(_is_no_space(token) for token in _tokens(value)) == chinese:
+            return value
+        for alias in self._groups.get(" ".join(_tokens(value)), ()):
+            if any(_is_no_space(token) for token in _tokens(alias)) == chinese:
+                return alias
+        return value
 
     def attribute_terms(self, attributes: Iterable[str]) -> frozenset[str]:
         """Attribute values and their aliases, as the words and CJK runs a query may name."""

@@ -39,3 +39,26 @@ class InvalidTime(MerchantRequestError, ValueError):
 
 class OrderNotCancellable(MerchantRequestError):
     """Already cancelled, delivered, or a cancellation is under way."""
+
+
+class OutOfOrder(MerchantRequestError):
+    """An event older than the refund's latest: applying it would move the refund back."""
+
+    field = "occurred_at"
+
+
+class InvalidCursor(MerchantRequestError, ValueError):
+    field = "cursor"
+
+
+class UnknownVoucher(MerchantRequestError, LookupError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"no voucher {code}")
+
+
+class VoucherRedeemed(MerchantRequestError):
+    """Spent already, by another event: a voucher pays once."""
+
+
+class VoucherExpired(MerchantRequestError):
+    pass

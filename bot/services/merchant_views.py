@@ -1,4 +1,5 @@
-"""What the merchant may read back: a refund with its history, an order with its requests.
+"""What the merchant may read back: a refund with its history, an order with its requests
+and the alternatives its customer accepted (express shipping, an exchange, a voucher).
 
 Read-only views for the merchant API (GET), built in one short transaction and
 handed out as plain values.
@@ -14,6 +15,7 @@ from bot.services.merchant_cancellation import is_merchant_request
 from bot.services.merchant_errors import UnknownOrder, UnknownRefund
 from bot.services.money import Money
 from storage.enums import (
+    OfferType,
     OrderStatus,
     PaymentMethod,
     RefundStatus,
@@ -73,6 +75,18 @@ class ItemState:
 
 
 @dataclass(frozen=True, slots=True)
+class AcceptedOffer:
+    """An alternative the customer took instead of a refund: what the shop now owes."""
+
+    id: int
+    type: OfferType
+    value: Money
+    params: dict[str, str]
+    accepted_at: datetime | None
+    voucher_code: str | None  # the voucher it issued, if any
+
+
+@dataclass(frozen=True, slots=True)
 class OrderState:
     number: str
     customer_id: str  # the merchant's own id
@@ -88,6 +102,8 @@ class OrderState:
     requests: tuple[RequestState, ...]
     refunds: tuple[RefundState, ...]
     replacements: tuple[str, ...]  # orders opened to replace this one (exchanges)
+    expedite_requested_at: datetime | None  # the customer took free express shipping
+    accepted_offers: tuple[AcceptedOffer, ...]
 
 
 class MerchantViews:
@@ -113,6 +129,7 @@ class MerchantViews:
             requests = await self._uow.cases.requests_for_order(order.id)
             refunds = await self._uow.refunds.for_order(order.id)
             replacements = await self._uow.orders.replacements_of(order.id)
+            accepted = await self._uow.merchant_feeds.accepted_offers(order.id)
             currency = order.currency
             return OrderState(
                 number=order.number,
@@ -129,9 +146,21 @@ class MerchantViews:
                     ItemState(item.sku, item.name, item.quantity, Money(item.unit_price, currency))
                     for item in order.items
                 ),
-                requests=tuple(_request(request) for request in requests),
+                requests=tuple(request_state(request) for request in requests),
                 refunds=tuple(_refund(refund, order.number) for refund in refunds),
                 replacements=tuple(sorted(replacement.number for replacement in replacements)),
+                expedite_requested_at=order.expedite_requested_at,
+                accepted_offers=tuple(
+                    AcceptedOffer(
+                        id=offer.id,
+                        type=offer.type,
+                        value=Money(offer.value, offer.currency),
+                        params=dict(offer.params),
+                        accepted_at=offer.answered_at,
+                        voucher_code=code,
+                    )
+                    for offer, code in accepted
+                ),
             )
 
 
@@ -164,7 +193,8 @@ def _refund(refund: Refund, order_number: str) -> RefundState:
     )
 
 
-def _request(request: CancellationRequest) -> RequestState:
+def request_state(request: CancellationRequest) -> RequestState:
+    """A request as the merchant reads it: who started it and why, in their vocabulary."""
     merchant = is_merchant_request(request)
     decision = request.decision or {}
     return RequestState(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.services.case_facts import customer_facts, offer_history, order_facts, stock_for
+from bot.services.order_numbers import order_by_typed_number
 from bot.services.policy import Decision, OfferSpec, Policy, RequestFacts, decide, offers_for
 from storage.enums import ItemCondition, ReasonCode
 from storage.uow import UnitOfWork
@@ -37,7 +38,7 @@ async def check_order(
 ) -> PolicyCheck:
     """Decide as the bot would at `at` (the whole order, a photo given unless told not)."""
     async with uow.transaction():
-        order = await uow.orders.by_number(number.strip().upper())
+        order = await order_by_typed_number(uow, number)
         if order is None:
             raise UnknownOrder(number)
         customer = await uow.customers.get(order.customer_id)

@@ -1,5 +1,6 @@
 """What a free-text message says: why the customer cancels, that they want to cancel
-(and what), or that they want a person. The phrases live in data files, not here.
+(and what), that they ask about something under way, that they want a person, or
+small talk. The phrases live in data files, not here.
 
 Phrases are compared on units: Latin words and single CJK characters. A phrase
 matches a stretch of whole units, so "late" is not found in "plate", while "坏了"
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -25,6 +26,7 @@ from storage.enums import ReasonCode
 DATA_DIR: Final = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_REASONS_FILE: Final = DATA_DIR / "reasons.toml"
 DEFAULT_CANCEL_PHRASES_FILE: Final = DATA_DIR / "cancel_phrases.toml"
+DEFAULT_SMALLTALK_FILE: Final = DATA_DIR / "smalltalk.toml"
 
 # A phrase is found where a stretch of the message scores this much with fuzz.ratio
 # (100 = verbatim). It forgives one dropped or doubled letter from 6 letters up
@@ -152,6 +154,17 @@ class _PhraseTable:
         hits = self.hits(text)
         return hits[0] if hits else None
 
+    def verbatim_spans(self, text: str) -> list[Span]:
+        """Every place any phrase occurs word for word in `text` (NFKC)."""
+        windows = _Windows(_units(text))
+        found = []
+        for phrase in self._phrases:
+            texts, spans = windows.of_size(phrase.size)
+            found += [
+                span for joined, span in zip(texts, spans, strict=True) if joined == phrase.text
+            ]
+        return found
+
 
 def _find(phrase: _Phrase, windows: _Windows) -> _Hit | None:
     """`phrase` verbatim in the message or, if heavy enough, nearly so: against
@@ -177,11 +190,21 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.load(file)
 
 
+Span = tuple[int, int]
+"""Where a phrase was found: start and end in the message after NFKC normalisation."""
+
+
+class Found(NamedTuple):
+    span: Span
+    score: float  # 100 = verbatim
+
+
 @dataclass(frozen=True, slots=True)
 class ReasonGuess:
     code: ReasonCode | None  # None: ask with buttons
     score: float  # how well the best phrase matched (100 = verbatim), 0 when none did
     runner_up: ReasonCode | None  # another reason the message also fits, if any
+    span: Span | None = None  # where the words that gave the reason away are
 
 
 class ReasonClassifier:
@@ -202,30 +225,36 @@ class ReasonClassifier:
         raw = _read_toml(path)
         return cls({ReasonCode(name): section["phrases"] for name, section in raw.items()})
 
-    def classify(self, text: str) -> ReasonGuess:
-        hits = self._table.hits(unicodedata.normalize("NFKC", text))
+    def classify(self, text: str, *, without: Sequence[Span] = ()) -> ReasonGuess:
+        """The reason `text` gives, leaving out the stretches `without` (say, the words
+        that asked to cancel: "不要了" cancels, it is not also a reason)."""
+        hits = self._table.hits(_blank(unicodedata.normalize("NFKC", text), without))
         if not hits:
             return ReasonGuess(None, 0.0, None)
+        best = hits[0]
         runner_up = ReasonCode(hits[1].label) if len(hits) > 1 else None
-        return ReasonGuess(ReasonCode(hits[0].label), hits[0].score, runner_up)
+        return ReasonGuess(ReasonCode(best.label), best.score, runner_up, (best.start, best.end))
 
 
 class CancelPhrases:
-    """Reads messages that ask to cancel, and for what, or ask for a person, with the
-    phrases of `bot/data/cancel_phrases.toml`. Load it once when the app starts."""
+    """Reads messages that ask to cancel, and for what, ask about something under way, or
+    ask for a person, with the phrases of `bot/data/cancel_phrases.toml`. Load it once
+    when the app starts."""
 
-    __slots__ = ("_cancel", "_human", "_leading", "_trailing")
+    __slots__ = ("_cancel", "_human", "_leading", "_status", "_trailing")
 
     def __init__(
         self,
         *,
         cancel: Iterable[str],
         human: Iterable[str],
+        status: Iterable[str] = (),
         leading: Iterable[str] = (),
         trailing: Iterable[str] = (),
     ) -> None:
         self._cancel = _PhraseTable({"cancel": cancel})
         self._human = _PhraseTable({"human": human})
+        self._status = _PhraseTable({"status": status})
         self._leading = _fillers(leading)
         self._trailing = _fillers(trailing)
 
@@ -236,45 +265,128 @@ class CancelPhrases:
         return cls(
             cancel=raw["cancel"]["phrases"],
             human=raw["human"]["phrases"],
+            status=raw.get("status", {}).get("phrases", []),
             leading=target.get("leading", []),
             trailing=target.get("trailing", []),
         )
 
     def is_cancel_intent(self, text: str) -> bool:
-        return self._cancel.best(unicodedata.normalize("NFKC", text)) is not None
+        return self.find_cancel(text) is not None
 
-    def wants_human(self, text: str) -> bool:
-        return self._human.best(unicodedata.normalize("NFKC", text)) is not None
-
-    def extract_cancel_target(self, text: str) -> str | None:
-        """What the message asks to cancel, as written: the words after the cancel
-        phrase ("cancel the blue mug"), else before it ("帮我把耳机退掉"), without
-        the filler around them; None when nothing but filler is left."""
+    def find_cancel(self, text: str) -> Found | None:
+        """Where the message asks to cancel, return or be refunded, if it does: the best
+        phrase together with those overlapping it ("我要退货" is "要退" and "退货")."""
         text = unicodedata.normalize("NFKC", text)
         hit = self._cancel.best(text)
         if hit is None:
             return None
-        units = _units(text)
-        after = [unit for unit in units if unit.start >= hit.end]
-        before = [unit for unit in units if unit.end <= hit.start]
+        start, end = hit.start, hit.end
+        for other_start, other_end in sorted(self._cancel.verbatim_spans(text)):
+            if other_start < end and start < other_end:
+                start, end = min(start, other_start), max(end, other_end)
+        return Found((start, end), hit.score)
+
+    def wants_human(self, text: str) -> bool:
+        return self._human.best(unicodedata.normalize("NFKC", text)) is not None
+
+    def asks_status(self, text: str) -> bool:
+        """ "Where is my refund?", "退款什么时候到账": a question about what is under way."""
+        return self._status.best(unicodedata.normalize("NFKC", text)) is not None
+
+    def extract_cancel_target(self, text: str, *, without: Sequence[Span] = ()) -> str | None:
+        """What the message asks to cancel, as written: the words after the cancel
+        phrase ("cancel the blue mug"), else before it ("帮我把耳机退掉"), without
+        the filler around them and without the stretches `without` (the reason: "return
+        the t-shirt, wrong size" names "t-shirt"); None when nothing but filler is left."""
+        text = unicodedata.normalize("NFKC", text)
+        found = self.find_cancel(text)
+        if found is None:
+            return None
+        start, end = found.span
+        units = [unit for unit in _units(text) if not _inside(unit, without)]
+        after = [unit for unit in units if unit.start >= end]
+        before = [unit for unit in units if unit.end <= start]
         for side in (after, before):
-            if kept := self._peel(side):
+            if kept := _peel(side, self._leading, self._trailing):
                 return text[kept[0].start : kept[-1].end]
         return None
 
-    def _peel(self, units: Sequence[_Unit]) -> Sequence[_Unit]:
-        """`units` without filler at either end, peeled until none is left there."""
-        words = tuple(unit.text for unit in units)
-        start, end = 0, len(words)
-        while start < end:
-            rest = words[start:end]
-            if lead := next((f for f in self._leading if rest[: len(f)] == f), None):
-                start += len(lead)
-            elif trail := next((f for f in self._trailing if rest[-len(f) :] == f), None):
-                end -= len(trail)
-            else:
-                break
-        return units[start:end]
+
+# Tried in this order; how many other words each may come with.
+SMALLTALK_ORDER: Final = ("thanks", "greeting", "goodbye", "ack")
+MAX_SMALLTALK_EXTRA: Final = 2
+_SMALLTALK_EXTRA: Final = {
+    "thanks": MAX_SMALLTALK_EXTRA,
+    "greeting": 1_000,
+    "goodbye": MAX_SMALLTALK_EXTRA,
+    "ack": 0,
+}
+
+
+class SmallTalk:
+    """Greetings, thanks, goodbyes and "ok", with the phrases of `bot/data/smalltalk.toml`.
+
+    A greeting may come with anything; thanks and goodbyes with at most
+    `MAX_SMALLTALK_EXTRA` other words; an acknowledgement only alone, so "ok, and how do
+    I change my address?" is not answered with a thumbs-up.
+    """
+
+    __slots__ = ("_table",)
+
+    def __init__(self, phrases: Mapping[str, Iterable[str]]) -> None:
+        unknown = set(phrases) - set(SMALLTALK_ORDER)
+        if unknown:
+            raise ValueError(f"unknown small talk {sorted(unknown)}; use {SMALLTALK_ORDER}")
+        self._table = {label: _PhraseTable({label: phrases[label]}) for label in phrases}
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_SMALLTALK_FILE) -> SmallTalk:
+        return cls({name: section["phrases"] for name, section in _read_toml(path).items()})
+
+    def read(self, text: str) -> str | None:
+        """ "greeting", "thanks", "goodbye", "ack", or None; the first that fits, in
+        SMALLTALK_ORDER ("好的，谢谢" thanks rather than acknowledges)."""
+        text = unicodedata.normalize("NFKC", text)
+        units = _units(text)
+        for label in SMALLTALK_ORDER:
+            table = self._table.get(label)
+            hit = table.best(text) if table else None
+            if hit is None:
+                continue
+            extra = sum(1 for unit in units if not hit.start <= unit.start < hit.end)
+            if extra <= _SMALLTALK_EXTRA[label]:
+                return label
+        return None
+
+
+def _inside(unit: _Unit, spans: Sequence[Span]) -> bool:
+    return any(start <= unit.start and unit.end <= end for start, end in spans)
+
+
+def _blank(text: str, spans: Sequence[Span]) -> str:
+    """`text` with the stretches `spans` turned into spaces, positions kept."""
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _peel(
+    units: Sequence[_Unit],
+    leading: Sequence[tuple[str, ...]],
+    trailing: Sequence[tuple[str, ...]],
+) -> Sequence[_Unit]:
+    """`units` without filler at either end, peeled until none is left there."""
+    words = tuple(unit.text for unit in units)
+    start, end = 0, len(words)
+    while start < end:
+        rest = words[start:end]
+        if lead := next((f for f in leading if rest[: len(f)] == f), None):
+            start += len(lead)
+        elif trail := next((f for f in trailing if rest[-len(f) :] == f), None):
+            end -= len(trail)
+        else:
+            break
+    return units[start:end]
 
 
 def _fillers(phrases: Iterable[str]) -> tuple[tuple[str, ...], ...]:
@@ -291,8 +403,14 @@ def default_reason_classifier() -> ReasonClassifier:
 
 @cache
 def default_cancel_phrases() -> CancelPhrases:
-    """The packaged cancel and human phrases, read once."""
+    """The packaged cancel, status and human phrases, read once."""
     return CancelPhrases.load()
+
+
+@cache
+def default_smalltalk() -> SmallTalk:
+    """The packaged small-talk phrases, read once."""
+    return SmallTalk.load()
 
 
 # Shortcuts over the packaged files, for callers that hold no loaded instance.

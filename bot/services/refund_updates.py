@@ -22,6 +22,7 @@ from bot.services.merchant_errors import (
     EventIdConflict,
     InvalidAmount,
     InvalidTime,
+    OutOfOrder,
     UnknownRefund,
 )
 from bot.services.money import Money, parse_amount
@@ -149,6 +150,7 @@ class RefundUpdates:
             raise UnknownRefund(refund_id)
         moved = _moved(refund, amount)
         occurred = self._occurred(occurred_at)
+        _after_the_latest(refund, occurred)
         event = self._ledger.move(
             refund, status, actor=actor, note=note, occurred_at=occurred, external_event_id=event_id
         )
@@ -287,6 +289,23 @@ class RefundUpdates:
         chat = await customer_chat(self._uow, customer, self._default_locale)
         if chat is not None:
             await self._surveys.ask_about_request(request, chat_id=chat.chat_id, locale=chat.locale)
+
+
+def _after_the_latest(refund: Refund, occurred: datetime) -> None:
+    """Refuse an event that happened before the refund's latest one: applying it would
+    move the refund back (a "failed" at 17:00 after "processing" at 18:00 is old news).
+
+    Times the merchant sent are compared as they are; the bot's own steps are stamped
+    by its clock, so those get the usual CLOCK_SKEW of slack.
+    """
+    latest = refund.events[-1]
+    slack = timedelta(0) if latest.external_event_id is not None else CLOCK_SKEW
+    if occurred < latest.occurred_at - slack:
+        raise OutOfOrder(
+            f"{occurred.isoformat()} is before the refund's latest event "
+            f"({latest.to_status} at {latest.occurred_at.isoformat()}): applied now it "
+            "would move the refund back, so nothing changed"
+        )
 
 
 def _moved(refund: Refund, amount: Decimal | None) -> Money | None:

@@ -6,9 +6,11 @@ middle of rendering, and it carries only what may be shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from bot.services.matching import default_vocabulary
 from bot.services.money import Money
 from storage.enums import CustomerTier, ItemCategory, OrderStatus, PaymentMethod
 from storage.models import Customer, Order, OrderItem
@@ -36,9 +38,12 @@ class ItemView:
     quantity: int
     unit_price: Money
     returnable: bool
+    # (name, value) of each attribute, the value in the reader's language: ("color", "蓝色")
+    attributes: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, item: OrderItem, currency: str, locale: str) -> ItemView:
+        vocabulary = default_vocabulary()
         return cls(
             id=item.id,
             sku=item.sku,
@@ -47,6 +52,10 @@ class ItemView:
             quantity=item.quantity,
             unit_price=Money(item.unit_price, currency),
             returnable=item.returnable,
+            attributes=tuple(
+                (name, vocabulary.attribute_in(value, locale))
+                for name, value in sorted(item.attributes.items())
+            ),
         )
 
     @property
@@ -67,6 +76,10 @@ class OrderView:
     shipping_fee: Money
     total: Money
     items: tuple[ItemView, ...]
+    # Set by `tell_apart` when another order in the same list looks the same: the
+    # attribute values that differ ("blue", "L"), or, when none do, `show_time`.
+    distinction: tuple[str, ...] = ()
+    show_time: bool = False
 
     @classmethod
     def of(cls, order: Order, locale: str) -> OrderView:
@@ -89,3 +102,37 @@ class OrderView:
         """The first item's name, with "+N" when there are more."""
         first = self.items[0].name if self.items else ""
         return f"{first} +{len(self.items) - 1}" if len(self.items) > 1 else first
+
+
+def tell_apart(orders: Sequence[OrderView]) -> tuple[OrderView, ...]:
+    """The orders, those that look alike (the same headline) with what tells them apart:
+    the attribute values that differ between them (colour, size), else the time of day
+    they were placed, shown with the date.
+
+    Two pairs of "Bluetooth Headphones" become "Bluetooth Headphones (blue)" and
+    "(black)"; two T-shirts of one colour, "(M)" and "(L)".
+    """
+    alike: dict[str, list[OrderView]] = {}
+    for order in orders:
+        alike.setdefault(order.headline, []).append(order)
+    told: dict[int, OrderView] = {}
+    for group in alike.values():
+        if len(group) < 2:
+            continue
+        kinds = [dict(_attributes(order)) for order in group]
+        differing = sorted(
+            name for name in set().union(*kinds) if len({kind.get(name) for kind in kinds}) > 1
+        )
+        for order, kind in zip(group, kinds, strict=True):
+            values = tuple(kind[name] for name in differing if name in kind)
+            told[order.id] = replace(order, distinction=values, show_time=not values)
+    return tuple(told.get(order.id, order) for order in orders)
+
+
+def _attributes(order: OrderView) -> list[tuple[str, str]]:
+    """The attributes of the order's items; an attribute seen twice keeps its first value."""
+    seen: dict[str, str] = {}
+    for item in order.items:
+        for name, value in item.attributes:
+            seen.setdefault(name, value)
+    return list(seen.items())

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.services.container import Services
 from bot.services.identity import Identity
+from bot.services.intents import Said
 from bot.texts import Texts
 from dialogs.callbacks import MenuAction, MenuCallback
 from dialogs.cancellation.flow import begin
@@ -35,9 +36,10 @@ async def cancel_in_words(
     identity: Identity,
     t: Texts,
     target: str | None,
+    said: Said | None,
 ) -> None:
-    """ "I want to cancel my order", "cancel 10O2345", "退掉我买的耳机"."""
-    await begin(message, state, services, identity, t, text=target)
+    """ "I want to cancel my order", "cancel 10O2345", "退掉我买的耳机", "不喜欢"."""
+    await begin(message, state, services, identity, t, text=target, said=said)
 
 
 def _after_command(text: str | None) -> str | None:

@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from bot.services.cases import Availability, Found
 from bot.services.container import Services
 from bot.services.identity import Identity
+from bot.services.intents import Said
 from bot.services.review import Review, Step
 from bot.texts import Texts
 from dialogs.cancellation import screens
@@ -28,12 +29,16 @@ async def begin(
     t: Texts,
     *,
     text: str | None = None,
+    said: Said | None = None,
 ) -> None:
-    """Open a case; with `text` ("cancel SO-1002345", "退掉耳机") try to find the order at once."""
+    """Open a case; with `text` ("cancel SO-1002345", "退掉耳机") try to find the order at
+    once; with `said` ("wrong size") the reason is not asked again."""
     if not identity.linked and not (await services.cases.orders(identity)).orders:
         await ask_to_link(target, t)
         return
     case_id = await services.cases.start(identity)
+    if said is not None:
+        await services.cases.set_reason(identity, case_id, said.reason, said.words)
     await state.set_data({"case_id": case_id})
     if text:
         await identify(target, state, services, identity, t, case_id, text)

@@ -11,7 +11,7 @@ from bot.services.cases import OrderPage as Page
 from bot.services.cases import Selection
 from bot.services.policy import RefundOption
 from bot.services.review import OfferView
-from bot.services.views import OrderView
+from bot.services.views import OrderView, tell_apart
 from bot.texts import Texts
 from dialogs.callbacks import (
     AnswerOffer,
@@ -36,6 +36,7 @@ REASONS = (
     ReasonCode.FOUND_CHEAPER,
     ReasonCode.LATE_DELIVERY,
     ReasonCode.WRONG_ITEM,
+    ReasonCode.WRONG_SIZE,
     ReasonCode.DEFECTIVE,
     ReasonCode.NOT_AS_DESCRIBED,
     ReasonCode.BOOKING_CHANGED,
@@ -48,9 +49,10 @@ def orders(
 ) -> InlineKeyboardMarkup:
     """One button per order; arrows when there are more pages."""
     builder = InlineKeyboardBuilder()
-    for order in views:
+    for order in tell_apart(list(views)):
+        label = (order.number, order.placed_at, order.headline, order.total)
         builder.button(
-            text=t.button("order", order.number, order.placed_at, order.headline, order.total),
+            text=t.button("order", *label, order.distinction, order.show_time),
             callback_data=PickOrder(case_id=case_id, order_id=order.id),
         )
     builder.adjust(1)

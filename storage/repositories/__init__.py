@@ -4,6 +4,7 @@ from storage.repositories.cases import CaseRepository, OfferRepository, TicketRe
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.customers import CustomerRepository, TelegramUserRepository
 from storage.repositories.insights import InsightsRepository, LiveCounts
+from storage.repositories.merchant_feeds import MerchantFeedRepository
 from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.refunds import RefundRepository
@@ -18,6 +19,7 @@ __all__ = [
     "CustomerRepository",
     "InsightsRepository",
     "LiveCounts",
+    "MerchantFeedRepository",
     "OfferRepository",
     "OrderRepository",
     "OutboxRepository",

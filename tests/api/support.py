@@ -47,7 +47,7 @@ from storage.models import (
 )
 from tests.conftest import NOW
 
-SECRET = "merchant-test-secret"
+SECRET = "merchant-test-secret-of-32-bytes!"
 
 
 # -- the client -----------------------------------------------------------------------------

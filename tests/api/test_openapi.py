@@ -8,6 +8,7 @@ the walk below makes sure every route's success is among them.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -16,8 +17,10 @@ from jsonschema import Draft202012Validator
 from bot.api.app import build_web_app
 from bot.api.openapi import openapi_path
 from bot.api.routes import ENDPOINTS, PREFIX
+from bot.services.money import Money
+from bot.services.vouchers import stage_voucher
 from bot.wiring import AppDeps
-from storage.enums import RefundStatus
+from storage.enums import RefundStatus, VoucherKind
 from tests.api.support import MerchantClient, customer, open_refund
 from tests.conftest import NOW
 
@@ -62,8 +65,10 @@ async def test_the_document_is_openapi_3_1_with_valid_schemas(api: MerchantClien
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             assert operation["responses"], (method, path)
-            names = {p["name"] for p in operation.get("parameters", [])}
+            parameters = operation.get("parameters", [])
+            names = {p["name"] for p in parameters if p["in"] == "path"}
             assert names == set(_placeholders(path)), (method, path)
+            assert {p["in"] for p in parameters} <= {"path", "query"}
 
 
 async def test_every_route_answers_as_documented(api: MerchantClient, shop: AppDeps) -> None:
@@ -76,6 +81,11 @@ async def test_every_route_answers_as_documented(api: MerchantClient, shop: AppD
     assert (await api.post("/api/v1/orders", {"customers": [customer("C9")]})).status == 200
     assert (await api.get(f"/api/v1/refunds/{refund_id}")).status == 200
     assert (await api.get("/api/v1/orders/SO-1")).status == 200
+    assert (await api.get("/api/v1/cancellation-requests?status=approved")).status == 200
+    assert (await api.get("/api/v1/vouchers?status=active")).status == 200
+    code = await _voucher(shop)
+    assert (await api.get(f"/api/v1/vouchers/{code}")).status == 200
+    assert (await api.post(f"/api/v1/vouchers/{code}/redeem", {"event_id": "r-1"})).status == 200
 
     document = await api.openapi()
     successes = {
@@ -86,6 +96,15 @@ async def test_every_route_answers_as_documented(api: MerchantClient, shop: AppD
         if int(status) < 300 and operation.get("security") != []
     }
     assert successes <= set(api.seen)
+
+
+async def _voucher(deps: AppDeps) -> str:
+    async with deps.uow() as uow, uow.transaction():
+        owner = await uow.customers.by_external_id("C001")
+        assert owner is not None
+        value = Money(Decimal("10.00"), "CNY")
+        kind = VoucherKind.COMPENSATION
+        return stage_voucher(uow, customer_id=owner.id, kind=kind, value=value, now=NOW).code
 
 
 def _refs(node: Any) -> list[str]:

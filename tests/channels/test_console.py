@@ -270,3 +270,16 @@ def test_cli_shell_runs_a_piped_script(tmp_path: Path) -> None:
     assert "I can help you cancel an order and follow your refund." in result.stdout
     assert "you › hello" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+async def test_a_newcomer_writing_chinese_is_answered_in_chinese_unless_lang_says(
+    deps: AppDeps,
+) -> None:
+    """No --lang: the newcomer has no Telegram language, so the bot follows their writing;
+    --lang en sets one, and it decides."""
+    _, written = await play(deps, "0\n你好\n:quit\n")
+    assert "bot › 您好，Alex！👋" in after(written, "你好")
+
+    _detach_module_routers()
+    _, told = await play(deps, "0\n你好\n:quit\n", language="en")
+    assert "bot › Hello, Alex! 👋" in after(told, "你好")

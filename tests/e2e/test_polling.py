@@ -10,7 +10,7 @@ from bot.wiring import AppDeps
 from storage.enums import Direction
 from storage.models import TranscriptEntry
 from tests.conftest import NOW
-from tests.e2e.conftest import StartBot, customer, label, order_numbers, stop_bot
+from tests.e2e.conftest import RENDERER, StartBot, customer, label, order_numbers, stop_bot
 from tests.support.fake_telegram import FakeTelegram
 
 
@@ -116,8 +116,11 @@ async def test_cancel_and_resume_and_hints(fake: FakeTelegram, start_bot: StartB
 
     await guest.send("stop")
     await guest.expect("Stopped. Nothing was changed.")
-    await guest.send("/cancel")
+    await guest.send("stop")
     await guest.expect("There is nothing to stop right now.")
+    # With nothing under way, /cancel means "cancel my order": a guest is asked who they are.
+    await guest.send("/cancel")
+    await guest.expect(RENDERER.render("en", "link/needed").split("<b>")[0])
 
 
 async def test_old_buttons_get_an_alert_not_silence(

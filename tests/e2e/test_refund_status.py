@@ -133,8 +133,9 @@ async def test_customers_see_their_refunds_and_each_timeline_in_their_language(
 
     await ann.answer_to(await ann.press_in(overview, so1))
     history = await ann.expect("Refund for order SO-1")
-    assert "• 23 Nov 2026, 10:00 — approved · automatic" in history.text
-    assert "• 23 Nov 2026, 10:00 — payment started · the shop" in history.text
+    # In the shop's time zone (the policy's Asia/Shanghai), which the time names.
+    assert "• 23 Nov 2026, 18:00 (UTC+8) — approved · automatic" in history.text
+    assert "• 23 Nov 2026, 18:00 (UTC+8) — payment started · the shop" in history.text
     assert "pay-SO-1" not in history.text  # the merchant's event id stays internal
 
     await li.answer_to(await li.press_in(li_overview, _button("zh", "SO-9", "60.00")))

@@ -64,10 +64,10 @@ async def test_renders_each_row_in_its_locale_and_sends_it_once(
     (to_bob,) = fake.sent_messages(BOB)
     assert to_ann.html == RENDERER.render("en", "notice/refund", **refund_context(1))
     assert to_ann.text == (
-        "Refund of ¥399.00 for order SO-1002345 is on its way since 20 Nov 2026, 02:05. #1"
+        "Refund of ¥399.00 for order SO-1002345 is on its way since 20 Nov 2026, 02:05 (UTC). #1"
     )
     assert "<b>¥399.00</b>" in to_bob.html
-    assert "2026年11月20日 02:05" in to_bob.text
+    assert "2026年11月20日 02:05（UTC）" in to_bob.text
     for id_, message in ((en, to_ann), (zh, to_bob)):
         sent = await row(deps, id_)
         assert sent.status is OutboxStatus.SENT

@@ -64,3 +64,27 @@ def test_the_watchdog_sweeps_every_five_minutes_unless_told(
     with pytest.raises(ConfigError) as caught:
         load_settings(_env_file=None)
     assert caught.value.lines == ["WATCHDOG_INTERVAL_SECONDS: Input should be greater than 0"]
+
+
+@pytest.mark.parametrize("name", ["LINK_SECRET", "MERCHANT_API_SECRET"])
+def test_a_secret_shorter_than_32_bytes_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "s" * 31)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None)
+    [line] = caught.value.lines
+    assert line.startswith(f"{name}: ")
+    assert "at least 32 bytes, this one has 31" in line
+    assert "s" * 31 not in line  # the secret itself is never printed
+    monkeypatch.setenv(name, "秘" * 11)  # 33 bytes in UTF-8
+    assert load_settings(_env_file=None)
+
+
+def test_times_are_shown_in_the_policys_zone_unless_timezone_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TIMEZONE", raising=False)
+    assert load_settings(_env_file=None).timezone is None
+    monkeypatch.setenv("TIMEZONE", "Europe/Paris")
+    assert load_settings(_env_file=None).timezone == "Europe/Paris"

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from bot.services.money import Money
+from bot.services.policy.explain import Clause, because
 from bot.services.policy.facts import CustomerFacts, ItemFacts, OrderFacts, RequestFacts
 from bot.services.policy.model import (
     NO_RULE,
@@ -61,9 +62,16 @@ class _Jsonable(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class BreakdownLine:
-    """One line of the refund: `amount` counts toward it; `kept` shows what the shop keeps."""
+    """One part of the order, once: its `price`, the `amount` of it refunded (it counts
+    toward the refund) and what the shop keeps (`kept`, None when nothing).
+
+    Codes: "items" (or "booking") at the rule's percent; "shipping", refunded or kept;
+    "shipping_partial", kept because the rest of the order still needed it; "not_paid",
+    the order's total, owed and not paid, so nothing to refund.
+    """
 
     code: str
+    price: Money
     amount: Money
     percent: Decimal | None = None
     kept: Money | None = None
@@ -71,6 +79,7 @@ class BreakdownLine:
     def to_json(self) -> dict[str, Any]:
         return {
             "code": self.code,
+            "price": self.price.plain(),
             "amount": self.amount.plain(),
             "percent": None if self.percent is None else str(self.percent),
             "kept": None if self.kept is None else self.kept.plain(),
@@ -119,6 +128,8 @@ class Decision:
     needs_photo: bool
     photo: Photo
     facts: Mapping[str, FactValue]
+    # Why: the deciding rule's own conditions as they held (empty when no rule decided).
+    because: tuple[Clause, ...] = ()
 
     @property
     def final(self) -> bool:
@@ -142,6 +153,7 @@ class Decision:
             "needs_photo": self.needs_photo,
             "photo": self.photo.value,
             "facts": {key: _json_value(value) for key, value in self.facts.items()},
+            "because": [clause.to_json() for clause in self.because],
             "offers": [offer.to_json() for offer in offers],
         }
 
@@ -306,10 +318,25 @@ def decide(
             return _refused(rule.id, rule.then.kind, order.currency, facts, needs_condition=True)
         if match is _Match.YES:
             facts |= _rule_facts(rule)
+            why = _because(rule.when, situation, policy.general)
             if not rule.then.eligible:
-                return _refused(rule.id, rule.then.kind, order.currency, facts)
-            return _granted(rule, order, request, customer, lines, now, policy, facts)
+                return _refused(rule.id, rule.then.kind, order.currency, facts, because=why)
+            return _granted(rule, order, request, customer, lines, now, policy, facts, why)
     return _refused(NO_RULE, None, order.currency, facts)
+
+
+def _because(when: When, s: _Situation, general: GeneralSettings) -> tuple[Clause, ...]:
+    return because(
+        when,
+        status=s.status,
+        categories=s.categories,
+        reason=s.reason,
+        merchant_fault=s.merchant_fault,
+        condition=s.condition,
+        days_since_delivery=None if s.since_delivery is None else s.since_delivery // DAY,
+        hours_before_service=None if s.before_service is None else s.before_service // HOUR,
+        non_returnable=general.non_returnable_categories,
+    )
 
 
 def _refused(
@@ -319,6 +346,7 @@ def _refused(
     facts: dict[str, FactValue],
     *,
     needs_condition: bool = False,
+    because: tuple[Clause, ...] = (),
 ) -> Decision:
     """Nothing to refund: not eligible, or not decided until the customer says more."""
     return Decision(
@@ -335,6 +363,7 @@ def _refused(
         needs_photo=False,
         photo=Photo.NONE,
         facts=MappingProxyType(facts),
+        because=because,
     )
 
 
@@ -347,6 +376,7 @@ def _granted(
     now: datetime,
     policy: Policy,
     facts: dict[str, FactValue],
+    because: tuple[Clause, ...],
 ) -> Decision:
     then = rule.then
     breakdown = _breakdown(then, order, lines)
@@ -366,6 +396,7 @@ def _granted(
         needs_photo=then.photo is Photo.REQUIRED and not request.has_photo,
         photo=then.photo,
         facts=MappingProxyType(facts | approval_facts),
+        because=because,
     )
 
 
@@ -376,28 +407,24 @@ def _breakdown(
 
     A partial request keeps the shipping fee because it still carried the rest of the
     order; that also means shipping can never be refunded twice over several requests.
+    Free shipping gets no line: there is nothing to refund or keep.
     """
     zero = Money.zero(order.currency)
     if not order.is_paid:
-        return (BreakdownLine("nothing_paid", zero),)
-    booking = then.kind is DecisionKind.BOOKING
+        return (BreakdownLine("not_paid", order.total, zero),)
     gross = sum((line.total for line in lines), zero)
     percent = then.items_percent
     refunded = gross.percent(percent)
-    result = []
-    if percent > 0:
-        result.append(BreakdownLine("booking_share" if booking else "items", refunded, percent))
-    if refunded < gross:
-        code = "booking_kept" if booking else "items_kept"
-        result.append(BreakdownLine(code, zero, 100 - percent, kept=gross - refunded))
+    code = "booking" if then.kind is DecisionKind.BOOKING else "items"
+    kept = gross - refunded if refunded < gross else None
+    result = [BreakdownLine(code, gross, refunded, percent, kept)]
     fee = order.shipping_fee
     if fee.amount > 0:
-        if not then.refund_shipping:
-            result.append(BreakdownLine("shipping_kept", zero, kept=fee))
-        elif is_whole_order(order, lines):
-            result.append(BreakdownLine("shipping", fee))
+        if then.refund_shipping and is_whole_order(order, lines):
+            result.append(BreakdownLine("shipping", fee, fee))
         else:
-            result.append(BreakdownLine("shipping_kept_partial", zero, kept=fee))
+            kept_why = "shipping" if not then.refund_shipping else "shipping_partial"
+            result.append(BreakdownLine(kept_why, fee, zero, kept=fee))
     return tuple(result)
 
 

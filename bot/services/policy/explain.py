@@ -1,14 +1,18 @@
-"""The loaded policy in plain English rows, for `cancelbot policy explain`.
+"""Why the policy decided what it did, built from the file itself, never from rule names.
 
-These rows are for the merchant at a terminal, so they stay English and name the
-file's own vocabulary (reason codes, statuses); the CLI only lays them out.
+`because` turns the deciding rule's own conditions into clauses the customer reads
+("your booking is 50 hours away, at least 48 hours before it"), so a rule the merchant
+renames, re-numbers or adds explains itself. `explain_rows` lays the whole loaded policy
+out in plain English rows for `cancelbot policy explain`; those are for the merchant at
+a terminal, so they stay English and name the file's own vocabulary.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
 from bot.services.policy.model import (
     NO_RULE,
@@ -20,7 +24,93 @@ from bot.services.policy.model import (
     Then,
     When,
 )
-from storage.enums import OfferType, PaymentMethod
+from storage.enums import (
+    ItemCategory,
+    ItemCondition,
+    OfferType,
+    OrderStatus,
+    PaymentMethod,
+    ReasonCode,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One condition of the deciding rule, as it held for this request.
+
+    `code` is the condition's key in the file (`hours_before_service`, `reason`, …).
+    `values` are the request's own (the order's status, the categories of its items the
+    rule names, the customer's reason, the item's condition), except for `reason_not`
+    (the reasons the rule excludes) and `returnable = false` (the categories the shop
+    never takes back). The bounds are the rule's own numbers and `count` the request's
+    (whole days since delivery, whole hours before the service), so the explanation
+    says 48 hours when the file says 48.
+    """
+
+    code: str
+    values: tuple[str, ...] = ()
+    flag: bool | None = None
+    count: int | None = None
+    min: int | None = None
+    max: int | None = None
+    above: int | None = None
+    below: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in asdict(self).items()
+            if value is not None and value != ()
+        }
+
+
+def because(
+    when: When,
+    *,
+    status: OrderStatus,
+    categories: Iterable[ItemCategory],
+    reason: ReasonCode,
+    merchant_fault: bool,
+    condition: ItemCondition | None,
+    days_since_delivery: int | None,
+    hours_before_service: int | None,
+    non_returnable: Iterable[ItemCategory] = (),
+) -> tuple[Clause, ...]:
+    """The clauses of a rule that matched: what the order is, how long ago or ahead, then
+    why the customer asks and in what state the item is (`reason` and `merchant_fault`
+    carry the customer's reason in `values` and whether it is the shop's fault in `flag`)."""
+    clauses: list[Clause] = []
+    if when.order_status is not None:
+        clauses.append(Clause("order_status", (status.value,)))
+    if when.category is not None:
+        named = sorted({category.value for category in categories} & set(when.category))
+        clauses.append(Clause("category", tuple(named)))
+    if when.returnable is not None:
+        shut = () if when.returnable else tuple(category.value for category in non_returnable)
+        clauses.append(Clause("returnable", shut, flag=when.returnable))
+    if when.activated is not None:
+        clauses.append(Clause("activated", flag=when.activated))
+    if when.days_since_delivery is not None:
+        clauses.append(
+            _spanned("days_since_delivery", when.days_since_delivery, days_since_delivery)
+        )
+    if when.hours_before_service is not None:
+        clauses.append(
+            _spanned("hours_before_service", when.hours_before_service, hours_before_service)
+        )
+    if when.reason is not None:
+        clauses.append(Clause("reason", (reason.value,), flag=merchant_fault))
+    if when.reason_not is not None:
+        clauses.append(Clause("reason_not", tuple(code.value for code in when.reason_not)))
+    if when.merchant_fault is not None:
+        clauses.append(Clause("merchant_fault", (reason.value,), flag=merchant_fault))
+    if when.condition is not None and condition is not None:
+        clauses.append(Clause("condition", (condition.value,)))
+    return tuple(clauses)
+
+
+def _spanned(code: str, span: Span, count: int | None) -> Clause:
+    return Clause(code, count=count, min=span.min, max=span.max, above=span.above, below=span.below)
 
 
 @dataclass(frozen=True, slots=True)

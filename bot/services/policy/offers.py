@@ -202,4 +202,8 @@ def _percent_offer(
     value = min(base.percent(candidate.percent), cap)
     if value.amount <= 0:
         return None
-    return OfferSpec(candidate.type, value, candidate.percent, {"of": candidate.of.value})
+    params = {"of": candidate.of.value}
+    if candidate.type is OfferType.PARTIAL_REFUND:
+        # Only a delivered item can be kept as it is; before that, the order is kept.
+        params["keep"] = "item" if order.status is OrderStatus.DELIVERED else "order"
+    return OfferSpec(candidate.type, value, candidate.percent, params)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -17,13 +18,20 @@ from bot.channels.telegram import BotServer
 from bot.services.import_records import CustomerRecord, OrderRecord
 from bot.services.money import Money
 from bot.services.outbox import decode_context
+from bot.services.policy import NO_RULE, Policy, load_policy
+from bot.services.policy.explain import Clause
+from bot.services.policy.explain import because as explain_because
 from bot.texts import Renderer
 from bot.wiring import AppDeps
+from storage.enums import ItemCategory, ItemCondition, OrderStatus, ReasonCode
 from storage.models import OutboxMessage
+from tests.conftest import NOW
 from tests.e2e.cancellation.rows import outbox_of
 from tests.support.fake_telegram import FakeUser, Press, SentMessage, parse_html
 
-RENDERER = Renderer()
+POLICY = load_policy()
+# The bot shows times in the shop's zone: TIMEZONE is unset in tests, so the policy's.
+RENDERER = Renderer(timezone=POLICY.general.timezone)
 
 
 def plain(html: str) -> str:
@@ -86,8 +94,60 @@ def store_credit(refund: str) -> Any:
     return offer("store_credit", f"{total:.2f}", percent=10)
 
 
-Line = tuple[str, str] | tuple[str, str, str]
-"""A breakdown line: (code, amount) or (code, amount, kept)."""
+Line = tuple[str, str, str] | tuple[str, str, str, int]
+"""A breakdown line: (code, price, refunded), with the percent refunded when it is not
+simply refunded × 100 / price; what is kept is the rest."""
+
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
+
+
+def breakdown_line(line: Line) -> SimpleNamespace:
+    code, price, refunded = line[0], money(line[1]), money(line[2])
+    percent = line[3] if len(line) > 3 else None
+    if percent is None and price.amount:
+        percent = refunded.amount * 100 / price.amount
+    kept = price - refunded if refunded < price else None
+    return SimpleNamespace(code=code, price=price, amount=refunded, percent=percent, kept=kept)
+
+
+def _whole(later: datetime | None, earlier: datetime | None, unit: timedelta) -> int | None:
+    """Whole units between two moments, rounded down as the engine counts them."""
+    return None if later is None or earlier is None else (later - earlier) // unit
+
+
+def because(
+    order: OrderRecord,
+    rule: str,
+    *,
+    reason: str | None,
+    condition: str | None,
+    facts: dict[str, Any],
+    policy: Policy = POLICY,
+) -> tuple[Clause, ...]:
+    """Why `rule` decided, from the rule's own conditions in the policy file and the facts
+    the test states: the order's status and categories, the reason, the condition, the
+    days and hours. A rule that needs a reason or a condition the test did not give fails
+    here, naming it."""
+    if rule == NO_RULE:
+        return ()
+    when = next(r.when for r in policy.rules if r.id == rule)
+    if (when.reason or when.reason_not or when.merchant_fault is not None) and reason is None:
+        raise AssertionError(f"rule {rule} explains the reason: pass reason=")
+    if when.condition and len(when.condition) > 1 and condition is None:
+        raise AssertionError(f"rule {rule} explains the condition: pass condition=")
+    code = ReasonCode(reason or "other")
+    fault = facts.get("merchant_fault", code in policy.general.merchant_fault_reasons)
+    return explain_because(
+        when,
+        status=OrderStatus(order.status),
+        categories=[ItemCategory(line.category) for line in order.items],
+        reason=code,
+        merchant_fault=bool(when.merchant_fault if when.merchant_fault is not None else fault),
+        condition=ItemCondition(condition) if condition else (when.condition or (None,))[0],
+        days_since_delivery=facts.get("days_since_delivery", _whole(NOW, order.delivered_at, DAY)),
+        hours_before_service=facts.get("hours_before_service", _whole(order.service_at, NOW, HOUR)),
+        non_returnable=policy.general.non_returnable_categories,
+    )
 
 
 @dataclass
@@ -115,9 +175,14 @@ class Chat:
     def label(self, name: str, *args: Any) -> str:
         return RENDERER.macro(self.locale, "labels", name, *args)
 
-    def order_button(self, order: OrderRecord) -> str:
+    def order_button(
+        self, order: OrderRecord, distinction: tuple[str, ...] = (), *, show_time: bool = False
+    ) -> str:
+        """An order's button; `distinction` and `show_time` as when another order listed
+        with it looks the same (bot.services.views.tell_apart)."""
         view = shown(order, self.locale)
-        return self.button("order", view.number, view.placed_at, view.headline, view.total)
+        label = (view.number, view.placed_at, view.headline, view.total)
+        return self.button("order", *label, distinction, show_time)
 
     def decision(
         self,
@@ -130,21 +195,18 @@ class Chat:
         agent: bool = False,
         returned: bool = False,
         reason: str | None = None,
+        condition: str | None = None,
         **facts: Any,
     ) -> str:
         """The whole decision message: eligible when a refund (maybe 0.00) is given."""
+        kind = next((r.then.kind for r in POLICY.rules if r.id == rule), None)
         decision = SimpleNamespace(
             rule=rule,
             eligible=refund is not None,
+            kind=kind,
             facts=facts,
-            breakdown=[
-                SimpleNamespace(
-                    code=line[0],
-                    amount=money(line[1]),
-                    kept=money(line[2]) if len(line) > 2 else None,
-                )
-                for line in lines
-            ],
+            because=because(order, rule, reason=reason, condition=condition, facts=facts),
+            breakdown=[breakdown_line(line) for line in lines],
             refund=money(refund or "0"),
             approval="agent" if agent else "automatic",
             return_required=returned,

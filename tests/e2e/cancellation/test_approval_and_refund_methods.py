@@ -59,7 +59,7 @@ async def cancel_before_shipping(
         chat.decision(
             order,
             "before_shipping",
-            lines=[("items", item_price), ("shipping", "10.00")],
+            lines=[("items", item_price, item_price), ("shipping", "10.00", "10.00")],
             refund=refund,
             offers=[store_credit(refund)],
             agent=agent,
@@ -195,7 +195,7 @@ async def test_store_credit_offer_pays_the_bonus_at_once_as_a_voucher(
         chat.decision(
             order,
             "before_shipping",
-            lines=[("items", "190.00"), ("shipping", "10.00")],
+            lines=[("items", "190.00", "190.00"), ("shipping", "10.00", "10.00")],
             refund="200.00",
             offers=[credit],
         )
@@ -261,7 +261,7 @@ async def test_with_no_store_credit_offer_the_customer_chooses_card_or_store_cre
         chat.decision(
             order,
             "before_shipping",
-            lines=[("items", "390.00"), ("shipping", "10.00")],
+            lines=[("items", "390.00", "390.00"), ("shipping", "10.00", "10.00")],
             refund="400.00",
             offers=[
                 offer("compensation_voucher", "40.00", percent=10, of="order_total"),
@@ -325,7 +325,7 @@ async def _cod_to_decision(chat: Chat, order: OrderRecord) -> None:
         chat.decision(
             order,
             "delivered_unopened",
-            lines=[("items", "120.00"), ("shipping_kept", "0.00", "10.00")],
+            lines=[("items", "120.00", "120.00"), ("shipping", "10.00", "0.00")],
             refund="120.00",
             returned=True,
             offers=[store_credit("120.00")],
@@ -425,12 +425,13 @@ async def test_cash_on_delivery_choosing_between_store_credit_and_a_bank_transfe
         chat.decision(
             order,
             "delivered_not_as_described",
-            lines=[("items", "200.00"), ("shipping", "10.00")],
+            reason="not_as_described",
+            lines=[("items", "200.00", "200.00"), ("shipping", "10.00", "10.00")],
             refund="210.00",
             returned=True,
             offers=[
                 offer("exchange", "200.00", attributes="L"),
-                offer("partial_refund", "30.00", percent=15, of="selected_items"),
+                offer("partial_refund", "30.00", percent=15, of="selected_items", keep="item"),
             ],
         )
     )
@@ -463,7 +464,11 @@ async def test_cash_on_delivery_not_paid_yet_refunds_nothing(scenario: Scenario)
     await give_reason(chat, "changed_mind")
     await chat.expect_exactly(
         chat.decision(
-            order, "in_transit", lines=[("nothing_paid", "0.00")], refund="0.00", returned=True
+            order,
+            "in_transit",
+            lines=[("not_paid", "130.00", "0.00")],
+            refund="0.00",
+            returned=True,
         )
     )
     await chat.expect_exactly(chat.summary(order, None, returned=True))

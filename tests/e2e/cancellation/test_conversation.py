@@ -129,7 +129,7 @@ async def walk_to(chat: Chat, shop: Shop, step: str) -> SentMessage:
         chat.decision(
             shop.late,
             "before_shipping",
-            lines=[("items", "390.00"), ("shipping", "10.00")],
+            lines=[("items", "390.00", "390.00"), ("shipping", "10.00", "10.00")],
             refund="400.00",
             offers=[
                 offer("compensation_voucher", "40.00", percent=10, of="order_total"),
@@ -146,7 +146,7 @@ def paid_decision(chat: Chat, shop: Shop) -> str:
     return chat.decision(
         shop.paid,
         "before_shipping",
-        lines=[("items", "120.00"), ("shipping", "10.00")],
+        lines=[("items", "120.00", "120.00"), ("shipping", "10.00", "10.00")],
         refund="130.00",
         offers=[store_credit("130.00")],
     )
@@ -255,7 +255,7 @@ async def test_an_answer_understood_in_between_starts_the_count_again(
     await chat.send("it is fine")
     await chat.expect_text("cancel/use_buttons")
     await chat.press("condition", "unopened")
-    await chat.expect(chat.label("breakdown", "items"))
+    await chat.expect(chat.label("part", "items"))
     await chat.send("ok?")
     await chat.expect_text("cancel/use_buttons")
     await settle(scenario.server)  # anything that answer was going to send is sent
@@ -358,7 +358,7 @@ async def test_a_sticker_where_the_reason_is_asked_for_gets_a_hint(
     await chat.person.send_sticker()
     await chat.expect_text("fallback/text_expected")
     await chat.send("I ordered it by mistake" if lang == "en" else "下错单了")
-    await chat.expect(chat.label("breakdown", "items"))
+    await chat.expect(chat.label("part", "items"))
     [case] = await cases_of(scenario.deps, chat.chat_id)
     assert case.reason_code == "mistake"
 

@@ -69,7 +69,7 @@ async def to_summary(chat: Chat, order: OrderRecord) -> SentMessage:
         chat.decision(
             order,
             "before_shipping",
-            lines=[("items", "120.00"), ("shipping", "10.00")],
+            lines=[("items", "120.00", "120.00"), ("shipping", "10.00", "10.00")],
             refund="130.00",
             offers=[store_credit("130.00")],
         )

@@ -166,8 +166,12 @@ async def test_several_orders_that_fit_are_offered_as_buttons(scenario: Scenario
 
     await chat.send("/cancel_order headphones")
     message = await chat.expect_text("cancel/several")
-    assert message.buttons() == [chat.order_button(black), chat.order_button(white)]
-    await chat.person.press(chat.order_button(white))
+    # They look alike: each says what tells it apart, its colour.
+    assert message.buttons() == [
+        chat.order_button(black, ("black",)),
+        chat.order_button(white, ("white",)),
+    ]
+    await chat.person.press(chat.order_button(white, ("white",)))
     await reason_step(chat, white)
 
 

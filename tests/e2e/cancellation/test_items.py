@@ -85,7 +85,7 @@ async def test_two_of_three_mugs_are_returned_and_refunded_alone(
         chat.decision(
             order,
             "delivered_unopened",
-            lines=[("items", "60.00"), ("shipping_kept", "0.00", "10.00")],
+            lines=[("items", "60.00", "60.00"), ("shipping", "10.00", "0.00")],
             refund="60.00",
             returned=True,
             offers=[store_credit("60.00")],
@@ -135,7 +135,8 @@ async def test_a_faulty_item_of_several_keeps_the_shipping_fee(scenario: Scenari
         chat.decision(
             order,
             "delivered_defective",
-            lines=[("items", "80.00"), ("shipping_kept_partial", "0.00", "10.00")],
+            reason="defective",
+            lines=[("items", "80.00", "80.00"), ("shipping_partial", "10.00", "0.00")],
             refund="80.00",
             returned=True,
             offers=[store_credit("80.00")],
@@ -170,7 +171,7 @@ async def test_every_item_at_full_quantity_is_the_whole_order(scenario: Scenario
         chat.decision(
             order,
             "delivered_defective",
-            lines=[("items", "170.00"), ("shipping", "10.00")],
+            lines=[("items", "170.00", "170.00"), ("shipping", "10.00", "10.00")],
             refund="180.00",
             returned=True,
             offers=[store_credit("180.00")],

@@ -78,7 +78,7 @@ async def test_an_accepted_exchange_ships_a_replacement_and_records_the_return(
         chat.decision(
             order,
             "delivered_defective",
-            lines=[("items", "259.00"), ("shipping", "10.00")],
+            lines=[("items", "259.00", "259.00"), ("shipping", "10.00", "10.00")],
             refund="269.00",
             returned=True,
             offers=[exchange, store_credit("269.00")],
@@ -137,7 +137,7 @@ async def test_no_exchange_is_offered_when_no_variant_is_in_stock(scenario: Scen
         chat.decision(
             order,
             "delivered_defective",
-            lines=[("items", "259.00"), ("shipping", "10.00")],
+            lines=[("items", "259.00", "259.00"), ("shipping", "10.00", "10.00")],
             refund="269.00",
             returned=True,
             offers=[store_credit("269.00")],
@@ -166,7 +166,8 @@ async def test_an_accepted_voucher_keeps_the_late_order(scenario: Scenario, lang
         chat.decision(
             order,
             "in_transit_merchant_fault",
-            lines=[("items", "120.00"), ("shipping", "10.00")],
+            reason="late_delivery",
+            lines=[("items", "120.00", "120.00"), ("shipping", "10.00", "10.00")],
             refund="130.00",
             returned=True,
             offers=[voucher_offer, store_credit("130.00")],
@@ -203,12 +204,13 @@ async def test_an_accepted_partial_refund_keeps_the_item(scenario: Scenario, lan
     await to_reason(chat, order)
     await give_reason(chat, "not_as_described")
     await chat.press("skip_photo")
-    keep = offer("partial_refund", "27.00", percent=15, of="selected_items")
+    keep = offer("partial_refund", "27.00", percent=15, of="selected_items", keep="item")
     await chat.expect_exactly(
         chat.decision(
             order,
             "delivered_not_as_described",
-            lines=[("items", "180.00"), ("shipping", "10.00")],
+            reason="not_as_described",
+            lines=[("items", "180.00", "180.00"), ("shipping", "10.00", "10.00")],
             refund="190.00",
             returned=True,
             offers=[keep, store_credit("190.00")],
@@ -251,7 +253,7 @@ async def test_express_shipping_instead_of_cancelling_a_late_order(scenario: Sce
         chat.decision(
             order,
             "before_shipping",
-            lines=[("items", "120.00"), ("shipping", "10.00")],
+            lines=[("items", "120.00", "120.00"), ("shipping", "10.00", "10.00")],
             refund="130.00",
             offers=[express, store_credit("130.00")],
         )
@@ -285,7 +287,7 @@ async def test_declined_offers_are_shown_again_after_back_and_counted_once(
     decision = chat.decision(
         order,
         "before_shipping",
-        lines=[("items", "120.00"), ("shipping", "10.00")],
+        lines=[("items", "120.00", "120.00"), ("shipping", "10.00", "10.00")],
         refund="130.00",
         offers=[credit],
     )

@@ -315,12 +315,22 @@ def _two_line_order(status: OrderStatus = Status.PAID) -> OrderFacts:
     return order(status=status, items=lines)
 
 
-SHIPPING_KEPT_PARTIAL = ("shipping_kept_partial", "0.00", "12.00")
+SHIPPING_KEPT_PARTIAL = ("shipping_partial", "12.00", "0.00", "12.00")
+WHOLE_ITEMS = ("items", "657.90", "657.90", None)
+WHOLE_SHIPPING = ("shipping", "12.00", "12.00", None)
+
+Line = tuple[str, str, str, str | None]
+"""(code, price, refunded, kept): each part of the order once."""
 
 
-def _lines(decision: Decision) -> list[tuple[str, str, str | None]]:
+def _lines(decision: Decision) -> list[Line]:
     return [
-        (line.code, line.amount.plain(), None if line.kept is None else line.kept.plain())
+        (
+            line.code,
+            line.price.plain(),
+            line.amount.plain(),
+            None if line.kept is None else line.kept.plain(),
+        )
         for line in decision.breakdown
     ]
 
@@ -328,15 +338,15 @@ def _lines(decision: Decision) -> list[tuple[str, str, str | None]]:
 @pytest.mark.parametrize(
     ("selection", "refund", "lines"),
     [
-        (None, "669.90", [("items", "657.90", None), ("shipping", "12.00", None)]),
-        ({1: 2, 2: 1}, "669.90", [("items", "657.90", None), ("shipping", "12.00", None)]),
-        ({1: 1}, "299.00", [("items", "299.00", None), SHIPPING_KEPT_PARTIAL]),
-        ({1: 1, 2: 1}, "358.90", [("items", "358.90", None), SHIPPING_KEPT_PARTIAL]),
-        ({2: 1}, "59.90", [("items", "59.90", None), SHIPPING_KEPT_PARTIAL]),
+        (None, "669.90", [WHOLE_ITEMS, WHOLE_SHIPPING]),
+        ({1: 2, 2: 1}, "669.90", [WHOLE_ITEMS, WHOLE_SHIPPING]),
+        ({1: 1}, "299.00", [("items", "299.00", "299.00", None), SHIPPING_KEPT_PARTIAL]),
+        ({1: 1, 2: 1}, "358.90", [("items", "358.90", "358.90", None), SHIPPING_KEPT_PARTIAL]),
+        ({2: 1}, "59.90", [("items", "59.90", "59.90", None), SHIPPING_KEPT_PARTIAL]),
     ],
 )  # fmt: skip
 def test_partial_selection_refunds_the_selected_quantities(
-    selection: dict[int, int] | None, refund: str, lines: list[tuple[str, str, str | None]]
+    selection: dict[int, int] | None, refund: str, lines: list[Line]
 ) -> None:
     decision = decide_now(_two_line_order(), request(selection=selection))
     assert decision.rule == "before_shipping"
@@ -349,20 +359,29 @@ def test_a_no_fault_return_keeps_the_shipping_fee() -> None:
         _two_line_order(Status.DELIVERED), request(condition=Cond.UNOPENED, selection={1: 1})
     )
     assert decision.rule == "delivered_unopened"
-    assert _lines(decision) == [("items", "299.00", None), ("shipping_kept", "0.00", "12.00")]
+    assert _lines(decision) == [
+        ("items", "299.00", "299.00", None),
+        ("shipping", "12.00", "0.00", "12.00"),
+    ]
 
 
 def test_half_a_booking_rounds_half_up_and_shows_the_kept_half() -> None:
     decision = decide_now(booking(48 * HOUR, price="99.99"), BOOKING_CHANGED)
     assert decision.refund == cny("50.00")
-    assert _lines(decision) == [("booking_share", "50.00", None), ("booking_kept", "0.00", "49.99")]
-    assert [line.percent for line in decision.breakdown] == [Decimal(50), Decimal(50)]
+    assert _lines(decision) == [("booking", "99.99", "50.00", "49.99")]
+    assert [line.percent for line in decision.breakdown] == [Decimal(50)]
 
 
-def test_nothing_paid_means_nothing_refunded() -> None:
-    decision = decide_now(order(status=Status.PENDING_PAYMENT, paid=False), request())
-    assert _lines(decision) == [("nothing_paid", "0.00", None)]
+def test_nothing_paid_means_nothing_refunded_and_shows_what_was_owed() -> None:
+    unpaid = order(status=Status.PENDING_PAYMENT, paid=False)
+    decision = decide_now(unpaid, request())
+    assert _lines(decision) == [("not_paid", unpaid.total.plain(), "0.00", None)]
     assert decision.refund_options == ()
+
+
+def test_free_shipping_has_no_shipping_line() -> None:
+    free = order(status=Status.PAID, shipping="0.00")
+    assert [line.code for line in decide_now(free, request()).breakdown] == ["items"]
 
 
 @pytest.mark.parametrize(
@@ -555,10 +574,15 @@ def test_to_json_is_plain_json_with_exact_amounts() -> None:
     )
     assert data["breakdown"][0] == {
         "code": "items",
+        "price": "299.00",
         "amount": "299.00",
         "percent": "100",
         "kept": None,
     }
+    assert data["because"] == [
+        {"code": "order_status", "values": ["paid"]},
+        {"code": "activated", "flag": False},
+    ]
     assert (data["approval"], data["approval_reasons"]) == ("automatic", [])
     assert [method["method"] for method in data["refund_methods"]] == ["card", "store_credit"]
     assert data["refund_methods"][0]["arrival"] == {

@@ -138,7 +138,17 @@ def test_keeping_an_item_not_as_described_earns_15_percent() -> None:
     offers = offers_now(shirt_order(), request(Reason.NOT_AS_DESCRIBED), stock={})
     assert summary(offers) == [("partial_refund", "15.00"), ("store_credit", "123.20")]
     assert offers[0].percent == 15
-    assert dict(offers[0].params) == {"of": "selected_items"}
+    assert dict(offers[0].params) == {"of": "selected_items", "keep": "item"}
+
+
+def test_an_item_still_on_its_way_is_not_kept_as_it_is() -> None:
+    """Not as described, in transit: no "keep the item"; a price match keeps the order."""
+    in_transit = order(status=OrderStatus.SHIPPED)
+    offers = offers_now(in_transit, request(Reason.NOT_AS_DESCRIBED), stock={})
+    assert "partial_refund" not in [kind for kind, _ in summary(offers)]
+    match = offers_now(in_transit, request(Reason.FOUND_CHEAPER), stock={})
+    assert match[0].type is OfferType.PARTIAL_REFUND
+    assert match[0].params["keep"] == "order"
 
 
 def test_found_cheaper_gets_a_10_percent_price_match() -> None:
