@@ -13,6 +13,7 @@ from storage.repositories import (
     CaseRepository,
     ConversationRepository,
     CustomerRepository,
+    HandoffRepository,
     OfferRepository,
     OrderRepository,
     OutboxRepository,
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.stock = StockRepository(self.session)
         self.vouchers = VoucherRepository(self.session)
         self.surveys = SurveyRepository(self.session)
+        self.handoffs = HandoffRepository(self.session)  # the agents' side (issue 9)
         return self
 
     async def __aexit__(

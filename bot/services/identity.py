@@ -36,6 +36,9 @@ class Identity:
     locale: str
     chosen_locale: str | None = None
     language_code: str | None = None
+    handoff_ticket_id: int | None = None
+    """The open ticket this chat is talking to agents about (issue 9): its messages go to
+    the agents' topic. Loaded with the account, so the per-update check costs nothing."""
 
     @property
     def linked(self) -> bool:
@@ -81,6 +84,7 @@ class IdentityService:
             ),
             chosen_locale=account.locale,
             language_code=sender.language_code,
+            handoff_ticket_id=account.handoff_ticket_id,
         )
 
     def linked(self, identity: Identity, customer: CustomerView) -> Identity:

@@ -3,6 +3,7 @@
 from storage.repositories.cases import CaseRepository, OfferRepository, TicketRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.customers import CustomerRepository, TelegramUserRepository
+from storage.repositories.handoffs import HandoffRepository, OpenTicketRow
 from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.refunds import RefundRepository
@@ -15,7 +16,9 @@ __all__ = [
     "CaseRepository",
     "ConversationRepository",
     "CustomerRepository",
+    "HandoffRepository",
     "OfferRepository",
+    "OpenTicketRow",
     "OrderRepository",
     "OutboxRepository",
     "RatingSummary",
