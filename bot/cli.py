@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     refund_event.set_defaults(handler=_refund_event)
 
+    tickets = commands.add_parser(
+        "tickets", help="open requests for a person (what the agents' group has, or not)"
+    )
+    tickets.add_argument("--json", action="store_true", help="one JSON object per line")
+    tickets.set_defaults(handler=_tickets)
+
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply migrations (default: to the newest)")
@@ -326,6 +332,44 @@ async def _refund_event(args: argparse.Namespace, settings: Settings) -> int:
         f"(event {update.event_id}){again}; {told}"
     )
     return 0
+
+
+async def _tickets(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_output import print_tickets
+    from bot.wiring import build_deps
+
+    deps = build_deps(settings)
+    try:
+        await _ensure_schema(deps.engine)
+        async with deps.uow() as uow:
+            listed = await deps.services(uow).tickets.open_tickets()
+            desk = await uow.handoffs.desk()
+    finally:
+        await deps.close()
+    if args.json:
+        for ticket in listed:
+            print(json.dumps(ticket_json(ticket), ensure_ascii=False))
+        return 0
+    agents = desk is not None and desk.ready
+    print_tickets(listed, agents=agents, problem=desk.problem if desk else None)
+    return 0
+
+
+def ticket_json(ticket: Any) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "opened_at": ticket.opened_at.isoformat(),
+        "reason": ticket.reason.value,
+        "customer_id": ticket.customer_id,
+        "customer_name": ticket.customer_name,
+        "contact": ticket.contact,
+        "telegram_user_id": ticket.telegram_user_id,
+        "telegram_name": ticket.telegram_name,
+        "username": ticket.username,
+        "order_number": ticket.order_number,
+        "with_agents": ticket.with_agents.value if ticket.with_agents else None,
+        "taken_by": ticket.taken_by,
+    }
 
 
 @contextlib.asynccontextmanager

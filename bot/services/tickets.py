@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +23,7 @@ from bot.services.customer_chat import customer_chat
 from bot.services.handoff.board import LIVE_REASONS, Board, ready_desk
 from bot.services.identity import Identity
 from bot.services.money import Money
-from storage.enums import RefundStatus, TicketReason
+from storage.enums import HandoffState, RefundStatus, TicketReason
 from storage.models import Customer, Refund, RefundEvent, Ticket
 from storage.uow import UnitOfWork
 
@@ -44,6 +45,26 @@ class TicketView:
     id: int
     reason: TicketReason
     is_new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTicket:
+    """An open ticket as an operator lists it (`cancelbot tickets`)."""
+
+    id: int
+    opened_at: datetime
+    reason: TicketReason
+    customer_id: str | None
+    customer_name: str | None
+    contact: str | None
+    """The customer's phone or e-mail on record: how an operator reaches them."""
+    telegram_user_id: int
+    telegram_name: str
+    username: str | None
+    order_number: str | None
+    with_agents: HandoffState | None
+    """The case's state in the agents' group; None: nobody was given it there."""
+    taken_by: str | None
 
 
 class TicketService:
@@ -169,6 +190,39 @@ class TicketService:
             assert topic is not None
             desk = await self._uow.handoffs.desk()
             self._board.refresh_card(handoff, topic.group_chat_id, desk.locale if desk else "en")
+
+    async def open_tickets(self, limit: int = 200) -> list[OpenTicket]:
+        """Open tickets, oldest first, with who and what they are about."""
+        async with self._uow.transaction():
+            rows = await self._uow.handoffs.open_tickets(limit)
+            profiles = await self._uow.handoffs.profiles(
+                [row.handoff.taken_by for row in rows if row.handoff and row.handoff.taken_by]
+            )
+            listed = []
+            for row in rows:
+                order = await self._uow.orders.get(row.order_id) if row.order_id else None
+                taken = row.handoff.taken_by if row.handoff else None
+                listed.append(
+                    OpenTicket(
+                        id=row.ticket.id,
+                        opened_at=row.ticket.created_at,
+                        reason=row.ticket.reason,
+                        customer_id=row.customer.external_id if row.customer else None,
+                        customer_name=row.customer.name if row.customer else None,
+                        contact=(row.customer.phone or row.customer.email)
+                        if row.customer
+                        else None,
+                        telegram_user_id=row.ticket.telegram_user_id,
+                        telegram_name=row.account.first_name if row.account else "",
+                        username=row.account.username if row.account else None,
+                        order_number=order.number if order else None,
+                        with_agents=row.handoff.state if row.handoff else None,
+                        taken_by=(profiles[taken].name if taken in profiles else str(taken))
+                        if taken
+                        else None,
+                    )
+                )
+            return listed
 
     async def close(self, ticket: Ticket) -> None:
         """Close the ticket and its case, in the caller's transaction."""

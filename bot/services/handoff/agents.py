@@ -413,7 +413,7 @@ class AgentCases:
             async with self._uow.transaction():
                 found = await self._open_case(handoff_id)
                 if isinstance(found, ActionResult):
-                    return _refused(kind, found.problem)
+                    return await self._after_close(kind, found, refund_id)
                 ticket, handoff, topic = found
                 if refund_id is None:
                     refund_id = await self._refund_at_step(ticket, kind)
@@ -429,6 +429,9 @@ class AgentCases:
                 action.refund_id, action.note = refund.id, note
                 action.amount, action.currency = refund.amount, refund.currency
                 await self._uow.flush()  # a second agent's insert waits here, then fails
+                await self._uow.handoffs.seen_agent(agent.user_id, agent.name, self._now)
+                # Said in the topic first: the step may close the case (and its topic).
+                await self._after(handoff, topic, agent, kind, refund=refund)
                 await self._refunds.stage(
                     refund.id,
                     status,
@@ -437,8 +440,6 @@ class AgentCases:
                     occurred_at=self._now,
                     note=note,
                 )
-                await self._uow.handoffs.seen_agent(agent.user_id, agent.name, self._now)
-                await self._after(handoff, topic, agent, kind, refund=refund)
                 return ActionResult(kind, Result.DONE, agent.name, self._now)
         except IntegrityError:
             return await self._already(kind, key)
@@ -448,6 +449,16 @@ class AgentCases:
                 moved = await self._uow.refunds.get(refund_id)
                 assert moved is not None
                 return await self._moved_by(kind, moved)
+
+    async def _after_close(
+        self, kind: AgentActionKind, refused: ActionResult, refund_id: int | None
+    ) -> ActionResult:
+        """The case closed meanwhile (the refund step it waited for settled it): say who
+        took the step, if it was this one."""
+        refund = await self._uow.refunds.get(refund_id) if refund_id else None
+        if refused.problem == "closed" and refund is not None and not _may(kind, refund):
+            return await self._moved_by(kind, refund)
+        return _refused(kind, refused.problem)
 
     async def _after(
         self,

@@ -122,14 +122,14 @@ class HandoffService:
             if found is None:
                 return False
             ticket, handoff, topic = found
-            await self._board.close_case(ticket)
-            self._board.notice(
+            self._board.notice(  # before the topic closes with the case
                 topic,
                 await desk_locale(self._uow),
                 "agent/customer_left",
                 {},
                 key=f"handoff:{handoff.id}:customer-left",
             )
+            await self._board.close_case(ticket)
             return True
 
     async def mirror_edit(self, chat_id: int, message_id: int, html: str, *, caption: bool) -> bool:

@@ -28,6 +28,7 @@ from bot.services.clock import FixedClock
 from bot.texts import Renderer
 from bot.wiring import AppDeps, build_bot, build_deps, build_notifier
 from storage.models import AgentAction, AgentTopic, Handoff, RelayedMessage, Ticket
+from tests.api.support import SECRET
 from tests.conftest import NOW
 from tests.e2e.cancellation.chat import plain
 from tests.e2e.cancellation.conftest import Scenario
@@ -121,6 +122,7 @@ def agent_settings(settings: Settings, fake: FakeTelegram, **overrides: Any) -> 
             "telegram_api_base": fake.base_url,
             "agent_chat_id": GROUP_ID,
             "agent_ids": frozenset({ALEX, SAM}),
+            "merchant_api_secret": SECRET,
             **overrides,
         },
     )

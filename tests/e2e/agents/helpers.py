@@ -17,6 +17,7 @@ async def customer_with_agents(
     await scenario.load()
     chat = await scenario.link(customer)
     await chat.press("person")
+    await chat.expect_text("person/offer", misunderstood=False)
     await chat.press("yes_person")
     await chat.expect("👤")
     topic = await desk.topic_for(name)
