@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     shell = commands.add_parser("shell", help="chat with the bot offline, in this terminal")
     shell.add_argument("--as", dest="customer_id", metavar="CUSTOMER_ID", help="play this customer")
     shell.add_argument("--lang", choices=("en", "zh"), help="the simulated Telegram language")
+    shell.add_argument(
+        "--agent",
+        action="store_true",
+        help="play the agents' side (run a customer shell on the same database next to it)",
+    )
+    shell.add_argument("--name", default="Agent", help="the agent's name with --agent")
     shell.set_defaults(handler=_shell)
 
     load = commands.add_parser("import", help="load customers and orders from JSON or CSV")
@@ -176,11 +182,14 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _shell(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.console import run_shell
+    from bot.channels.console_agent import run_agent_shell
     from bot.wiring import build_deps
 
     deps = build_deps(settings)
     try:
         await _ensure_schema(deps.engine)
+        if args.agent:
+            return await run_agent_shell(deps, name=args.name)
         return await run_shell(deps, customer_id=args.customer_id, language=args.lang)
     finally:
         await deps.close()

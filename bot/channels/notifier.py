@@ -92,7 +92,7 @@ import secrets
 import socket
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -438,12 +438,12 @@ class Notifier:
         """
         self._signal.kick()
 
-    async def drain(self) -> int:
-        """Deliver everything due now; return how many messages Telegram accepted."""
+    async def drain(self, lanes: Collection[Lane] = tuple(Lane)) -> int:
+        """Deliver everything due now (in `lanes`); return how many Telegram accepted."""
         sent = 0
         while True:
             progressed = False
-            for lane in Lane:
+            for lane in lanes:
                 report = await self._deliver_batch(lane)
                 sent += report.sent
                 progressed = progressed or report.progressed
