@@ -232,7 +232,7 @@ class CardSender:
         if card is None:
             return Delivered(None)
         texts = self._renderer.for_locale(locale)
-        text = self._render(card, texts)
+        text = render_card(card, texts)
         markup = self._keyboard(card, texts)
         if card.card_message_id is not None:
             edited = await gate.call(
@@ -264,17 +264,6 @@ class CardSender:
             if handoff is not None:
                 handoff.card_message_id = posted.message_id
         return Delivered(posted.message_id)
-
-    def _render(self, card: Card, texts: Texts) -> str:
-        """The card under Telegram's 4096 characters: older messages go first."""
-        messages = card.messages
-        for keep in sorted({len(messages), 4, 2, 0}, reverse=True):
-            if keep > len(messages):
-                continue
-            text = texts("agent/card", **card.context, messages=messages[len(messages) - keep :])
-            if len(text) <= MAX_TEXT:
-                return text
-        return _fit(text, MAX_TEXT)
 
 
 class InTopic:
@@ -527,6 +516,19 @@ class _Copies(InTopic):
 
     async def settled(self, uow: UnitOfWork, row: OutboxMessage, outcome: Outcome) -> None:
         await self._unreachable(uow, row, outcome)
+
+
+def render_card(card: Card, texts: Texts) -> str:
+    """The card under Telegram's 4096 characters: the oldest messages go first."""
+    messages = card.messages
+    text = ""
+    for keep in sorted({len(messages), 4, 2, 0}, reverse=True):
+        if keep > len(messages):
+            continue
+        text = texts("agent/card", **card.context, messages=messages[len(messages) - keep :])
+        if len(text) <= MAX_TEXT:
+            return text
+    return _fit(text, MAX_TEXT)
 
 
 def _fit(text: str, limit: int) -> str:
