@@ -103,3 +103,21 @@ async def test_a_customer_who_blocked_the_bot_is_shown_in_the_topic(
     await in_topic.send("Are you still there?")
 
     await in_topic.expect("blocked the bot")
+
+
+async def test_an_alias_signs_the_agents_messages_and_their_edits(
+    scenario: Scenario, desk: Desk
+) -> None:
+    chat, topic = await customer_with_agents(scenario, desk)
+    in_topic = desk.alex.topic(topic)
+
+    await in_topic.send("/alias Anna from support")
+    await in_topic.expect("signed “Anna from support”")
+    mine = await in_topic.send("Let me <check> that & come back")
+    signed = await chat.person.expect("Let me <check> that & come back")
+    await in_topic.edit(mine, "Checked: it ships today")
+    await desk.fake.wait_for(lambda: "Checked: it ships today" in signed.text)
+
+    assert signed.text.startswith("Anna from support\n")
+    assert "Alex" not in signed.text
+    assert signed.text == "Anna from support\nChecked: it ships today"
