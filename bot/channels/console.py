@@ -249,10 +249,7 @@ class ConsoleShell:
                 if not await self.handle(line):
                     break
         finally:
-            if poller is not None:
-                poller.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await poller
+            await stop_polling(poller)
             await self.dispatcher.emit_shutdown(**self.dispatcher.workflow_data, **workflow)
             await self.bot.session.close()
         return EXIT_OK
@@ -477,6 +474,14 @@ def relay_lookup(deps: AppDeps) -> SourceLookup:
         return {"text": f"[{relay.kind}] {text}".rstrip()}
 
     return lookup
+
+
+async def stop_polling(poller: asyncio.Task[None] | None) -> None:
+    """End a shell's background delivery loop (there is one only at a terminal)."""
+    if poller is not None:
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
 
 
 # -- choosing whom to play ------------------------------------------------------------------

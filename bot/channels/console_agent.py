@@ -33,6 +33,7 @@ from bot.channels.console import (
     LineReader,
     _isatty,
     relay_lookup,
+    stop_polling,
 )
 from bot.channels.console_render import INDENT, InlinePress, Screen, Terminal
 from bot.channels.console_session import ConsoleSession, Json
@@ -120,10 +121,7 @@ class AgentShell:
                 if not await self.handle(line):
                     break
         finally:
-            if poller is not None:
-                poller.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await poller
+            await stop_polling(poller)
             await self._close_desk()
             await self.dispatcher.emit_shutdown(**self.dispatcher.workflow_data, **workflow)
             await self.bot.session.close()

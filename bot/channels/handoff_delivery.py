@@ -498,7 +498,7 @@ class HandoffDeliveries:
         their topic, in the same transaction that records it."""
         if outcome is Outcome.UNREACHABLE and row.topic_id is None:
             await HandoffService(uow, self._clock, self._policy).customer_unreachable(
-                row.chat_id, self._clock.now()
+                row.chat_id, self._clock.now(), key=f"outbox:{row.id}"
             )
 
 

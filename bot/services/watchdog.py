@@ -3,7 +3,9 @@
 `OverdueWatchdog.sweep(now)` finds refunds that have stayed too long in their current
 status (one repository query) and escalates each in its own transaction: a marker row
 (`RefundEscalation`, unique per stay in a status), a "still working on it, here is why"
-message to the customer and an alert to the agents' group, both through the outbox.
+message to the customer and an alert to the agents (in the customer's case topic when
+the agents' group is ready, a case opened for it; else a message to AGENT_CHAT_ID), both
+through the outbox.
 The marker and the messages commit together, so a refund is told about exactly once
 per stay even when two processes sweep at the same moment: the refund row is locked
 (PostgreSQL) and checked again, and the unique marker settles whatever slips past.

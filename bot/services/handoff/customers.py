@@ -164,16 +164,14 @@ class HandoffService:
             )
             return True
 
-    async def customer_unreachable(self, chat_id: int, at: datetime) -> None:
+    async def customer_unreachable(self, chat_id: int, at: datetime, *, key: str) -> None:
         """The customer blocked the bot: tell the agents in their topic (in the caller's
-        transaction, e.g. the notifier's, which recorded the failed delivery)."""
+        transaction, e.g. the notifier's, which recorded the failed delivery). `key` names
+        what failed, so it is told once."""
         ticket = await self._uow.tickets.open_for_chat(chat_id)
         if ticket is not None:
             await self._board.notice_for_ticket(
-                ticket,
-                "agent/customer_blocked",
-                {"at": at},
-                key=f"ticket:{ticket.id}:blocked:{at.isoformat()}",
+                ticket, "agent/customer_blocked", {"at": at}, key=f"blocked:{key}"
             )
 
     async def _live_case(self, user_id: int) -> tuple[Ticket, Handoff, AgentTopic] | None:

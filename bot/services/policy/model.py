@@ -133,6 +133,15 @@ def _whole(value: object) -> int:
     return value
 
 
+def _zone_name(value: str) -> str:
+    """An IANA time zone name, or one line saying it is not one."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'{_quoted(value)} is not a time zone such as "Asia/Shanghai"') from None
+    return value
+
+
 def _not_empty(values: tuple[Any, ...]) -> tuple[Any, ...]:
     """Checked after the items, so one bad item is one error rather than also "empty"."""
     if not values:
@@ -252,13 +261,7 @@ class GeneralSettings(_Table):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f'{_quoted(value)} is not a time zone such as "Asia/Shanghai"'
-            ) from None
-        return value
+        return _zone_name(value)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -477,14 +480,7 @@ class AgentSettings(_Table):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(
-                    f'{_quoted(value)} is not a time zone such as "Asia/Shanghai"'
-                ) from None
-        return value
+        return None if value is None else _zone_name(value)
 
     @field_validator("days")
     @classmethod
