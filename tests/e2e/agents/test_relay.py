@@ -63,10 +63,11 @@ async def test_documents_voice_and_albums_reach_the_topic(scenario: Scenario, de
     await chat.person.send_album(3, caption="three sides")
 
     await in_topic.expect("my invoice")
+    # In arrival order on one process; aiogram's Redis lock (REDIS_URL) does not keep it.
     await desk.fake.wait_for(
         lambda: (
-            [m.kind for m in desk.group.chat.visible(topic.message_thread_id)][-5:]
-            == ["document", "voice", "photo", "photo", "photo"]
+            sorted(m.kind for m in desk.group.chat.visible(topic.message_thread_id)[-5:])
+            == ["document", "photo", "photo", "photo", "voice"]
         )
     )
     # Parts queued together are copied together (copyMessages keeps them an album); one
