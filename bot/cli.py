@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     shell = commands.add_parser("shell", help="chat with the bot offline, in this terminal")
     shell.add_argument("--as", dest="customer_id", metavar="CUSTOMER_ID", help="play this customer")
     shell.add_argument("--lang", choices=("en", "zh"), help="the simulated Telegram language")
+    shell.add_argument(
+        "--agent",
+        action="store_true",
+        help="play the agents' side (run a customer shell on the same database next to it)",
+    )
+    shell.add_argument("--name", default="Agent", help="the agent's name with --agent")
     shell.set_defaults(handler=_shell)
 
     load = commands.add_parser("import", help="load customers and orders from JSON or CSV")
@@ -105,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--reason", choices=[code.value for code in ReasonCode])
     report.add_argument("--format", choices=("table", "json", "csv"), default="table")
     report.set_defaults(handler=_report)
+
+    tickets = commands.add_parser(
+        "tickets", help="open requests for a person (what the agents' group has, or not)"
+    )
+    tickets.add_argument("--json", action="store_true", help="one JSON object per line")
+    tickets.set_defaults(handler=_tickets)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -210,11 +222,14 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _shell(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.console import run_shell
+    from bot.channels.console_agent import run_agent_shell
     from bot.wiring import build_deps
 
     deps = build_deps(settings)
     try:
         await _ensure_schema(deps.engine)
+        if args.agent:
+            return await run_agent_shell(deps, name=args.name)
         return await run_shell(deps, customer_id=args.customer_id, language=args.lang)
     finally:
         await deps.close()
@@ -382,10 +397,11 @@ async def _report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.insights.periods import PeriodError, parse_period
     from bot.wiring import build_deps
 
+    _refuse_missing_file(settings)
     deps = build_deps(settings)
     try:
         period = parse_period(args.since, args.until, now=deps.clock.now(), timezone=deps.timezone)
-        await _ensure_schema(deps.engine)
+        await _upgrade_existing(deps.engine)
         async with deps.uow() as uow:
             figures = await deps.insights(uow).report(
                 period, ReasonCode(args.reason) if args.reason else None
@@ -402,6 +418,45 @@ async def _report(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print_report(figures, stdout)
     return 0
+
+
+async def _tickets(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_output import print_tickets
+    from bot.wiring import build_deps
+
+    _refuse_missing_file(settings)
+    deps = build_deps(settings)
+    try:
+        await _upgrade_existing(deps.engine)
+        async with deps.uow() as uow:
+            listed = await deps.services(uow).tickets.open_tickets()
+            desk = await uow.handoffs.desk()
+    finally:
+        await deps.close()
+    if args.json:
+        for ticket in listed:
+            print(json.dumps(ticket_json(ticket), ensure_ascii=False))
+        return 0
+    agents = desk is not None and desk.ready
+    print_tickets(listed, agents=agents, problem=desk.problem if desk else None)
+    return 0
+
+
+def ticket_json(ticket: Any) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "opened_at": ticket.opened_at.isoformat(),
+        "reason": ticket.reason.value,
+        "customer_id": ticket.customer_id,
+        "customer_name": ticket.customer_name,
+        "contact": ticket.contact,
+        "telegram_user_id": ticket.telegram_user_id,
+        "telegram_name": ticket.telegram_name,
+        "username": ticket.username,
+        "order_number": ticket.order_number,
+        "with_agents": ticket.with_agents.value if ticket.with_agents else None,
+        "taken_by": ticket.taken_by,
+    }
 
 
 @contextlib.asynccontextmanager

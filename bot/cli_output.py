@@ -13,6 +13,7 @@ from rich.table import Table
 from bot.services.importer import ImportReport
 from bot.services.policy import ExplainRow
 from bot.services.policy_check import PolicyCheck
+from bot.services.tickets import OpenTicket
 from storage.enums import ItemCondition
 
 stdout = Console(highlight=False)
@@ -96,3 +97,39 @@ def print_policy_explain(rows: list[ExplainRow]) -> None:
     for row in rows:
         table.add_row(row.section, row.name, row.when, row.then)
     stdout.print(table)
+
+
+def print_tickets(tickets: list[OpenTicket], *, agents: bool, problem: str | None) -> None:
+    """Open tickets for an operator, oldest first, and whether agents see them in Telegram."""
+    if not tickets:
+        stdout.print("no open tickets", markup=False)
+    else:
+        table = Table(
+            "#", "opened (UTC)", "reason", "customer", "contact", "telegram", "order", "agents"
+        )
+        for ticket in tickets:
+            customer = (
+                f"{ticket.customer_name} ({ticket.customer_id})" if ticket.customer_id else "—"
+            )
+            telegram = ticket.telegram_name + (f" @{ticket.username}" if ticket.username else "")
+            state = ticket.with_agents.value if ticket.with_agents else "not sent"
+            if ticket.taken_by:
+                state += f" ({ticket.taken_by})"
+            table.add_row(
+                str(ticket.id),
+                ticket.opened_at.strftime("%Y-%m-%d %H:%M"),
+                ticket.reason.value,
+                customer,
+                ticket.contact or "—",
+                f"{telegram} [{ticket.telegram_user_id}]",
+                ticket.order_number or "—",
+                state,
+            )
+        stdout.print(table)
+    if not agents:
+        why = f" ({problem})" if problem else " (no AGENT_CHAT_ID)"
+        stdout.print(
+            f"The agents' group is not connected{why}: nobody was promised a reply in Telegram. "
+            "Contact these customers yourself.",
+            markup=False,
+        )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 OFFICIAL_API_BASE = "https://api.telegram.org"
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -65,6 +65,28 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     insights_kept_window_days: int = Field(default=30, ge=1, le=365)
     readyz_polling_stale_seconds: float = Field(default=90.0, gt=0)
+    # -- human agents (issue 9) --------------------------------------------------------------
+    # Who counts as an agent: members of AGENT_CHAT_ID, narrowed to these Telegram ids
+    # when given (comma-separated in the environment: AGENT_IDS=111,222).
+    agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # Membership is asked of Telegram (getChatMember) and remembered this long.
+    agent_check_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # Sends to the agents' group a minute; Telegram allows about 20 and counts topic
+    # creation, edits and copies. Per process, like the notifier's rate.
+    agent_group_messages_per_minute: float = Field(default=18.0, gt=0, le=20)
+    # How often untaken cases are looked for (re-announced after the policy's minutes).
+    agent_sweep_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("agent_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            try:
+                return frozenset(int(part) for part in parts)
+            except ValueError:
+                raise ValueError("must be Telegram user ids separated by commas") from None
+        return value
 
     @field_validator("bot_token")
     @classmethod

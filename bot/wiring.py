@@ -21,9 +21,13 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channels.agent_desk import AgentDeskLoop
+from bot.channels.agent_group import AgentDirectory
 from bot.channels.errors import build_errors_router
-from bot.channels.notifier import KeyboardRegistry, Notifier, NotifierConfig
+from bot.channels.handoff_delivery import HandoffDeliveries
+from bot.channels.notifier import KeyboardRegistry, MessageDelivery, Notifier, NotifierConfig
 from bot.channels.private_chat import build_private_chat_router
+from bot.channels.rate_limit import RateLimiter
 from bot.channels.watchdog import WatchdogLoop
 from bot.config import Settings
 from bot.middlewares import (
@@ -46,6 +50,8 @@ from bot.services.watchdog import OverdueWatchdog
 from bot.telemetry import Telemetry
 from bot.telemetry.middlewares import TelegramApiMetrics, UpdateMetrics
 from bot.texts import Renderer
+from dialogs import agents
+from dialogs.agents.keyboards import card_keyboard
 from dialogs.outbox_keyboards import KEYBOARDS
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SqlAlchemyStorage
@@ -188,6 +194,15 @@ def build_dispatcher(deps: AppDeps) -> Dispatcher:
         if name not in ("update", "error"):
             observer.middleware(trace)
     dp.include_routers(build_errors_router(), build_private_chat_router(deps.renderer))
+    settings = deps.settings
+    if settings.agent_chat_id is not None:
+        # The agents' forum supergroup (issue 9); membership is asked of Telegram.
+        directory = AgentDirectory(
+            settings.agent_chat_id,
+            allowed=settings.agent_ids,
+            ttl=settings.agent_check_seconds,
+        )
+        dp.include_router(agents.build_router(directory, deps.renderer, settings.default_locale))
     return dp
 
 
@@ -219,17 +234,50 @@ def instrument_bot(deps: AppDeps, bot: Bot) -> None:
     bot.session.middleware(TelegramApiMetrics(deps.telemetry))
 
 
-def build_notifier(deps: AppDeps, bot: Bot, keyboards: KeyboardRegistry | None = None) -> Notifier:
-    """The outbox notifier, with the inline keyboards outbox messages may carry."""
+def build_notifier(
+    deps: AppDeps,
+    bot: Bot,
+    keyboards: KeyboardRegistry | None = None,
+    *,
+    limiter: RateLimiter | None = None,
+) -> Notifier:
+    """The outbox notifier, with the inline keyboards outbox messages may carry and the
+    deliveries of the agents' group (topics, the case card, copies)."""
+    keyboards = KEYBOARDS if keyboards is None else keyboards
+    handoff = HandoffDeliveries(
+        deps.uow,
+        deps.renderer,
+        deps.clock,
+        deps.service_config.policy,
+        MessageDelivery(deps.renderer, keyboards),
+        card_keyboard,
+    )
     return Notifier(
         bot,
         deps.uow,
         deps.renderer,
         deps.clock,
-        keyboards=KEYBOARDS if keyboards is None else keyboards,
+        keyboards=keyboards,
         config=NotifierConfig.from_settings(deps.settings),
         signal=deps.outbox_signal,
+        limiter=limiter,
+        deliveries=handoff.kinds(),
         on_batch=deps.telemetry.notifier_batch,
+    )
+
+
+def build_agent_desk(deps: AppDeps, bot: Bot) -> AgentDeskLoop:
+    """Checks the agents' group at start, then re-announces untaken cases (issue 9)."""
+    settings = deps.settings
+    return AgentDeskLoop(
+        bot,
+        deps.uow,
+        deps.clock,
+        deps.service_config,
+        group_id=settings.agent_chat_id,
+        locale=settings.default_locale,
+        interval=settings.agent_sweep_seconds,
+        signal=deps.outbox_signal,
     )
 
 

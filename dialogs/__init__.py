@@ -13,6 +13,7 @@ from dialogs import (
     status,
     survey,
 )
+from dialogs.agents import customer_relay
 
 
 def build_router() -> Router:
@@ -24,7 +25,8 @@ def build_router() -> Router:
     """
     router = Router(name="dialogs")
     router.include_routers(
-        survey.build_router(),  # first: a command ends the wait for a comment
+        customer_relay.build_router(),  # first: while a person helps, the flows wait
+        survey.build_router(),  # a command ends the wait for a comment
         start.build_router(),
         common.build_router(),
         status.build_router(),

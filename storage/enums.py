@@ -144,8 +144,50 @@ class TicketReason(StrEnum):
     NEEDS_APPROVAL = "needs_approval"
     NOT_ELIGIBLE = "not_eligible"
     COMPLETE_TRANSFER = "complete_transfer"  # a refund a person must pay by bank transfer
+    REFUND_FAILED = "refund_failed"  # the merchant reported the payment failed
+    REFUND_OVERDUE = "refund_overdue"  # the watchdog found the refund stuck past the SLA
+    AGENT_FOLLOW_UP = "agent_follow_up"  # an agent wrote in the topic of a closed case
 
 
 class TicketStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+# -- human agents (issue 9) ------------------------------------------------------------------
+
+
+class HandoffState(StrEnum):
+    """A case in the agents' group, as the topic's name shows it."""
+
+    NEW = "new"  # nobody took it yet
+    TAKEN = "taken"  # an agent took it; the customer wrote last
+    WAITING = "waiting"  # an agent wrote last: waiting for the customer
+    CLOSED = "closed"
+
+
+class AgentActionKind(StrEnum):
+    TAKE = "take"
+    APPROVE = "approve"
+    DENY = "deny"
+    PARTIAL_REFUND = "partial_refund"
+    VOUCHER = "voucher"
+    TRANSFER_PAID = "transfer_paid"
+    CLOSE = "close"
+
+
+class RelayDirection(StrEnum):
+    TO_AGENTS = "to_agents"  # the customer wrote; copied into the topic
+    TO_CUSTOMER = "to_customer"  # an agent wrote in the topic; copied to the customer
+
+
+class DeliveryKind(StrEnum):
+    """How the notifier delivers an outbox row (`OutboxMessage.kind`)."""
+
+    MESSAGE = "message"  # a rendered template, sendMessage
+    COPY = "copy"  # copyMessage (copyMessages for an album) of a person's message
+    EDIT = "edit"  # mirror an edit onto an earlier copy
+    PHOTO = "photo"  # sendPhoto of a file the bot has seen (the case's photo)
+    CARD = "card"  # the case card: posted once, then edited in place
+    TOPIC_NAME = "topic_name"  # the topic's name follows the case's state
+    TOPIC_CLOSE = "topic_close"  # close the topic when its case is closed

@@ -30,10 +30,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.enums import (
+    AgentActionKind,
     CaseStatus,
     ConversationStatus,
     CustomerTier,
+    DeliveryKind,
     Direction,
+    HandoffState,
     ItemCategory,
     ItemCondition,
     LinkMethod,
@@ -44,6 +47,7 @@ from storage.enums import (
     PaymentMethod,
     ReasonCode,
     RefundStatus,
+    RelayDirection,
     RequestKind,
     RequestStatus,
     TicketReason,
@@ -103,6 +107,10 @@ class TelegramUser(Base):
     written_locale: Mapped[str | None] = mapped_column(String(8))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     blocked_at: Mapped[datetime | None]
+    # The open ticket this account is talking to agents about (issue 9): while it is set,
+    # the customer's messages go to the agents' topic. No foreign key: tickets already
+    # refer to this table, and the handoff service sets and clears it with the ticket.
+    handoff_ticket_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Customer(Base):
@@ -400,6 +408,12 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    # How it is delivered (storage.enums.DeliveryKind) and, for the agents' group, into
+    # which customer's topic (issue 9).
+    kind: Mapped[DeliveryKind] = mapped_column(
+        str_enum(DeliveryKind), default=DeliveryKind.MESSAGE, server_default="message"
+    )
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("agent_topics.id"))
     template: Mapped[str] = mapped_column(String(100))
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
     keyboard: Mapped[dict[str, Any] | None]
@@ -591,3 +605,137 @@ Index("ix_cancellation_requests_updated", CancellationRequest.updated_at, Cancel
 Index("ix_vouchers_created", Voucher.created_at, Voucher.id)
 # A redemption's event id names one voucher: repeating it is a replay, not a second redemption.
 Index("uq_vouchers_redeem_event_id", Voucher.redeem_event_id, unique=True)
+# -- human agents in a forum supergroup (issue 9) ------------------------------------------
+
+
+class AgentDesk(Base):
+    """The agents' group as this deployment last verified it: one row, id 1.
+
+    `cancelbot run` checks AGENT_CHAT_ID at start (a forum supergroup where the bot may
+    manage topics) and writes the verdict here, so every process that escalates (the bot,
+    the merchant API, the command line) reads one answer in its own transaction: with a
+    ready desk a ticket gets a topic and the customer is promised a reply; without one it
+    is stored and nobody is promised anything.
+    """
+
+    __tablename__ = "agent_desk"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str | None] = mapped_column(String(256))
+    locale: Mapped[str] = mapped_column(String(8), default="en")  # the agents' language
+    ready: Mapped[bool] = mapped_column(Boolean, default=False)
+    problem: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime]
+
+
+class AgentTopic(Base):
+    """One forum topic per customer chat in an agents' group, reused for their later cases.
+
+    The row is claimed (inserted, unique per group and chat) in the transaction that opens
+    the case, before `createForumTopic`; `thread_id` is set once Telegram created it, and
+    cleared when Telegram says the topic is gone, so the next message makes a new one.
+    """
+
+    __tablename__ = "agent_topics"
+    __table_args__ = (
+        UniqueConstraint("group_chat_id", "chat_id"),
+        Index("ix_agent_topics_thread", "group_chat_id", "thread_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_chat_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Handoff(Base):
+    """A ticket as the agents work it: its topic, state, who took it and its card."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_state_created", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("agent_topics.id"), index=True)
+    state: Mapped[HandoffState] = mapped_column(str_enum(HandoffState), default=HandoffState.NEW)
+    taken_by: Mapped[int | None] = mapped_column(BigInteger)
+    taken_at: Mapped[datetime | None]
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    reannounced_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class AgentAction(Base):
+    """What an agent did on a case, when: the record behind "who approved it".
+
+    `key` is unique: an action that may happen once (approving refund 7, a voucher for one
+    agent message) is inserted first, so a second agent or a repeated update finds the
+    first row, and its agent, instead of acting twice. Reports count these rows
+    (approvals against denials, cases per agent).
+    """
+
+    __tablename__ = "agent_actions"
+    __table_args__ = (Index("ix_agent_actions_agent_created", "agent_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[AgentActionKind] = mapped_column(str_enum(AgentActionKind))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"))
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    amount: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class RelayedMessage(Base):
+    """A message copied between a customer's chat and their topic: the source → copy map.
+
+    Edits are mirrored through it, and "time to the first agent reply" is the first
+    `to_customer` row of a ticket. A source message is relayed once (unique), however
+    often Telegram delivers its update.
+    """
+
+    __tablename__ = "relayed_messages"
+    __table_args__ = (
+        UniqueConstraint("source_chat_id", "source_message_id"),
+        Index("ix_relayed_messages_ticket", "ticket_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    direction: Mapped[RelayDirection] = mapped_column(str_enum(RelayDirection))
+    agent_id: Mapped[int | None] = mapped_column(BigInteger)
+    source_chat_id: Mapped[int] = mapped_column(BigInteger)
+    source_message_id: Mapped[int] = mapped_column(BigInteger)
+    copy_chat_id: Mapped[int] = mapped_column(BigInteger)
+    copy_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    media_group_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    copied_at: Mapped[datetime | None]
+
+
+class AgentProfile(Base):
+    """An agent as the bot last saw them: their name (for the other agents) and the alias
+    customers see with their messages (set with /alias; none: messages come unsigned)."""
+
+    __tablename__ = "agent_profiles"
+
+    agent_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    alias: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from storage.repositories import (
     CaseRepository,
     ConversationRepository,
     CustomerRepository,
+    HandoffRepository,
     InsightsRepository,
     MerchantFeedRepository,
     OfferRepository,
@@ -61,6 +62,7 @@ class UnitOfWork:
         self.surveys = SurveyRepository(self.session)
         self.insights = InsightsRepository(self.session)
         self.merchant_feeds = MerchantFeedRepository(self.session)
+        self.handoffs = HandoffRepository(self.session)  # the agents' side (issue 9)
         return self
 
     async def __aexit__(

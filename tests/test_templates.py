@@ -300,6 +300,151 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "smalltalk/ack": {},
 }
 
+# -- the agents' side (issue 9) ------------------------------------------------------------------
+
+CARD = {
+    "ticket": {"id": 12, "reason": "needs_approval", "created_at": NOW},
+    "state": "taken",
+    "taken_by": "Alex <admin>",
+    "customer": {
+        "name": TRICKY_NAME,
+        "external_id": "C1001",
+        "tier": "vip",
+        "linked_via": "contact",
+    },
+    "account": {"first_name": "Ann", "username": "ann", "language": "zh", "blocked": True},
+    "order": ORDER,
+    "case": {
+        "reason_code": "defective",
+        "reason_text": "the <lid> is cracked & leaks",
+        "condition": "damaged",
+        "photo": True,
+    },
+    "decision": {
+        "eligible": True,
+        "rule": "faulty_30_days",
+        "approval": "agent",
+        "refund": Money(Decimal("314.00"), "CNY"),
+        "breakdown": [
+            {
+                "code": "items",
+                "price": Money(Decimal("299.00"), "CNY"),
+                "amount": Money(Decimal("299.00"), "CNY"),
+                "percent": Decimal(100),
+                "kept": None,
+            },
+            {
+                "code": "shipping",
+                "price": Money(Decimal("15.00"), "CNY"),
+                "amount": Money(Decimal("15.00"), "CNY"),
+                "percent": None,
+                "kept": None,
+            },
+        ],
+    },
+    "offers": [
+        {"type": "exchange", "value": Money(Decimal("299.00"), "CNY"), "status": "declined"}
+    ],
+    "refunds": [
+        {
+            "id": 7,
+            "amount": Money(Decimal("314.00"), "CNY"),
+            "method": "card",
+            "status": "pending_review",
+        }
+    ],
+    "messages": [
+        {"direction": "in", "kind": "text", "text": "where is <my> money?", "at": NOW},
+        {"direction": "out", "kind": "notice", "text": None, "at": NOW},
+    ],
+    "actions": [
+        {
+            "action": "deny",
+            "agent": "Alex",
+            "at": NOW,
+            "amount": Money(Decimal("314.00"), "CNY"),
+            "note": "used & worn",
+        }
+    ],
+    "open": True,
+}
+SAMPLES.update(
+    {
+        "agent/card": CARD,
+        "agent/photo": {"file_id": "AgAC", "reason_text": "cracked <lid>"},
+        "agent/digest": {"lines": CARD["messages"]},
+        "agent/refund_failed": {
+            "refund_id": 7,
+            "amount": Money(Decimal("314.00"), "CNY"),
+            "method": "bank_transfer",
+            "note": "IBAN <invalid>",
+            "actor": "merchant",
+        },
+        "agent/customer_left": {},
+        "agent/customer_blocked": {"at": NOW},
+        "agent/action_done": {
+            "action": "approve",
+            "agent": "Alex",
+            "details": {"refund_id": 7, "amount": Money(Decimal("314.00"), "CNY")},
+        },
+        "agent/action_refused": {
+            "action": "approve",
+            "result": "already",
+            "by": "Sam",
+            "at": NOW,
+            "problem": None,
+            "detail": None,
+        },
+        "agent/alias_set": {"agent": "Alex", "alias": "Anna <support>"},
+        "agent/reannounce": {
+            "ticket_id": 12,
+            "topic_name": "🆕 SO-1 · Ann",
+            "customer_name": TRICKY_NAME,
+            "since": NOW,
+            "minutes": 15,
+            "link": "https://t.me/c/1234567890/5",
+        },
+        "agent/plain/topic_name": {
+            "state": "waiting",
+            "order_number": "SO-1002345",
+            "customer_name": "Ann & Bob",
+            "chat_id": 1001,
+        },
+        "agent/plain/button": {"name": "ap"},
+        "agent/plain/answer": {
+            "kind": "result",
+            "action": "approve",
+            "result": "already",
+            "by": "Sam",
+            "at": NOW,
+            "problem": None,
+            "detail": None,
+        },
+        "person/ticket_opened": {
+            "with_agents": True,
+            "position": 3,
+            "opens_at": NOW,
+            "linked": True,
+        },
+        "person/ticket_waiting": {
+            "with_agents": True,
+            "position": 2,
+            "opens_at": None,
+            "linked": True,
+        },
+        "person/with_agents": {},
+        "person/left": {},
+        "person/handed_back": {},
+        "person/voucher": {
+            "value": Money(Decimal("30.00"), "CNY"),
+            "code": "VC-ABCD-EFGH",
+            "expires_at": NOW,
+        },
+        "person/agent_message": {"alias": "Anna <support>", "html": "<b>Hello</b> &amp; welcome"},
+        "person/plain/paused": {},
+    }
+)
+
 
 def _message_templates(locale: str) -> list[str]:
     return [name for name in RENDERER.template_names(locale) if name not in MACRO_MODULES]

@@ -34,7 +34,8 @@ from bot.channels.console_render import (
     Screen,
     Terminal,
 )
-from bot.channels.console_session import ConsoleSession
+from bot.channels.console_session import ConsoleSession, Json, SourceLookup
+from bot.channels.notifier import Lane
 from bot.services.demo_data import DEMO_HIGHLIGHTS, seed_demo
 from bot.wiring import AppDeps, build_bot, build_dispatcher, build_notifier
 from storage.models import Customer
@@ -48,6 +49,7 @@ NEWCOMER_NAME = "Alex"
 NEWCOMER_PHONE = "+999 0000 0000"  # an unassigned country code: matches no customer
 STRANGER_ID = SHELL_USER_BASE - 1  # the owner of a card shared with `:contact NUMBER`
 MAX_LISTED = 9
+POLL_SECONDS = 1.0
 MAX_BUTTON_DIGITS = 2
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -67,6 +69,7 @@ Shell commands (never sent to the bot)
   :phone NUMBER       change the phone number of your simulated Telegram account
   :photo [CAPTION]    send a photo
   :sticker            send a sticker
+  :wait               show what arrived since (an agent's answer from `shell --agent`)
   :who                who you are playing
   :help               this help
   :quit               leave (Ctrl+D does too)"""
@@ -211,6 +214,7 @@ class ConsoleShell:
             self.screen,
             deps.clock,
             bot_username=deps.settings.bot_username or "cancelbot_console_bot",
+            lookup=relay_lookup(deps),  # an agent's message, copied from `shell --agent`
         )
         self.session.add_chat(player.chat())
         self.dispatcher: Dispatcher = build_dispatcher(deps)
@@ -221,9 +225,22 @@ class ConsoleShell:
         self._query_ids = count(1)
         self._file_ids = count(1)
 
+    async def _deliver(self) -> None:
+        """Messages the bot owes people (receipts, refund news, an agent's answers); the
+        agents' group is `cancelbot shell --agent`'s to deliver."""
+        await self.notifier.drain(lanes=(Lane.PEOPLE,))
+
+    async def _poll(self) -> None:
+        """At a terminal, an agent's answer shows up without waiting for your next line."""
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            with contextlib.suppress(Exception):
+                await self._deliver()
+
     async def run(self) -> int:
         workflow = {"bots": [self.bot], "dispatcher": self.dispatcher, "bot": self.bot}
         await self.dispatcher.emit_startup(**self.dispatcher.workflow_data, **workflow)
+        poller = asyncio.create_task(self._poll()) if self.lines.interactive else None
         try:
             self._banner()
             if self.player.customer_id is not None:
@@ -232,6 +249,7 @@ class ConsoleShell:
                 if not await self.handle(line):
                     break
         finally:
+            await stop_polling(poller)
             await self.dispatcher.emit_shutdown(**self.dispatcher.workflow_data, **workflow)
             await self.bot.session.close()
         return EXIT_OK
@@ -276,6 +294,10 @@ class ConsoleShell:
             await self._send_photo(argument)
         elif name == "sticker":
             await self._send_sticker()
+        elif name == "wait":
+            self.screen.begin_round()
+            await self._deliver()
+            self.screen.end_round()
         elif name in ("say", "phone"):
             self.terminal.warn(f":{name} needs something after it; :help shows how")
         else:
@@ -398,7 +420,7 @@ class ConsoleShell:
         self.screen.begin_round()
         try:
             await self.dispatcher.feed_update(self.bot, update)
-            await self.notifier.drain()
+            await self._deliver()
         except Exception as error:
             self.terminal.warn(f"the bot failed on this update: {error!r} (details in the log)")
         self.screen.end_round()
@@ -431,6 +453,35 @@ class ConsoleShell:
 
     def _said(self, what: str) -> None:
         self.terminal.write(self.terminal.style(f"{INDENT}↳ {what}", "dim"))
+
+
+def relay_lookup(deps: AppDeps) -> SourceLookup:
+    """The content of a relayed message, as the other shell's copy row recorded it."""
+
+    async def lookup(chat_id: int, message_id: int) -> Json | None:
+        async with deps.uow() as uow:
+            relay = await uow.handoffs.relay_by_source(chat_id, message_id)
+            row = (
+                await uow.handoffs.outbox_row(relay.outbox_id)
+                if relay and relay.outbox_id
+                else None
+            )
+        if relay is None:
+            return None
+        text = str((row.context.get("text") if row else None) or "")
+        if relay.kind == "text":
+            return {"text": text or "…"}
+        return {"text": f"[{relay.kind}] {text}".rstrip()}
+
+    return lookup
+
+
+async def stop_polling(poller: asyncio.Task[None] | None) -> None:
+    """End a shell's background delivery loop (there is one only at a terminal)."""
+    if poller is not None:
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
 
 
 # -- choosing whom to play ------------------------------------------------------------------

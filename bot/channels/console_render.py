@@ -343,6 +343,11 @@ class Screen:
     def show_unsupported(self, api_method: str) -> None:
         self.terminal.warn(f"the bot called {api_method}, which the console shell does not offer")
 
+    def show_topic(self, chat_id: int, thread_id: int, name: str, event: str) -> None:
+        """A forum topic was created, renamed, closed or reopened (the agents' group)."""
+        self._said_anything = True
+        self.terminal.write(self.terminal.style(f"{BOT}(topic {thread_id} {event}: {name})", "dim"))
+
     # -- helpers
 
     def _body(self, message: Message) -> str:

@@ -12,8 +12,9 @@ the bot's real behaviour rather than a friendlier one. Results pass through
 
 from __future__ import annotations
 
+import inspect
 import itertools
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aiogram.client.default import Default
@@ -21,15 +22,23 @@ from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     AnswerCallbackQuery,
     Close,
+    CloseForumTopic,
     CopyMessage,
+    CopyMessages,
+    CreateForumTopic,
     DeleteMessage,
     DeleteMyCommands,
     DeleteWebhook,
+    EditForumTopic,
+    EditMessageCaption,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetChat,
+    GetChatMember,
     GetMe,
     GetWebhookInfo,
     LogOut,
+    ReopenForumTopic,
     SendChatAction,
     SendMessage,
     SendPhoto,
@@ -70,10 +79,39 @@ _ACCEPTED = (
     Close,
     LogOut,
 )
-_NOT_COPIED = frozenset({"message_id", "date", "chat", "from", "reply_markup", "edit_date"})
+_NOT_COPIED = frozenset(
+    {
+        "message_id",
+        "date",
+        "chat",
+        "from",
+        "reply_markup",
+        "edit_date",
+        "message_thread_id",
+        "is_topic_message",
+        "media_group_id",
+    }
+)
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_send_welcome_messages",
+    "can_pin_messages",
+    "can_manage_topics",
+)
 
 Json = dict[str, Any]
 Keyboard = ReplyKeyboardMarkup | ReplyKeyboardRemove
+SourceLookup = Callable[[int, int], Awaitable[Json | None]]
+"""A message another process keeps (chat id, message id) → its content, or None."""
 
 
 class ConsoleView(Protocol):
@@ -88,6 +126,8 @@ class ConsoleView(Protocol):
     def show_deleted(self, chat_id: int, message_id: int) -> None: ...
 
     def show_unsupported(self, api_method: str) -> None: ...
+
+    def show_topic(self, chat_id: int, thread_id: int, name: str, event: str) -> None: ...
 
 
 class ApiError(Exception):
@@ -109,8 +149,14 @@ class ConsoleSession(BaseSession):
         *,
         bot_name: str = "Cancelbot",
         bot_username: str = "cancelbot_console_bot",
+        lookup: SourceLookup | None = None,
     ) -> None:
+        """`lookup` finds messages this session never saw: a customer shell and an agent
+        shell are two processes, and each copies the other's messages (issue 9)."""
         super().__init__()
+        self._lookup = lookup
+        self._topics: dict[tuple[int, int], Json] = {}
+        self._next_topic = itertools.count(1001)
         self._view = view
         self._clock = clock
         self._bot_name = bot_name
@@ -128,6 +174,14 @@ class ConsoleSession(BaseSession):
             AnswerCallbackQuery: self._answer_callback,
             DeleteMessage: self._delete_message,
             CopyMessage: self._copy_message,
+            CopyMessages: self._copy_messages,
+            EditMessageCaption: self._edit_caption,
+            CreateForumTopic: self._create_topic,
+            EditForumTopic: self._edit_topic,
+            CloseForumTopic: self._close_topic,
+            ReopenForumTopic: self._reopen_topic,
+            GetChat: self._get_chat,
+            GetChatMember: self._get_chat_member,
             GetMe: self._get_me,
             GetWebhookInfo: lambda bot, method: {
                 "url": "",
@@ -176,7 +230,10 @@ class ConsoleSession(BaseSession):
                     f"Bad Request: method {method.__api_method__} is not available "
                     "in the console shell"
                 )
-            payload: Json = {"ok": True, "result": handler(bot, method)}
+            result = handler(bot, method)
+            if inspect.isawaitable(result):
+                result = await result
+            payload: Json = {"ok": True, "result": result}
             status = 200
         except ApiError as error:
             payload = {"ok": False, "error_code": error.status, "description": error.description}
@@ -209,7 +266,9 @@ class ConsoleSession(BaseSession):
         content: Json = {"text": parsed.text}
         if parsed.entities:
             content["entities"] = parsed.entities
-        return self._post(bot, method.chat_id, content, method.reply_markup)
+        return self._post(
+            bot, method.chat_id, content, method.reply_markup, thread=method.message_thread_id
+        )
 
     def _send_photo(self, bot: Bot, method: SendPhoto) -> Json:
         file_id = method.photo if isinstance(method.photo, str) else self._new_file_id("photo")
@@ -222,10 +281,12 @@ class ConsoleSession(BaseSession):
         content.update(
             self._caption(bot, method.caption, method.parse_mode, method.caption_entities)
         )
-        return self._post(bot, method.chat_id, content, method.reply_markup)
+        return self._post(
+            bot, method.chat_id, content, method.reply_markup, thread=method.message_thread_id
+        )
 
-    def _copy_message(self, bot: Bot, method: CopyMessage) -> Json:
-        source = self._messages.get((self._chat_id(method.from_chat_id), method.message_id))
+    async def _copy_message(self, bot: Bot, method: CopyMessage) -> Json:
+        source = await self._source(method.from_chat_id, method.message_id)
         if source is None:
             raise ApiError("Bad Request: message to copy not found")
         content = {key: value for key, value in source.items() if key not in _NOT_COPIED}
@@ -234,8 +295,105 @@ class ConsoleSession(BaseSession):
             content.update(
                 self._caption(bot, method.caption, method.parse_mode, method.caption_entities)
             )
-        copy = self._post(bot, method.chat_id, content, method.reply_markup)
+        copy = self._post(
+            bot, method.chat_id, content, method.reply_markup, thread=method.message_thread_id
+        )
         return {"message_id": copy["message_id"]}
+
+    async def _copy_messages(self, bot: Bot, method: CopyMessages) -> list[Json]:
+        copies = []
+        for message_id in method.message_ids:
+            source = await self._source(method.from_chat_id, message_id)
+            if source is None:
+                continue
+            content = {key: value for key, value in source.items() if key not in _NOT_COPIED}
+            copy = self._post(bot, method.chat_id, content, None, thread=method.message_thread_id)
+            copies.append({"message_id": copy["message_id"]})
+        if not copies:
+            raise ApiError("Bad Request: message to copy not found")
+        return copies
+
+    async def _source(self, chat_id: int | str, message_id: int) -> Json | None:
+        known = self._messages.get((self._chat_id(chat_id), message_id))
+        if known is None and self._lookup is not None:
+            known = await self._lookup(self._chat_id(chat_id), message_id)
+        return known
+
+    def _edit_caption(self, bot: Bot, method: EditMessageCaption) -> Json | bool:
+        if method.inline_message_id is not None:
+            return True
+        stored = self._own_message(bot, method.chat_id, method.message_id, "edit")
+        if "caption" not in stored and "text" in stored:
+            raise ApiError("Bad Request: there is no caption in the message to edit")
+        changed = self._caption(bot, method.caption, method.parse_mode, method.caption_entities)
+        return self._edit(bot, stored, changed, method.reply_markup)
+
+    # -- forum topics (the agents' group in `cancelbot shell --agent`) ----------------------
+
+    def _create_topic(self, bot: Bot, method: CreateForumTopic) -> Json:
+        chat = self._chat(method.chat_id)
+        if not chat.get("is_forum"):
+            raise ApiError("Bad Request: the chat is not a forum")
+        thread = next(self._next_topic)
+        topic = {"message_thread_id": thread, "name": method.name, "icon_color": 0x6FB9F0}
+        self._topics[(int(chat["id"]), thread)] = {**topic, "closed": False}
+        self._view.show_topic(int(chat["id"]), thread, method.name, "created")
+        return topic
+
+    def _topic(self, chat_id: int | str, thread: int | None) -> Json:
+        topic = self._topics.get((self._chat_id(chat_id), thread or 0))
+        if topic is None:
+            raise ApiError("Bad Request: message thread not found")
+        return topic
+
+    def _edit_topic(self, bot: Bot, method: EditForumTopic) -> bool:
+        topic = self._topic(method.chat_id, method.message_thread_id)
+        if method.name is not None:
+            if method.name == topic["name"]:
+                raise ApiError("Bad Request: TOPIC_NOT_MODIFIED")
+            topic["name"] = method.name
+            self._view.show_topic(
+                self._chat_id(method.chat_id), method.message_thread_id, method.name, "renamed"
+            )
+        return True
+
+    def _close_topic(self, bot: Bot, method: CloseForumTopic) -> bool:
+        return self._toggle_topic(method.chat_id, method.message_thread_id, closed=True)
+
+    def _reopen_topic(self, bot: Bot, method: ReopenForumTopic) -> bool:
+        return self._toggle_topic(method.chat_id, method.message_thread_id, closed=False)
+
+    def _toggle_topic(self, chat_id: int | str, thread: int, *, closed: bool) -> bool:
+        topic = self._topic(chat_id, thread)
+        if topic["closed"] == closed:
+            raise ApiError("Bad Request: TOPIC_NOT_MODIFIED")
+        topic["closed"] = closed
+        event = "closed" if closed else "reopened"
+        self._view.show_topic(self._chat_id(chat_id), thread, str(topic["name"]), event)
+        return True
+
+    def _get_chat(self, bot: Bot, method: GetChat) -> Json:
+        gifts = ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription")
+        return {
+            **self._chat(method.chat_id),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": dict.fromkeys((*gifts, "gifts_from_channels"), False),
+        }
+
+    def _get_chat_member(self, bot: Bot, method: GetChatMember) -> Json:
+        """In the shell the bot manages the agents' group and everyone in it is a member."""
+        if method.user_id == bot.id:
+            rights = dict.fromkeys(_ADMIN_RIGHTS, True)
+            return {
+                "status": "administrator",
+                "user": self._bot_user(bot),
+                "can_be_edited": False,
+                "is_anonymous": False,
+                **rights,
+            }
+        user = {"id": method.user_id, "is_bot": False, "first_name": f"user {method.user_id}"}
+        return {"status": "member", "user": user}
 
     def _edit_text(self, bot: Bot, method: EditMessageText) -> Json | bool:
         if method.inline_message_id is not None:
@@ -284,7 +442,9 @@ class ConsoleSession(BaseSession):
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _post(self, bot: Bot, chat_id: int | str, content: Json, markup: Any) -> Json:
+    def _post(
+        self, bot: Bot, chat_id: int | str, content: Json, markup: Any, *, thread: int | None = None
+    ) -> Json:
         """A new message from the bot: stored, shown, and returned as Telegram's JSON."""
         chat = self._chat(chat_id)
         message: Json = {
@@ -294,6 +454,9 @@ class ConsoleSession(BaseSession):
             "from": self._bot_user(bot),
             **content,
         }
+        if thread:
+            self._topic(chat["id"], thread)  # "message thread not found" when there is none
+            message["message_thread_id"], message["is_topic_message"] = thread, True
         if isinstance(markup, InlineKeyboardMarkup):
             message["reply_markup"] = _dump(markup)
         self.remember(message)

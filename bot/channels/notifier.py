@@ -28,8 +28,9 @@ Coalescing
 Outcomes
     sent                 `sent_at`, `telegram_message_id`, and a "notice" line in the
                          chat's latest conversation's transcript, in one transaction.
-    429 retry_after      back to pending at `now + retry_after`, everyone's sending
-                         paused that long; not counted as an attempt.
+    429 retry_after      back to pending at `now + retry_after`, that chat's sending
+                         paused that long (only that chat: a 429 from the agents'
+                         group never holds back customers); not counted as an attempt.
     5xx, network errors, retried with exponential backoff and full jitter; after
     timeouts, other API  NOTIFIER_MAX_ATTEMPTS failed attempts, `failed`.
     errors (401, 404…)
@@ -43,13 +44,22 @@ Outcomes
 
 Rate limits
     Token buckets (bot.channels.rate_limit): NOTIFIER_RATE_PER_SECOND for the process
-    and one message per NOTIFIER_PER_CHAT_INTERVAL_SECONDS per chat; different chats are
+    and one message per NOTIFIER_PER_CHAT_INTERVAL_SECONDS per chat, and for a group
+    (the agents') AGENT_GROUP_MESSAGES_PER_MINUTE; every request a row makes counts
+    (creating a topic, editing the case card, copying a message). Different chats are
     sent concurrently, at most `concurrency` requests at a time. The global rate is per
     process: N notifier processes must each get at most 30/N (25/N leaves the same
     headroom as the default). The per-chat spacing is kept in each process: a chat's
     queue belongs to one notifier at a time and passes to another only once emptied,
     so at worst a message queued at that very moment goes out early, meets a 429,
     and waits as Telegram says.
+
+Kinds of rows
+    `OutboxMessage.kind` picks a `Delivery`: `message` (a rendered template, here) for
+    customers; the agents' group's kinds (a copy, an edit, the case card, the topic's
+    name…) are delivered by bot.channels.handoff_delivery. A delivery may make several
+    requests for one row (a topic is created before its first message), each waiting
+    its turn through the row's `Gate`.
 
 Leases and batches
     A batch is sized to need a quarter of the lease at the configured rates. Sends start
@@ -82,11 +92,11 @@ import secrets
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -99,7 +109,8 @@ from aiogram.exceptions import (
     TelegramMigrateToChat,
     TelegramRetryAfter,
 )
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.methods import SendMessage, TelegramMethod
+from aiogram.types import InlineKeyboardMarkup
 from aiohttp import ClientError
 
 from bot.channels.rate_limit import RateLimiter
@@ -107,12 +118,13 @@ from bot.config import Settings
 from bot.services.clock import Clock
 from bot.services.outbox import OutboxSignal, decode_context
 from bot.texts import Renderer, Texts
-from storage.enums import Direction, OutboxStatus
+from storage.enums import DeliveryKind, Direction, OutboxStatus
 from storage.models import OutboxMessage
 from storage.repositories.outbox import Claim
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KeyboardFactory = Callable[[dict[str, Any], Texts], InlineKeyboardMarkup | None]
 """Builds a row's inline keyboard from its `keyboard` JSON (the whole dict, "kind" included)."""
@@ -131,6 +143,7 @@ class NotifierConfig:
     max_attempts: int = 8
     lease_seconds: float = 30.0
     poll_seconds: float = 1.0
+    group_per_minute: float = 18.0
     concurrency: int = 16
     """Requests in flight at once: enough for 25/s even at 600 ms a request."""
 
@@ -142,6 +155,7 @@ class NotifierConfig:
             max_attempts=settings.notifier_max_attempts,
             lease_seconds=settings.notifier_lease_seconds,
             poll_seconds=settings.notifier_poll_seconds,
+            group_per_minute=settings.agent_group_messages_per_minute,
         )
 
     @property
@@ -164,6 +178,20 @@ class NotifierConfig:
     @property
     def rows_per_chat(self) -> int:
         return max(1, int(self.lease_seconds / (4 * self.chat_interval)))
+
+    @property
+    def rows_per_group(self) -> int:
+        """What a group's budget can send in one send window."""
+        return max(1, int(self.send_window * self.group_per_minute / 60))
+
+
+class Lane(StrEnum):
+    """Customers and groups are claimed and sent separately: a group's slow budget (a
+    message every few seconds) must not hold a batch, and with it every customer's
+    messages, for the whole send window."""
+
+    PEOPLE = "people"  # private chats: positive ids
+    GROUPS = "groups"  # groups and supergroups: negative ids
 
 
 @dataclass(frozen=True)
@@ -248,9 +276,121 @@ class BatchReport:
 
 
 @dataclass(frozen=True)
-class _Rendered:
+class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A row's delivery succeeded (or had nothing left to do: `message_id` None)."""
+
+    message_id: int | None
+    text: str | None = None
+    """What the chat's transcript records of it (customer chats only)."""
+    kind: str = "notice"
+    buttons: list[str] | None = None
+    record: Callable[[UnitOfWork], Awaitable[None]] | None = None
+    """Writes that belong with the "sent" mark, in its transaction."""
+
+
+class WindowClosed(Exception):
+    """The lease's send window closed (or stop() came) before the row's turn: hand it back."""
+
+
+class Delivery(Protocol):
+    """How the rows of one `DeliveryKind` reach Telegram."""
+
+    async def deliver(self, row: OutboxMessage, gate: Gate) -> Delivered | Failure: ...
+
+    async def settled(self, uow: UnitOfWork, row: OutboxMessage, outcome: Outcome) -> None:
+        """The row was given up on (in the transaction recording it); a delivery may react."""
+
+
+class Gate:
+    """The way out for one row: every request waits for its chat's turn and the bot's.
+
+    A 429 pauses only this row's chat. Requests that fail come back as a `Failure`.
+    """
+
+    def __init__(self, notifier: Notifier, chat_id: int, window_ends: float) -> None:
+        self._notifier = notifier
+        self.chat_id = chat_id
+        self._window_ends = window_ends
+
+    async def call(self, method: TelegramMethod[T]) -> T | Failure:
+        """Send `method` in turn; raises WindowClosed when the send window closes first."""
+        notifier = self._notifier
+        limiter = notifier._limiter
+        if not await notifier._wait_turn(limiter.chat_turn(self.chat_id), self._window_ends):
+            raise WindowClosed
+        async with notifier._slots:
+            if not await notifier._wait_turn(limiter.global_turn(), self._window_ends):
+                raise WindowClosed
+            try:
+                async with asyncio.timeout(notifier._config.send_timeout):
+                    return await notifier.bot(method)
+            except Exception as error:
+                failure = classify(error)
+                if failure.kind is FailureKind.RETRY_AFTER:
+                    limiter.pause_chat(self.chat_id, failure.retry_after)
+                return failure
+            finally:
+                limiter.chat_done(self.chat_id)
+
+
+class MessageDelivery:
+    """A rendered template with its inline keyboard, by sendMessage."""
+
+    def __init__(self, renderer: Renderer, keyboards: KeyboardRegistry) -> None:
+        self._renderer = renderer
+        self._keyboards = keyboards
+
+    async def deliver(self, row: OutboxMessage, gate: Gate) -> Delivered | Failure:
+        return await self.send(row, gate, thread_id=None)
+
+    async def send(
+        self, row: OutboxMessage, gate: Gate, *, thread_id: int | None
+    ) -> Delivered | Failure:
+        """Also for the agents' group, into a topic (`thread_id`)."""
+        rendered = self.render(row)
+        if isinstance(rendered, Failure):
+            return rendered
+        sent = await gate.call(
+            SendMessage(
+                chat_id=row.chat_id,
+                text=rendered.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.markup,
+                message_thread_id=thread_id,
+            )
+        )
+        if isinstance(sent, Failure):
+            return sent
+        buttons = None
+        if rendered.markup:
+            buttons = [b.text for line in rendered.markup.inline_keyboard for b in line]
+        return Delivered(sent.message_id, rendered.text, buttons=buttons)
+
+    async def settled(self, uow: UnitOfWork, row: OutboxMessage, outcome: Outcome) -> None:
+        return None
+
+    def render(self, row: OutboxMessage) -> Rendered | Failure:
+        texts = self._renderer.for_locale(row.locale)
+        try:
+            text = texts(row.template, **decode_context(row.context))
+            markup = self._keyboard(row.keyboard, texts)
+        except Exception as error:
+            return Failure(FailureKind.PERMANENT, f"cannot render: {_describe(error)}", error=error)
+        return Rendered(text, markup)
+
+    def _keyboard(self, spec: dict[str, Any] | None, texts: Texts) -> InlineKeyboardMarkup | None:
+        if spec is None:
+            return None
+        factory = self._keyboards.get(str(spec.get("kind")))
+        if factory is None:
+            raise LookupError(f"no keyboard factory for kind {spec.get('kind')!r}")
+        return factory(spec, texts)
 
 
 class Notifier:
@@ -268,19 +408,27 @@ class Notifier:
         signal: OutboxSignal | None = None,
         limiter: RateLimiter | None = None,
         backoff: Backoff | None = None,
+        deliveries: Mapping[DeliveryKind, Delivery] | None = None,
         on_batch: Callable[[BatchReport], None] | None = None,
     ) -> None:
+        self.bot = bot
         self._on_batch = on_batch  # metrics and the readiness heartbeat (bot.telemetry)
-        self._bot = bot
         self._uow = uow_factory
-        self._renderer = renderer
         self._clock = clock
-        self._keyboards = keyboards
         self._config = config
-        self._limiter = limiter or RateLimiter(config.rate_per_second, config.chat_interval)
+        self._limiter = limiter or RateLimiter(
+            config.rate_per_second,
+            config.chat_interval,
+            group_per_minute=config.group_per_minute,
+        )
+        messages = MessageDelivery(renderer, keyboards)
+        self._deliveries: Mapping[DeliveryKind, Delivery] = {
+            DeliveryKind.MESSAGE: messages,
+            **(deliveries or {}),
+        }
         self._backoff = backoff or Backoff()
         self._slots = asyncio.Semaphore(config.concurrency)
-        self._batch_lock = asyncio.Lock()
+        self._batch_locks = {lane: asyncio.Lock() for lane in Lane}
         self._signal = signal or OutboxSignal()
         self._stopping = asyncio.Event()
         self.owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -292,13 +440,16 @@ class Notifier:
         """
         self._signal.kick()
 
-    async def drain(self) -> int:
-        """Deliver everything due now; return how many messages Telegram accepted."""
+    async def drain(self, lanes: Collection[Lane] = tuple(Lane)) -> int:
+        """Deliver everything due now (in `lanes`); return how many Telegram accepted."""
         sent = 0
         while True:
-            report = await self._deliver_batch()
-            sent += report.sent
-            if not report.progressed:
+            progressed = False
+            for lane in lanes:
+                report = await self._deliver_batch(lane)
+                sent += report.sent
+                progressed = progressed or report.progressed
+            if not progressed:
                 return sent
 
     async def run(self) -> None:
@@ -311,33 +462,40 @@ class Notifier:
             config.chat_interval,
             config.lease_seconds,
         )
+        async with asyncio.TaskGroup() as lanes:
+            for lane in Lane:
+                lanes.create_task(self._run_lane(lane), name=f"notifier-{lane}")
+        log.info("notifier %s stopped", self.owner)
+
+    async def _run_lane(self, lane: Lane) -> None:
+        poll = self._config.poll_seconds
         while not self._stopping.is_set():
             try:
-                report = await self._deliver_batch()
+                report = await self._deliver_batch(lane)
             except Exception:
-                log.exception("notifier batch failed; trying again in %.1f s", config.poll_seconds)
+                log.exception("notifier %s batch failed; trying again in %.1f s", lane, poll)
                 report = BatchReport()
             if not report.progressed:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(config.poll_seconds):
+                    async with asyncio.timeout(poll):
                         await self._signal.wait()
-        log.info("notifier %s stopped", self.owner)
 
     async def stop(self) -> None:
         """Let the sends in flight finish and hand back untried rows; run() then returns."""
         self._stopping.set()
         self._signal.kick()
-        async with self._batch_lock:
-            pass
+        for lock in self._batch_locks.values():
+            async with lock:
+                pass
 
     # -- one batch -------------------------------------------------------------------------
 
-    async def _deliver_batch(self) -> BatchReport:
-        async with self._batch_lock:
+    async def _deliver_batch(self, lane: Lane = Lane.PEOPLE) -> BatchReport:
+        async with self._batch_locks[lane]:
             if self._stopping.is_set():
                 return BatchReport()
             started = time.monotonic()
-            claim = await self._claim()
+            claim = await self._claim(lane)
             report = BatchReport(claimed=len(claim.rows), coalesced=claim.coalesced)
             window_ends = started + self._config.send_window
             async with asyncio.TaskGroup() as group:
@@ -354,7 +512,8 @@ class Notifier:
             self._on_batch(report)
         if report.claimed or report.coalesced:
             log.info(
-                "notifier batch: claimed=%d coalesced=%d %s in %.0f ms",
+                "notifier %s batch: claimed=%d coalesced=%d %s in %.0f ms",
+                lane,
                 report.claimed,
                 report.coalesced,
                 " ".join(f"{outcome}={report.outcomes[outcome]}" for outcome in Outcome),
@@ -362,15 +521,17 @@ class Notifier:
             )
         return report
 
-    async def _claim(self) -> Claim:
+    async def _claim(self, lane: Lane) -> Claim:
         now = self._clock.now()
+        groups = lane is Lane.GROUPS
         async with self._uow() as uow, uow.transaction():
             return await uow.outbox.claim(
                 owner=self.owner,
                 now=now,
                 lease_until=now + self._config.lease,
                 max_rows=self._config.batch_rows,
-                max_per_chat=self._config.rows_per_chat,
+                max_per_chat=self._config.rows_per_group if groups else self._config.rows_per_chat,
+                groups=groups,
             )
 
     async def _release(self, message_ids: list[int]) -> None:
@@ -403,35 +564,17 @@ class Notifier:
     # -- one message -----------------------------------------------------------------------
 
     async def _deliver(self, row: OutboxMessage, window_ends: float) -> Outcome:
-        rendered = self._render(row)
-        if isinstance(rendered, Failure):
-            return await self._record_failure(row, rendered)
-        if not await self._wait_turn(self._limiter.chat_turn(row.chat_id), window_ends):
-            return Outcome.UNTRIED
-        async with self._slots:
-            if not await self._wait_turn(self._limiter.global_turn(), window_ends):
-                return Outcome.UNTRIED
-            result = await self._send(row, rendered)
-            if isinstance(result, Failure):
-                return await self._record_failure(row, result)
-            return await self._record_sent(row, rendered, result.message_id)
-
-    def _render(self, row: OutboxMessage) -> _Rendered | Failure:
-        texts = self._renderer.for_locale(row.locale)
+        delivery = self._deliveries.get(row.kind)
+        if delivery is None:
+            failure = Failure(FailureKind.PERMANENT, f"no delivery for kind {row.kind!r}")
+            return await self._record_failure(row, failure, None)
         try:
-            text = texts(row.template, **decode_context(row.context))
-            markup = self._keyboard(row.keyboard, texts)
-        except Exception as error:
-            return Failure(FailureKind.PERMANENT, f"cannot render: {_describe(error)}", error=error)
-        return _Rendered(text, markup)
-
-    def _keyboard(self, spec: dict[str, Any] | None, texts: Texts) -> InlineKeyboardMarkup | None:
-        if spec is None:
-            return None
-        factory = self._keyboards.get(str(spec.get("kind")))
-        if factory is None:
-            raise LookupError(f"no keyboard factory for kind {spec.get('kind')!r}")
-        return factory(spec, texts)
+            result = await delivery.deliver(row, Gate(self, row.chat_id, window_ends))
+        except WindowClosed:
+            return Outcome.UNTRIED
+        if isinstance(result, Failure):
+            return await self._record_failure(row, result, delivery)
+        return await self._record_sent(row, result)
 
     async def _wait_turn(self, turn: Coroutine[Any, Any, None], window_ends: float) -> bool:
         """Wait for a rate-limit turn, unless the send window closes or stop() comes first."""
@@ -449,43 +592,30 @@ class Notifier:
             await asyncio.gather(waiting, stopping, return_exceptions=True)
         return not waiting.cancelled() and not self._stopping.is_set()
 
-    async def _send(self, row: OutboxMessage, rendered: _Rendered) -> Message | Failure:
-        try:
-            async with asyncio.timeout(self._config.send_timeout):
-                return await self._bot.send_message(
-                    chat_id=row.chat_id,
-                    text=rendered.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=rendered.markup,
-                )
-        except Exception as error:
-            failure = classify(error)
-            if failure.kind is FailureKind.RETRY_AFTER:
-                self._limiter.pause(failure.retry_after)
-            return failure
-        finally:
-            self._limiter.chat_done(row.chat_id)
-
-    async def _record_sent(
-        self, row: OutboxMessage, rendered: _Rendered, message_id: int
-    ) -> Outcome:
+    async def _record_sent(self, row: OutboxMessage, delivered: Delivered) -> Outcome:
         now = self._clock.now()
         async with self._uow() as uow, uow.transaction():
             marked = await uow.outbox.mark_sent(
-                row.id, self.owner, at=now, telegram_message_id=message_id
+                row.id, self.owner, at=now, telegram_message_id=delivered.message_id
             )
+            if marked and delivered.record is not None:
+                await delivered.record(uow)
             conversation_id = (
-                await uow.conversations.latest_id_for_chat(row.chat_id) if marked else None
+                await uow.conversations.latest_id_for_chat(row.chat_id)
+                if marked and delivered.message_id is not None
+                else None
             )
             if conversation_id is not None:
-                notice = _notice(conversation_id, row, rendered, message_id, now)
+                notice = _notice(conversation_id, row, delivered, now)
                 await uow.conversations.add_entries([notice])
         if not marked:
             log.warning("outbox %d: sent, but its lease was taken over; may arrive twice", row.id)
             return Outcome.LOST
         return Outcome.SENT
 
-    async def _record_failure(self, row: OutboxMessage, failure: Failure) -> Outcome:
+    async def _record_failure(
+        self, row: OutboxMessage, failure: Failure, delivery: Delivery | None
+    ) -> Outcome:
         now = self._clock.now()
         reason = self._redact(failure.reason)
         outcome = self._verdict(row, failure)
@@ -506,6 +636,8 @@ class Notifier:
                 recorded = await uow.outbox.give_up(row.id, self.owner, status=status, error=reason)
                 if recorded and unreachable:
                     await self._mark_blocked(uow, row.chat_id, now)
+                if recorded and delivery is not None:
+                    await delivery.settled(uow, row, outcome)
         if not recorded:
             log.warning("outbox %d: %s, but its lease was taken over", row.id, outcome)
             return Outcome.LOST
@@ -539,7 +671,7 @@ class Notifier:
             user.blocked_at = now
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._bot.token, "<bot token>")[:MAX_ERROR_CHARS]
+        return text.replace(self.bot.token, "<bot token>")[:MAX_ERROR_CHARS]
 
 
 def _by_chat(rows: list[OutboxMessage]) -> Iterator[list[OutboxMessage]]:
@@ -551,18 +683,18 @@ def _by_chat(rows: list[OutboxMessage]) -> Iterator[list[OutboxMessage]]:
 
 
 def _notice(
-    conversation_id: int, row: OutboxMessage, rendered: _Rendered, message_id: int, now: datetime
+    conversation_id: int, row: OutboxMessage, delivered: Delivered, now: datetime
 ) -> dict[str, Any]:
     """The transcript line of a sent notice (TranscriptEntry columns)."""
     payload: dict[str, Any] = {"outbox_id": row.id}
-    if rendered.markup:
-        payload["buttons"] = [b.text for line in rendered.markup.inline_keyboard for b in line]
+    if delivered.buttons:
+        payload["buttons"] = delivered.buttons
     return {
         "conversation_id": conversation_id,
         "direction": Direction.OUT,
-        "kind": "notice",
-        "text": rendered.text,
-        "telegram_message_id": message_id,
+        "kind": delivered.kind,
+        "text": delivered.text,
+        "telegram_message_id": delivered.message_id,
         "payload": payload,
         "created_at": now,
     }

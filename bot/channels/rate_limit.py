@@ -11,6 +11,14 @@ A chat's spacing is counted from Telegram's reply to its previous message
 the reply arrived, so the next one reaches it at least an interval later whatever
 the network did in between.
 
+A group gets its own, slower spacing (Telegram takes about 20 messages a minute in a
+group, topic creation and edits included): with one message per 60/N seconds, counted
+from the reply as above, no minute can see more than N.
+
+A 429 pauses the chat it came from, and only that chat: Telegram's retry_after is about
+the chat that was flooded, and a bot-wide pause after one busy group would silence every
+customer for as long as the group needs.
+
 Both clocks are injectable so the unit tests run on fake time; production uses
 `time.monotonic` and `asyncio.sleep`.
 """
@@ -74,10 +82,9 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """One global bucket for the bot plus one bucket per chat.
+    """One global bucket for the bot plus one bucket per chat (slower for groups).
 
-    The global bucket is taken in FIFO order (behind a lock), so no sender starves
-    and a pause after a 429 holds back everyone queued behind it.
+    The global bucket is taken in FIFO order (behind a lock), so no sender starves.
     """
 
     def __init__(
@@ -85,13 +92,17 @@ class RateLimiter:
         per_second: float,
         chat_interval: float,
         *,
+        group_per_minute: float = 18.0,
         burst: int = 1,
         clock: MonotonicClock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        if group_per_minute <= 0:
+            raise ValueError("a group needs a budget above 0 messages a minute")
         self._clock = clock
         self._sleep = sleep
         self._chat_rate = 1 / chat_interval
+        self._group_rate = min(self._chat_rate, group_per_minute / 60)
         self._global = TokenBucket(per_second, burst, clock)
         self._global_queue = asyncio.Lock()
         self._chats: dict[int, TokenBucket] = {}
@@ -109,9 +120,9 @@ class RateLimiter:
         async with self._global_queue:
             await self._take(self._global)
 
-    def pause(self, seconds: float) -> None:
-        """Telegram said "retry after `seconds`": nobody sends until then."""
-        self._global.pause(seconds)
+    def pause_chat(self, chat_id: int, seconds: float) -> None:
+        """Telegram said "retry after `seconds`" for this chat: it waits, the others go on."""
+        self._chat(chat_id).pause(seconds)
 
     def forget_idle(self) -> None:
         """Drop the buckets of chats that could send right now, so memory stays bounded."""
@@ -125,7 +136,9 @@ class RateLimiter:
     def _chat(self, chat_id: int) -> TokenBucket:
         bucket = self._chats.get(chat_id)
         if bucket is None:
-            bucket = self._chats[chat_id] = TokenBucket(self._chat_rate, 1, self._clock)
+            # Groups and supergroups have negative ids; people's private chats positive.
+            rate = self._group_rate if chat_id < 0 else self._chat_rate
+            bucket = self._chats[chat_id] = TokenBucket(rate, 1, self._clock)
         return bucket
 
     async def _take(self, bucket: TokenBucket) -> None:

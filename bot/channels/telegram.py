@@ -21,7 +21,14 @@ from aiohttp import web
 
 from bot.api.app import build_web_app
 from bot.services.locales import LOCALES
-from bot.wiring import AppDeps, build_dispatcher, build_notifier, build_watchdog, instrument_bot
+from bot.wiring import (
+    AppDeps,
+    build_agent_desk,
+    build_dispatcher,
+    build_notifier,
+    build_watchdog,
+    instrument_bot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,8 @@ class BotServer:
         self._notifying: asyncio.Task[None] | None = None
         self.watchdog = build_watchdog(deps)
         self._watching: asyncio.Task[None] | None = None
+        self.agent_desk = build_agent_desk(deps, bot)  # the agents' group (issue 9)
+        self._desk: asyncio.Task[None] | None = None
         settings = deps.settings
         if settings.webhook_url:
             # Answer Telegram only once the update is handled: if the process dies
@@ -76,6 +85,7 @@ class BotServer:
         await web.TCPSite(self._runner, settings.api_host, settings.api_port).start()
         log.info("HTTP API listening on %s:%s", settings.api_host, self.port)
         await self._publish_commands()
+        await self.agent_desk.check()  # before updates: escalations need its verdict
         allowed = self.dispatcher.resolve_used_update_types()
         if settings.webhook_url:
             url = settings.webhook_url + settings.webhook_path
@@ -97,6 +107,7 @@ class BotServer:
             )
         self._notifying = asyncio.create_task(self.notifier.run(), name="notifier")
         self._watching = asyncio.create_task(self.watchdog.run(), name="watchdog")
+        self._desk = asyncio.create_task(self.agent_desk.run(), name="agent-desk")
 
     async def stop(self) -> None:
         if self._polling is not None and not self._polling.done():
@@ -106,6 +117,10 @@ class BotServer:
                 await self.deps.in_flight.wait_idle()
         except TimeoutError:
             log.warning("stopping with %d updates still in flight", self.deps.in_flight.count)
+        if self._desk is not None:
+            await self.agent_desk.stop()
+            await self._desk
+            self._desk = None
         if self._watching is not None:
             await self.watchdog.stop()  # stop queueing before the notifier stops sending
             await self._watching

@@ -10,6 +10,9 @@ from bot.services.cancellation import CancellationService
 from bot.services.cases import CaseService
 from bot.services.clock import Clock
 from bot.services.deep_links import LinkTokens
+from bot.services.handoff.agents import AgentCases
+from bot.services.handoff.customers import HandoffService
+from bot.services.handoff.desk import DeskService
 from bot.services.identity import IdentityService
 from bot.services.linking import GuestPolicy, LinkingService
 from bot.services.matching import MatchingVocabulary, default_vocabulary
@@ -109,3 +112,17 @@ class Services:
     @cached_property
     def merchant_feeds(self) -> MerchantFeeds:
         return MerchantFeeds(self.uow, self.clock)
+
+    # -- human agents (issue 9) ----------------------------------------------------------------
+
+    @cached_property
+    def handoff(self) -> HandoffService:
+        return HandoffService(self.uow, self.clock, self.config.policy)
+
+    @cached_property
+    def agent_cases(self) -> AgentCases:
+        return AgentCases(self.uow, self.clock, self.config.policy, self.config.default_locale)
+
+    @cached_property
+    def desk(self) -> DeskService:
+        return DeskService(self.uow, self.clock)

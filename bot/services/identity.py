@@ -38,6 +38,9 @@ class Identity:
     chosen_locale: str | None = None
     language_code: str | None = None
     written_locale: str | None = None
+    handoff_ticket_id: int | None = None
+    """The open ticket this chat is talking to agents about (issue 9): its messages go to
+    the agents' topic. Loaded with the account, so the per-update check costs nothing."""
 
     @property
     def linked(self) -> bool:
@@ -85,6 +88,7 @@ class IdentityService:
             chosen_locale=account.locale,
             language_code=sender.language_code,
             written_locale=account.written_locale,
+            handoff_ticket_id=account.handoff_ticket_id,
         )
 
     def linked(self, identity: Identity, customer: CustomerView) -> Identity:

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.services.clock import Clock
 from bot.services.money import Money
+from storage.enums import DeliveryKind
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -90,11 +91,16 @@ class Outbox:
         customer_id: int | None = None,
         coalesce_key: str | None = None,
         keyboard: dict[str, Any] | None = None,
+        kind: DeliveryKind = DeliveryKind.MESSAGE,
+        topic_id: int | None = None,
     ) -> OutboxMessage:
+        """`kind` and `topic_id` are for the agents' group (bot.services.handoff)."""
         now = self._clock.now()
         message = OutboxMessage(
             chat_id=chat_id,
             customer_id=customer_id,
+            kind=kind,
+            topic_id=topic_id,
             template=template,
             context=encode_context(context),
             keyboard=keyboard,

@@ -9,6 +9,7 @@ what the first call did and changes nothing, so a merchant may retry without fea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -30,6 +31,7 @@ from bot.services.outbox import Outbox
 from bot.services.policy import Arrival, Policy
 from bot.services.refunds import RefundLedger
 from bot.services.surveys import SurveyService
+from bot.services.tickets import TicketService
 from bot.services.vouchers import stage_voucher
 from storage.enums import (
     OrderStatus,
@@ -39,7 +41,7 @@ from storage.enums import (
     RequestStatus,
     VoucherKind,
 )
-from storage.models import CancellationRequest, Refund, RefundEvent
+from storage.models import CancellationRequest, Order, Refund, RefundEvent
 from storage.uow import UnitOfWork
 
 CUSTOMER_VISIBLE = frozenset(
@@ -61,6 +63,8 @@ REQUEST_WHEN_REFUND_ENDS = {
 _ON_ITS_WAY = frozenset({RefundStatus.APPROVED, RefundStatus.PROCESSING})
 # Statuses whose note is the customer's explanation; other notes stay internal.
 _NOTE_SHOWN = frozenset({RefundStatus.REJECTED, RefundStatus.CANCELLED})
+# Refunds that will never pay anything back; the others count against what was paid.
+_NOT_PAID_BACK = frozenset({RefundStatus.REJECTED, RefundStatus.CANCELLED})
 # Merchant clocks drift; an event this little ahead of ours is not "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -98,6 +102,7 @@ class RefundUpdates:
         self._ledger = RefundLedger(uow, clock)
         self._outbox = Outbox(uow, clock)
         self._surveys = SurveyService(uow, clock)
+        self._tickets = TicketService(uow, clock)
 
     async def apply(
         self,
@@ -130,6 +135,20 @@ class RefundUpdates:
                     raise
                 return await self._replay(previous, refund_id, status, amount)
 
+    async def stage(
+        self,
+        refund_id: int,
+        status: RefundStatus,
+        *,
+        actor: str,
+        event_id: str,
+        occurred_at: datetime,
+        note: str | None = None,
+    ) -> RefundUpdate:
+        """`apply` inside the caller's transaction (an agent's action records itself with
+        the event); a concurrent repeat of `event_id` fails the caller's commit."""
+        return await self._apply(refund_id, status, actor, event_id, occurred_at, note, None)
+
     async def _apply(
         self,
         refund_id: int,
@@ -159,6 +178,77 @@ class RefundUpdates:
         await self._uow.flush()  # the event's id keys its notice
         notice = await self._notify(refund, event, moved, voucher)
         await self._ask_survey(refund)
+        # The agents' side (issue 9): settle the ticket this step fulfils (an approval
+        # closes its NEEDS_APPROVAL ticket, whoever approved), escalate a failed payment.
+        await self._tickets.follow_refund(refund, event)
+        return _result(refund, event, notice)
+
+    # -- a refund a person decides (issue 9) -------------------------------------------------
+
+    async def grant(
+        self,
+        order_id: int,
+        amount: Decimal,
+        *,
+        actor: str,
+        event_id: str,
+        note: str | None = None,
+    ) -> RefundUpdate:
+        """Refund part of an order because a person decided so (an agent's partial refund).
+
+        The refund is opened approved, to where the policy sends refunds of the order's
+        payment method, then follows the approval path every refund follows (expected
+        arrival, store credit paid at once, the customer's notice). It may not take the
+        order's refunds past what was paid (InvalidAmount); `event_id` names the opening
+        event, so the same grant sent again returns the first result and changes nothing.
+        """
+        try:
+            async with self._uow.transaction():
+                previous = await self._uow.refunds.event_by_external_id(event_id)
+                if previous is not None:
+                    return await self._replay(
+                        previous, previous.refund_id, previous.to_status, None
+                    )
+                return await self.stage_grant(
+                    order_id, amount, actor=actor, event_id=event_id, note=note
+                )
+        except IntegrityError:
+            async with self._uow.transaction():
+                previous = await self._uow.refunds.event_by_external_id(event_id)
+                if previous is None:
+                    raise
+                return await self._replay(previous, previous.refund_id, previous.to_status, None)
+
+    async def stage_grant(
+        self,
+        order_id: int,
+        amount: Decimal,
+        *,
+        actor: str,
+        event_id: str,
+        note: str | None = None,
+    ) -> RefundUpdate:
+        """`grant` inside the caller's transaction."""
+        order = await self._uow.orders.get_for_update(order_id)
+        if order is None:
+            raise InvalidAmount("there is no such order")
+        exact = _grantable(order, amount, await self._uow.refunds.for_order(order.id))
+        target = self._policy.refund_methods.by_payment.for_payment(order.payment_method)[0]
+        refund = self._ledger.open(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            amount=Money(exact, order.currency),
+            method=target.method,
+            status=RefundStatus.APPROVED,
+            actor=actor,
+            note=note,
+        )
+        event = refund.events[0]
+        event.external_event_id = event_id
+        voucher = await self._follow(refund, event)
+        await self._uow.flush()
+        notice = await self._notify(refund, event, None, voucher)
+        await self._tickets.follow_refund(refund, event)
         return _result(refund, event, notice)
 
     async def _replay(
@@ -321,6 +411,22 @@ def _moved(refund: Refund, amount: Decimal | None) -> Money | None:
         limit = Money(refund.amount, refund.currency)
         raise InvalidAmount(f"is more than the refund ({limit.plain()} {limit.currency})")
     return Money(exact, refund.currency)
+
+
+def _grantable(order: Order, amount: Decimal, refunds: Sequence[Refund]) -> Decimal:
+    """`amount` exactly, if what was paid for the order still covers it."""
+    try:
+        exact = parse_amount(amount, order.currency)
+    except ValueError as exc:
+        raise InvalidAmount(str(exc)) from None
+    if exact <= 0:
+        raise InvalidAmount("must be above 0")
+    paid = order.total if order.paid_at is not None else Decimal(0)
+    refunded = sum((r.amount for r in refunds if r.status not in _NOT_PAID_BACK), Decimal(0))
+    left = Money(paid - refunded, order.currency)
+    if exact > left.amount:
+        raise InvalidAmount(f"is more than what is left to refund ({left.plain()} {left.currency})")
+    return exact
 
 
 def _arrival(policy: Policy, method: PaymentMethod) -> Arrival | None:

@@ -3,7 +3,9 @@
 `OverdueWatchdog.sweep(now)` finds refunds that have stayed too long in their current
 status (one repository query) and escalates each in its own transaction: a marker row
 (`RefundEscalation`, unique per stay in a status), a "still working on it, here is why"
-message to the customer and an alert to the agents' group, both through the outbox.
+message to the customer and an alert to the agents (in the customer's case topic when
+the agents' group is ready, a case opened for it; else a message to AGENT_CHAT_ID), both
+through the outbox.
 The marker and the messages commit together, so a refund is told about exactly once
 per stay even when two processes sweep at the same moment: the refund row is locked
 (PostgreSQL) and checked again, and the unique marker settles whatever slips past.
@@ -28,11 +30,13 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.services.clock import FixedClock
 from bot.services.customer_chat import customer_chat
+from bot.services.handoff.board import Board, ready_desk
 from bot.services.money import Money
 from bot.services.outbox import Outbox
 from bot.services.policy import Policy
-from storage.enums import PaymentMethod, RefundStatus
-from storage.models import Refund, RefundEscalation, RefundEvent
+from bot.services.tickets import TicketService
+from storage.enums import PaymentMethod, RefundStatus, TicketReason
+from storage.models import Customer, Refund, RefundEscalation, RefundEvent
 from storage.repositories.refunds import StageLimit, StuckStage
 from storage.uow import UnitOfWork
 
@@ -197,22 +201,51 @@ class OverdueWatchdog:
                 coalesce_key=f"refund:{refund.id}",
             )
             escalation.customer_notified = True
-        if self._agent_chat_id is not None:
-            outbox.enqueue(
-                chat_id=self._agent_chat_id,
-                locale=self._default_locale,
-                template=AGENT_TEMPLATE,
-                context={
-                    **facts,
-                    "refund_id": refund.id,
-                    "customer_name": customer.name,
-                    "customer_id": customer.external_id,
-                    # Agents are staff: they see who moved it last and the internal note.
-                    "actor": event.actor,
-                    "note": event.note,
-                    "customer_notified": escalation.customer_notified,
-                },
-                dedupe_key=f"agents:{key}",
-            )
-            escalation.agents_notified = True
+        alert = {
+            **facts,
+            "refund_id": refund.id,
+            "customer_name": customer.name,
+            "customer_id": customer.external_id,
+            # Agents are staff: they see who moved it last and the internal note.
+            "actor": event.actor,
+            "note": event.note,
+            "customer_notified": escalation.customer_notified,
+        }
+        escalation.agents_notified = await self._alert_agents(
+            uow, refund, customer, alert, key, now
+        )
         return int(escalation.customer_notified) + int(escalation.agents_notified)
+
+    async def _alert_agents(
+        self,
+        uow: UnitOfWork,
+        refund: Refund,
+        customer: Customer,
+        alert: dict[str, Any],
+        key: str,
+        now: datetime,
+    ) -> bool:
+        """Into the customer's case topic when the agents' group is ready (the case is opened
+        for it), else as a plain message to AGENT_CHAT_ID; False when neither exists."""
+        tickets = TicketService(uow, FixedClock(now))
+        if await ready_desk(uow) is not None:
+            ticket = await tickets.stage_for_customer(
+                customer,
+                TicketReason.REFUND_OVERDUE,
+                case_id=await tickets.case_of(refund),
+                default_locale=self._default_locale,
+            )
+            if ticket is not None and await Board(uow, FixedClock(now)).notice_for_ticket(
+                ticket, AGENT_TEMPLATE, alert, key=f"agents:{key}"
+            ):
+                return True
+        if self._agent_chat_id is None:
+            return False
+        Outbox(uow, FixedClock(now)).enqueue(
+            chat_id=self._agent_chat_id,
+            locale=self._default_locale,
+            template=AGENT_TEMPLATE,
+            context=alert,
+            dedupe_key=f"agents:{key}",
+        )
+        return True

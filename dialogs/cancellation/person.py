@@ -1,7 +1,10 @@
 """A person instead of the bot: asked for in words, offered when stuck, or after a refusal.
 
-Until the agents' group is connected the request waits as a ticket, and the
-customer is told so honestly.
+Confirmed, the request becomes a ticket (`HandoffService.escalate`). With the agents'
+group ready the customer is told a person is coming, their place in the queue and,
+outside working hours, when someone will answer; from then on their messages go to the
+agents (dialogs.agents.customer_relay). Without it the ticket waits for the shop, and
+the customer is told honestly that nobody will answer in this chat.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.services.container import Services
+from bot.services.handoff.customers import Escalation
 from bot.services.identity import Identity
+from bot.services.outbox import OutboxSignal
 from bot.texts import Texts
 from dialogs.callbacks import AnswerPerson, MenuAction, MenuCallback
 from dialogs.cancellation import screens
@@ -36,6 +41,7 @@ async def person_answered(
     state: FSMContext,
     services: Services,
     identity: Identity,
+    outbox_signal: OutboxSignal,
     t: Texts,
 ) -> None:
     message = callback.message
@@ -50,13 +56,28 @@ async def person_answered(
         review = await services.review.review(identity, case_id)
         if review.decision is not None and not review.decision.eligible:
             reason = TicketReason.NOT_ELIGIBLE
-    ticket = await services.tickets.request_person(identity, reason, case_id=case_id or None)
-    await _tell(message, t, is_new=ticket.is_new)
+    escalation = await services.handoff.escalate(identity, reason, case_id=case_id or None)
+    if escalation.with_agents:
+        # The agents take it from here: the bot's own steps wait until they hand back.
+        await state.clear()
+        outbox_signal.kick()
+    await tell(message, t, identity, escalation)
 
 
-async def _tell(target: Target, t: Texts, *, is_new: bool) -> None:
-    await target.answer(t("person/ticket_opened" if is_new else "person/ticket_waiting"))
-    await show_menu(target, t)
+async def tell(target: Target, t: Texts, identity: Identity, escalation: Escalation) -> None:
+    """What happens next, truthfully: a person is coming, or the request waits for the shop."""
+    template = "person/ticket_opened" if escalation.is_new else "person/ticket_waiting"
+    await target.answer(
+        t(
+            template,
+            with_agents=escalation.with_agents,
+            position=escalation.position,
+            opens_at=escalation.opens_at,
+            linked=identity.linked,
+        )
+    )
+    if not escalation.with_agents:
+        await show_menu(target, t)
 
 
 async def _case_id(state: FSMContext) -> int:

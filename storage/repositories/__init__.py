@@ -3,6 +3,7 @@
 from storage.repositories.cases import CaseRepository, OfferRepository, TicketRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.customers import CustomerRepository, TelegramUserRepository
+from storage.repositories.handoffs import HandoffRepository, OpenTicketRow
 from storage.repositories.insights import InsightsRepository, LiveCounts
 from storage.repositories.merchant_feeds import MerchantFeedRepository
 from storage.repositories.orders import OrderRepository
@@ -17,10 +18,12 @@ __all__ = [
     "CaseRepository",
     "ConversationRepository",
     "CustomerRepository",
+    "HandoffRepository",
     "InsightsRepository",
     "LiveCounts",
     "MerchantFeedRepository",
     "OfferRepository",
+    "OpenTicketRow",
     "OrderRepository",
     "OutboxRepository",
     "RatingSummary",

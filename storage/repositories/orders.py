@@ -20,6 +20,12 @@ class OrderRepository:
     async def get(self, order_id: int) -> Order | None:
         return await self._session.get(Order, order_id)
 
+    async def get_for_update(self, order_id: int) -> Order | None:
+        """Lock the order row (PostgreSQL), so two refunds of it are decided in turn."""
+        return await self._session.scalar(
+            select(Order).where(Order.id == order_id).with_for_update()
+        )
+
     async def by_number(self, number: str) -> Order | None:
         return await self._session.scalar(select(Order).where(Order.number == number))
 

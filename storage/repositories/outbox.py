@@ -26,6 +26,7 @@ COALESCED_INTO = "coalesced into "
 """`last_error` of a row superseded by a newer one: "coalesced into <id of the newer row>"."""
 
 _PENDING = OutboxMessage.status == OutboxStatus.PENDING
+_group_chat = OutboxMessage.chat_id < 0
 
 
 @dataclass
@@ -80,6 +81,7 @@ class OutboxRepository:
         lease_until: datetime,
         max_rows: int,
         max_per_chat: int,
+        groups: bool | None = None,
     ) -> Claim:
         """Lease up to `max_rows` due rows to `owner`, whole chats at a time.
 
@@ -88,9 +90,10 @@ class OutboxRepository:
         Then every pending row of the chosen chats is locked and walked in id order:
         rows superseded by a newer one with the same coalesce key are marked coalesced,
         and the rest are leased until the first that is not due yet (order within a
-        chat is kept), at most `max_per_chat` a chat.
+        chat is kept), at most `max_per_chat` a chat. `groups` claims only group chats
+        (True) or only people's (False): the notifier sends the two separately.
         """
-        heads = await self._due_heads(now, max_rows)
+        heads = await self._due_heads(now, max_rows, groups)
         if not heads:
             return Claim()
         queues = await self._pending_of_chats([head.chat_id for head in heads])
@@ -111,8 +114,9 @@ class OutboxRepository:
         return claim
 
     async def mark_sent(
-        self, message_id: int, owner: str, *, at: datetime, telegram_message_id: int
+        self, message_id: int, owner: str, *, at: datetime, telegram_message_id: int | None
     ) -> bool:
+        """`telegram_message_id` None: done, with nothing sent (e.g. a name already right)."""
         return await self._finish(
             message_id,
             owner,
@@ -166,7 +170,10 @@ class OutboxRepository:
             .values(lease_owner=None, lease_until=None)
         )
 
-    async def _due_heads(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+    async def _due_heads(
+        self, now: datetime, limit: int, groups: bool | None
+    ) -> Sequence[OutboxMessage]:
+        """`groups`: True only group chats (negative ids), False only people, None both."""
         older = aliased(OutboxMessage)
         has_older_pending = exists().where(
             older.chat_id == OutboxMessage.chat_id,
@@ -181,6 +188,7 @@ class OutboxRepository:
                     OutboxMessage.available_at <= now,
                     or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
                     ~has_older_pending,
+                    *([] if groups is None else [_group_chat if groups else ~_group_chat]),
                 )
                 .order_by(OutboxMessage.id)
                 .limit(limit)

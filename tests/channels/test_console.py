@@ -239,7 +239,7 @@ async def test_console_session_fails_like_telegram(clock: FixedClock, deps: AppD
     with pytest.raises(TelegramBadRequest, match="can't parse entities"):
         await bot.send_message(42, "<blink>no</blink>")
     with pytest.raises(TelegramBadRequest, match="not available in the console shell"):
-        await bot.get_chat(42)
+        await bot.send_dice(42)
     assert "bot › ✎ bye" in out.getvalue()
     await bot.session.close()
 

@@ -124,15 +124,59 @@ async def test_one_chats_turns_are_granted_in_order() -> None:
     assert order == [(0, 100.0), (1, 102.0), (2, 104.0), (3, 106.0)]
 
 
-async def test_retry_after_pauses_everyone_queued() -> None:
+async def test_a_429_pauses_only_the_chat_it_came_from() -> None:
+    """A busy group (or customer) must not silence everyone else for its retry_after."""
     time = FakeTime()
     limiter = RateLimiter(per_second=25, chat_interval=1, clock=time, sleep=time.sleep)
-    await limiter.global_turn()
+    group, ann = -1001, 7
+    await limiter.chat_turn(group)
+    limiter.chat_done(group)
 
-    limiter.pause(5)
+    limiter.pause_chat(group, 30)
+    await limiter.chat_turn(ann)
     await limiter.global_turn()
+    assert time.now == pytest.approx(100.0)  # nobody else waited
 
-    assert time.now == pytest.approx(105.04)
+    await limiter.chat_turn(group)
+    assert time.now >= 130.0
+
+
+@given(replies=st.lists(st.floats(min_value=0.0, max_value=5.0), min_size=40, max_size=60))
+def test_a_group_never_gets_more_than_its_budget_in_any_minute(replies: list[float]) -> None:
+    """Telegram's ~20 a minute per group: with N a minute, no 60 s window holds more than N
+    requests, however long each reply takes (the spacing counts from the reply)."""
+
+    async def run() -> list[float]:
+        time = FakeTime()
+        limiter = RateLimiter(
+            per_second=25, chat_interval=1, group_per_minute=18, clock=time, sleep=time.sleep
+        )
+        sent = []
+        for reply in replies:
+            await limiter.chat_turn(-100)
+            sent.append(time.now)
+            time.now += reply  # Telegram answers
+            limiter.chat_done(-100)
+        return sent
+
+    sent = asyncio.run(run())
+    for start in sent:
+        assert sum(start <= at < start + 60 for at in sent) <= 18
+
+
+async def test_people_keep_their_one_a_second_next_to_a_slow_group() -> None:
+    time = FakeTime()
+    limiter = RateLimiter(
+        per_second=25, chat_interval=1, group_per_minute=20, clock=time, sleep=time.sleep
+    )
+    for chat in (-100, 7):
+        await limiter.chat_turn(chat)
+        limiter.chat_done(chat)
+
+    await limiter.chat_turn(7)
+    assert time.now == pytest.approx(101.0)
+    await limiter.chat_turn(-100)
+    assert time.now == pytest.approx(103.0)  # 60 / 20 s after the group's last reply
 
 
 def test_idle_chats_are_forgotten() -> None:

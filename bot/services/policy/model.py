@@ -9,9 +9,10 @@ names the file and the key path.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -129,6 +130,15 @@ def _whole(value: object) -> int:
     """A count of days, hours or requests; TOML floats and booleans are not counts."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{_quoted(value)} is not a whole number")
+    return value
+
+
+def _zone_name(value: str) -> str:
+    """An IANA time zone name, or one line saying it is not one."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'{_quoted(value)} is not a time zone such as "Asia/Shanghai"') from None
     return value
 
 
@@ -251,13 +261,7 @@ class GeneralSettings(_Table):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f'{_quoted(value)} is not a time zone such as "Asia/Shanghai"'
-            ) from None
-        return value
+        return _zone_name(value)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -430,6 +434,96 @@ class SlaSettings(_Table):
         return timedelta(days=self.processing_grace_days)
 
 
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+WEEKDAYS = tuple(Weekday)  # in date.weekday() order, Monday first
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$|^24:00$")
+
+
+def _clock_time(value: object) -> str:
+    """ "09:00", "18:30", or "24:00" for the end of the day."""
+    if not isinstance(value, str) or not _CLOCK.match(value):
+        raise ValueError(f'{_quoted(value)} must be a time of day such as "09:00" or "18:30"')
+    return value
+
+
+ClockTime = Annotated[str, BeforeValidator(_clock_time)]
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class AgentSettings(_Table):
+    """When the agents answer, and when an untaken case is announced again (issue 9).
+
+    Hours are the same on every working day, in `timezone` (the shop's, from [general],
+    when left out); a holiday is a whole day off.
+    """
+
+    timezone: str | None = None
+    days: Annotated[tuple[Weekday, ...], NOT_EMPTY] = WEEKDAYS[:5]
+    opens: ClockTime = "09:00"
+    closes: ClockTime = "18:00"
+    holidays: tuple[date, ...] = ()
+    reannounce_after_minutes: Positive = 15
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _zone_name(value)
+
+    @field_validator("days")
+    @classmethod
+    def _distinct(cls, days: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
+        if len(set(days)) != len(days):
+            raise ValueError("lists a day twice")
+        return days
+
+    @model_validator(mode="after")
+    def _open_before_close(self) -> Self:
+        if _minutes(self.opens) >= _minutes(self.closes):
+            raise ValueError(f"opens ({self.opens}) must be before closes ({self.closes})")
+        return self
+
+    @property
+    def reannounce_after(self) -> timedelta:
+        return timedelta(minutes=self.reannounce_after_minutes)
+
+    def is_open(self, at: datetime, zone: ZoneInfo) -> bool:
+        local = at.astimezone(zone)
+        minute = local.hour * 60 + local.minute
+        return self._working_day(local.date()) and (
+            _minutes(self.opens) <= minute < _minutes(self.closes)
+        )
+
+    def next_opening(self, at: datetime, zone: ZoneInfo) -> datetime | None:
+        """When agents are next at work after `at` (an aware time in `zone`); None when open
+        now. Looks a year and a week ahead, which holidays cannot fill."""
+        if self.is_open(at, zone):
+            return None
+        local = at.astimezone(zone)
+        opens = _minutes(self.opens)
+        for ahead in range(0, 373):
+            day = local.date() + timedelta(days=ahead)
+            start = datetime.combine(day, time(opens // 60, opens % 60), tzinfo=zone)
+            if self._working_day(day) and start > local:
+                return start
+        return None
+
+    def _working_day(self, day: date) -> bool:
+        return WEEKDAYS[day.weekday()] in self.days and day not in self.holidays
+
+
 class OfferWhen(_Table):
     """When an offer applies: about the request and the decision the rules already made."""
 
@@ -535,6 +629,12 @@ class Policy(_Table):
     offers: OfferSettings
     merchant_cancellation: MerchantCancellationSettings = MerchantCancellationSettings()
     sla: SlaSettings = SlaSettings()
+    agents: AgentSettings = AgentSettings()
+
+    @property
+    def agent_zone(self) -> ZoneInfo:
+        """The agents' time zone: their own, else the shop's."""
+        return ZoneInfo(self.agents.timezone or self.general.timezone)
 
     @field_validator("rules")
     @classmethod

@@ -1,7 +1,7 @@
 """the language a person writes in; voucher redemptions; indexes for the merchant's feeds
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-24 10:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

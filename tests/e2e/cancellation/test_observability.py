@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -38,6 +39,23 @@ async def scrape(port: int, path: str = "/metrics") -> str:
         return await reply.text()
 
 
+SUMMARY_HANDLED = (
+    'cancelbot_updates_total{handler="dialogs.cancellation.outcome.summary_answered",'
+    'outcome="handled"}'
+)
+
+
+async def scrape_once_counted(port: int, sample: str) -> str:
+    """The metrics once `sample` is there: an update is counted when its handler returns,
+    which can be just after the customer already saw its reply."""
+    async with asyncio.timeout(5):
+        while True:
+            text = await scrape(port)
+            if value(text, sample):
+                return text
+            await asyncio.sleep(0.05)
+
+
 async def test_counters_move_when_a_conversation_runs(
     scenario: Scenario, fake: FakeTelegram
 ) -> None:
@@ -54,7 +72,7 @@ async def test_counters_move_when_a_conversation_runs(
         await server.bot.send_message(ann_chat(chat) + 1, "x")
     with pytest.raises(TelegramBadRequest):
         await server.bot.send_message(ann_chat(chat), "<b>unclosed")
-    after = await scrape(server.port)
+    after = await scrape_once_counted(server.port, SUMMARY_HANDLED)
 
     assert value(after, "cancelbot_flows_started_total") == 1 + value(
         before, "cancelbot_flows_started_total"

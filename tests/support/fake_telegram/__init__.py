@@ -17,13 +17,16 @@ fake.base_url)))` with a session that closes without aiogram's TLS grace sleep.
   sends and edits (see conversation.py); `inbox`, `last` and `unread` only look.
 - Waiting: never sleep in tests; `await fake.wait_for(lambda: ...)` re-checks after every
   API call or simulated action and fails with a dump of the recent calls.
-- Faults: `fail_next`, `server_errors`, `block`, `RateLimits`, `fake.clock` (advance/freeze).
+- Faults: `fail_next`, `server_errors`, `block`, `RateLimits`, `fake.clock` (advance/freeze),
+  `VirtualTime` (rate windows on the time a bot's limiter sleeps, for flood tests).
+- Groups: `fake.group()` (a forum the bot administers), `fake.agent()`, `group.remove()`,
+  `agent.delete_topic()` / `close_topic()`, getChatMember, copyMessages, albums, edits.
 - Records: `fake.calls`, `calls_to()`, `sent_messages()`, `webhook_deliveries`,
   `unimplemented_calls`, `too_many_requests`, `dropped_updates`.
 """
 
 from .client import LoopbackSession
-from .clock import FakeClock
+from .clock import FakeClock, VirtualTime
 from .conversation import Conversation
 from .faults import RateLimits
 from .html import TelegramHtmlError, parse_html
@@ -50,6 +53,7 @@ __all__ = [
     "SentMessage",
     "TelegramHtmlError",
     "Topic",
+    "VirtualTime",
     "WebhookDelivery",
     "parse_html",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 
@@ -34,3 +35,23 @@ class FakeClock:
         if self._frozen_at is not None:
             self._offset = self._frozen_at - time.time()
             self._frozen_at = None
+
+
+class VirtualTime:
+    """Time that passes only when someone sleeps on it: a bot's rate limiter and the
+    fake's rate windows can share it, so a test of flood limits runs in no real time.
+
+    Give `now` and `sleep` to the bot's `RateLimiter(clock=…, sleep=…)` and the object to
+    `FakeTelegram(rate_clock=…)`: Telegram's windows then slide exactly as far as the
+    bot waited. Several sleepers each move it forward, never back.
+    """
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        self._now += max(0.0, seconds)
+        await asyncio.sleep(0)

@@ -191,6 +191,58 @@ class Conversation:
         }
         return await self._post({"voice": voice})
 
+    async def send_document(
+        self, file_name: str = "receipt.pdf", caption: str | None = None
+    ) -> dict[str, Any]:
+        file_id = _file_id("document", self._chat.next_message_id)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id[-10:]}",
+            "file_name": file_name,
+            "mime_type": "application/pdf",
+            "file_size": 20480,
+        }
+        fields: dict[str, Any] = {"document": document}
+        if caption:
+            fields["caption"] = caption
+        return await self._post(fields)
+
+    async def send_album(self, count: int = 2, caption: str | None = None) -> list[dict[str, Any]]:
+        """Several photos sent together: one update each, sharing a media_group_id; the
+        caption (if any) on the first, as Telegram's apps do."""
+        group_id = str(int(hashlib.sha1(_file_id("album", count).encode()).hexdigest()[:12], 16))
+        sent = []
+        for index in range(count):
+            file_id = _file_id("photo", self._chat.next_message_id)
+            sizes = [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": f"u{file_id[-10:]}{w}",
+                    "width": w,
+                    "height": h,
+                }
+                for w, h in ((90, 67), (1280, 960))
+            ]
+            fields: dict[str, Any] = {"photo": sizes, "media_group_id": group_id}
+            if caption and index == 0:
+                fields["caption"] = caption
+            sent.append(await self._post(fields))
+        return sent
+
+    async def edit(self, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """Edit one of your own messages (its text, or a media message's caption); the bot
+        gets an edited_message update."""
+        stored = self._chat.messages.get(message["message_id"])
+        if stored is None or stored["from"]["id"] != self._person.id:
+            raise AssertionError(f"message {message['message_id']} is not yours to edit")
+        stored.pop("entities", None)
+        stored.pop("caption_entities", None)
+        stored["text" if "text" in stored else "caption"] = text
+        stored["edit_date"] = int(self._api.clock.now())
+        self._api.updates.push("edited_message", copy.deepcopy(stored))
+        self._api.log.touch(self._chat.id)
+        return copy.deepcopy(stored)
+
     async def send_location(
         self, latitude: float = 52.370216, longitude: float = 4.895168
     ) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiogram.methods
@@ -35,12 +36,18 @@ class ApiEndpoint:
     """Looks up the method, applies scripted faults and rate limits, runs it, records it."""
 
     def __init__(
-        self, token: str, backend: Backend, faults: FaultPlan, limiter: RateLimiter | None
+        self,
+        token: str,
+        backend: Backend,
+        faults: FaultPlan,
+        limiter: RateLimiter | None,
+        rate_clock: Callable[[], float] | None = None,
     ) -> None:
         self.token = token
         self.backend = backend
         self.faults = faults
         self.limiter = limiter
+        self._rate_now = rate_clock or backend.clock.now
 
     async def handle(self, request: web.Request) -> web.Response:
         """aiohttp handler for `/bot{token}/{method}` (any HTTP verb, any body encoding)."""
@@ -89,10 +96,11 @@ class ApiEndpoint:
             raise fault
         chat_id = params.get("chat_id")
         if self.limiter is not None:
-            self.limiter.check(name, chat_id, self.backend.clock.now())
+            self.limiter.check(name, chat_id, self._rate_now())
         result = await handler(self.backend, Params(params))
         if self.limiter is not None:
-            self.limiter.count(name, chat_id, self.backend.clock.now())
+            sent = len(result) if isinstance(result, list) else 1
+            self.limiter.count(name, chat_id, self._rate_now(), sent)
         return result
 
     def _touched_chat(self, params: dict[str, Any]) -> int | None:

@@ -9,7 +9,21 @@ from typing import Any
 
 from .errors import ApiError, default_description, too_many_requests
 
-SEND_METHODS = frozenset({"sendmessage", "copymessage", "sendphoto", "forwardmessage"})
+SEND_METHODS = frozenset(
+    {"sendmessage", "copymessage", "copymessages", "sendphoto", "forwardmessage"}
+)
+# In a group every one of these counts against its ~20 a minute, not only new messages.
+GROUP_METHODS = SEND_METHODS | frozenset(
+    {
+        "createforumtopic",
+        "editforumtopic",
+        "closeforumtopic",
+        "reopenforumtopic",
+        "editmessagetext",
+        "editmessagecaption",
+        "editmessagereplymarkup",
+    }
+)
 
 
 @dataclass
@@ -110,17 +124,17 @@ class RateLimiter:
 
     def check(self, method: str, chat_id: Any, now: float) -> None:
         """Raise 429 with retry_after if sending now would exceed a limit."""
-        if method.lower() not in SEND_METHODS:
+        if not _counted(method, chat_id):
             return
         wait = max((w.wait_needed(now) for w in self._windows(chat_id)), default=0.0)
         if wait > 0:
             raise too_many_requests(max(1, math.ceil(wait)))
 
-    def count(self, method: str, chat_id: Any, now: float) -> None:
-        """Record a successful send."""
-        if method.lower() in SEND_METHODS:
+    def count(self, method: str, chat_id: Any, now: float, messages: int = 1) -> None:
+        """Record a successful send (`messages` of them for copyMessages)."""
+        if _counted(method, chat_id):
             for window in self._windows(chat_id):
-                window.times.append(now)
+                window.times.extend([now] * messages)
 
     def _windows(self, chat_id: Any) -> list[_Window]:
         windows = [self._global] if self._global else []
@@ -135,3 +149,9 @@ class RateLimiter:
                 self._groups.setdefault(chat_id, _Window(self.limits.per_group_per_minute, 60.0))
             )
         return windows
+
+
+def _counted(method: str, chat_id: Any) -> bool:
+    name = method.lower()
+    is_group = isinstance(chat_id, int) and chat_id < 0
+    return name in (GROUP_METHODS if is_group else SEND_METHODS)

@@ -46,6 +46,43 @@ async def get_chat(api: Backend, params: Params) -> dict[str, Any]:
     }
 
 
+ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_send_welcome_messages",
+    "can_pin_messages",
+    "can_manage_topics",
+)
+
+
+async def get_chat_member(api: Backend, params: Params) -> dict[str, Any]:
+    """The member's status: the bot (an administrator with its rights), members, others "left"."""
+    chat = api.world.readable_chat(params.chat_id())
+    user_id = params.integer("user_id")
+    if user_id == api.world.bot_user["id"]:
+        user: dict[str, Any] = api.world.bot_user
+    elif user_id in api.world.users:
+        user = api.world.users[user_id].user
+    else:
+        raise bad_request("PARTICIPANT_ID_INVALID")
+    if chat.is_private:
+        return {"status": "member" if user_id == chat.id else "left", "user": user}
+    status = api.world.member_status(chat, user_id)
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "administrator":
+        member.update({"can_be_edited": False, "is_anonymous": False})
+        member.update({right: chat.bot_rights.get(right, False) for right in ADMIN_RIGHTS})
+    return member
+
+
 async def set_my_commands(api: Backend, params: Params) -> bool:
     commands = check_commands(params.json("commands"))
     key = (command_scope_key(params.json("scope")), params.text("language_code"))
@@ -86,6 +123,8 @@ async def get_chat_menu_button(api: Backend, params: Params) -> dict[str, Any]:
 
 async def create_forum_topic(api: Backend, params: Params) -> dict[str, Any]:
     chat = _forum(api, params)
+    if not chat.bot_rights.get("can_manage_topics"):
+        raise bad_request("not enough rights to create a topic")
     name = params.text("name")
     check_topic_name(name)
     color = params.integer("icon_color", DEFAULT_ICON_COLOR)
@@ -127,6 +166,12 @@ async def reopen_forum_topic(api: Backend, params: Params) -> bool:
     return _toggle_topic(api, params, closed=False)
 
 
+async def delete_forum_topic(api: Backend, params: Params) -> bool:
+    chat, topic = _topic(api, params)
+    api.world.delete_topic(chat, topic.message_thread_id)
+    return True
+
+
 def _toggle_topic(api: Backend, params: Params, *, closed: bool) -> bool:
     chat, topic = _topic(api, params)
     if topic.closed == closed:
@@ -157,6 +202,7 @@ HANDLERS: dict[str, Handler] = {
     "logOut": log_out,
     "close": log_out,
     "getChat": get_chat,
+    "getChatMember": get_chat_member,
     "setMyCommands": set_my_commands,
     "getMyCommands": get_my_commands,
     "deleteMyCommands": delete_my_commands,
@@ -166,4 +212,5 @@ HANDLERS: dict[str, Handler] = {
     "editForumTopic": edit_forum_topic,
     "closeForumTopic": close_forum_topic,
     "reopenForumTopic": reopen_forum_topic,
+    "deleteForumTopic": delete_forum_topic,
 }

@@ -27,7 +27,7 @@ async def send_message(api: Backend, params: Params) -> dict[str, Any]:
     )
     markup = check_reply_markup(params.json("reply_markup"))
     chat = api.world.writable_chat(params.chat_id())
-    thread = api.world.thread(chat, params.integer("message_thread_id"))
+    thread = api.world.open_thread(chat, params.integer("message_thread_id"))
     sent = api.world.post_bot_message(
         chat,
         text_content(text),
@@ -51,7 +51,7 @@ async def send_photo(api: Backend, params: Params) -> dict[str, Any]:
         raise bad_request("there is no photo in the request")
     markup = check_reply_markup(params.json("reply_markup"))
     chat = api.world.writable_chat(params.chat_id())
-    thread = api.world.thread(chat, params.integer("message_thread_id"))
+    thread = api.world.open_thread(chat, params.integer("message_thread_id"))
     sent = api.world.post_bot_message(
         chat,
         photo_content(_file_id_for(photo), caption),
@@ -75,7 +75,7 @@ async def copy_message(api: Backend, params: Params) -> dict[str, Any]:
     markup = check_reply_markup(params.json("reply_markup"))
     source = _source_message(api, params, "message to copy not found")
     chat = api.world.writable_chat(params.chat_id())
-    thread = api.world.thread(chat, params.integer("message_thread_id"))
+    thread = api.world.open_thread(chat, params.integer("message_thread_id"))
     sent = api.world.post_bot_message(
         chat,
         copied_content(source, caption),
@@ -87,10 +87,36 @@ async def copy_message(api: Backend, params: Params) -> dict[str, Any]:
     return {"message_id": sent.message_id}
 
 
+async def copy_messages(api: Backend, params: Params) -> list[dict[str, Any]]:
+    """Several messages at once, in id order; an album stays an album (same media group)."""
+    ids = params.json("message_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) for i in ids):
+        raise bad_request("message identifiers are not specified")
+    if ids != sorted(ids) or len(set(ids)) != len(ids):
+        raise bad_request("message identifiers must be in a strictly increasing order")
+    source_chat = api.world.readable_chat(params.chat_id("from_chat_id"))
+    chat = api.world.writable_chat(params.chat_id())
+    thread = api.world.open_thread(chat, params.integer("message_thread_id"))
+    group_id = f"copy{len(api.world.sent_log) + 1}"
+    copied = []
+    for message_id in ids:
+        source = source_chat.messages.get(message_id)
+        if source is None:
+            continue  # Telegram skips what it cannot copy
+        extra = {"media_group_id": group_id} if "media_group_id" in source else {}
+        sent = api.world.post_bot_message(
+            chat, copied_content(source, None), None, thread=thread, extra=extra
+        )
+        copied.append({"message_id": sent.message_id})
+    if not copied:
+        raise bad_request("message to copy not found")
+    return copied
+
+
 async def forward_message(api: Backend, params: Params) -> dict[str, Any]:
     source = _source_message(api, params, "message to forward not found")
     chat = api.world.writable_chat(params.chat_id())
-    thread = api.world.thread(chat, params.integer("message_thread_id"))
+    thread = api.world.open_thread(chat, params.integer("message_thread_id"))
     origin = {"type": "user", "date": source["date"], "sender_user": source["from"]}
     sent = api.world.post_bot_message(
         chat,
@@ -112,6 +138,18 @@ async def edit_message_text(api: Backend, params: Params) -> dict[str, Any]:
     markup = check_reply_markup(params.json("reply_markup"))
     chat = _edited_chat(api, params)
     return api.world.edit_text(chat, params.integer("message_id"), text, markup).payload
+
+
+async def edit_message_caption(api: Backend, params: Params) -> dict[str, Any]:
+    caption = caption_text(
+        params.text("caption"),
+        params.text("parse_mode"),
+        params.json("caption_entities"),
+        strict_html=api.strict_html,
+    )
+    markup = check_reply_markup(params.json("reply_markup"))
+    chat = _edited_chat(api, params)
+    return api.world.edit_caption(chat, params.integer("message_id"), caption, markup).payload
 
 
 async def edit_message_reply_markup(api: Backend, params: Params) -> dict[str, Any]:
@@ -195,6 +233,8 @@ HANDLERS: dict[str, Handler] = {
     "sendPhoto": send_photo,
     "copyMessage": copy_message,
     "forwardMessage": forward_message,
+    "copyMessages": copy_messages,
+    "editMessageCaption": edit_message_caption,
     "editMessageText": edit_message_text,
     "editMessageReplyMarkup": edit_message_reply_markup,
     "deleteMessage": delete_message,

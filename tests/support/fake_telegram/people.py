@@ -96,6 +96,15 @@ class FakeGroup:
         """Forum topics in creation order."""
         return list(self.chat.topics.values())
 
+    def remove(self, user_id: int) -> None:
+        """The person leaves (or is removed from) the group; getChatMember says "left"."""
+        self.chat.members.discard(user_id)
+        self.chat.left.add(user_id)
+
+    def set_bot_rights(self, **rights: bool) -> None:
+        """The bot's administrator rights; none at all makes it an ordinary member."""
+        self.chat.bot_rights = dict(rights)
+
     def topic_named(self, name: str) -> Topic | None:
         """The newest topic whose name contains `name`."""
         matches = [topic for topic in self.topics if name in topic.name]
@@ -128,6 +137,21 @@ class FakeAgent(FakeUser):
         if thread_id not in self.group.chat.topics:
             raise AssertionError(f"no topic {thread_id} in {self.group.title}")
         return self._view(thread_id)
+
+    def delete_topic(self, topic: Topic | int) -> None:
+        """Delete a topic and all its messages in the app: Telegram sends the bot nothing."""
+        thread_id = topic.message_thread_id if isinstance(topic, Topic) else topic
+        self._api.world.delete_topic(self.group.chat, thread_id)
+        self._views.pop(thread_id, None)
+        self._api.log.touch(self.group.id)
+
+    async def close_topic(self, topic: Topic | int) -> dict[str, Any]:
+        """Close a topic in the app; the bot sees the "topic closed" service message."""
+        thread_id = topic.message_thread_id if isinstance(topic, Topic) else topic
+        found = self.group.chat.topics[thread_id]
+        found.closed = True
+        view = self._view(thread_id)
+        return await view._post({"forum_topic_closed": {}})
 
     def in_group(self) -> Conversation:
         """This agent in the whole group: reads every topic, posts to General."""

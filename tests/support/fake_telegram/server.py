@@ -27,7 +27,7 @@ from aiohttp import web
 from .backend import Backend
 from .changes import Changes
 from .client import LoopbackSession
-from .clock import FakeClock
+from .clock import FakeClock, VirtualTime
 from .endpoint import IMPLEMENTED, ApiEndpoint
 from .faults import FaultPlan, RateLimiter, RateLimits, scripted_error
 from .people import FakeAgent, FakeGroup, FakeUser
@@ -63,6 +63,7 @@ class FakeTelegram:
         bot_username: str = "cancel_test_bot",
         bot_first_name: str = "Cancel Test Bot",
         webhook_policy: DeliveryPolicy | None = None,
+        rate_clock: VirtualTime | None = None,
     ) -> None:
         if not TOKEN_PATTERN.match(token):
             raise ValueError(f"not a Telegram-shaped bot token: {token!r}")
@@ -85,7 +86,10 @@ class FakeTelegram:
         )
         self._faults = FaultPlan()
         limiter = RateLimiter(rate_limits) if rate_limits else None
-        self._endpoint = ApiEndpoint(token, self.backend, self._faults, limiter)
+        # Rate windows slide on `rate_clock` when given (shared with the bot's limiter).
+        self._endpoint = ApiEndpoint(
+            token, self.backend, self._faults, limiter, rate_clock.now if rate_clock else None
+        )
         self._people: dict[int, FakeUser] = {}
         self._groups: dict[int, FakeGroup] = {}
         self._runner: web.AppRunner | None = None
@@ -164,11 +168,22 @@ class FakeTelegram:
         chat_id: int = DEFAULT_AGENT_GROUP,
         title: str = "Support agents",
         is_forum: bool = True,
+        *,
+        bot_admin: bool = True,
+        can_manage_topics: bool = True,
     ) -> FakeGroup:
-        """A supergroup the bot administers (a forum unless is_forum=False)."""
+        """A supergroup the bot administers (a forum unless is_forum=False), by default
+        allowed to manage its topics."""
         if chat_id >= 0 or chat_id in self.backend.world.chats:
             raise ValueError(f"group id must be new and negative, got {chat_id}")
         chat = self.backend.world.add_group(chat_id, title, is_forum=is_forum)
+        if bot_admin:
+            chat.bot_rights = {
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_pin_messages": True,
+                "can_manage_topics": can_manage_topics,
+            }
         group = FakeGroup(self.backend, chat)
         self._groups[chat_id] = group
         return group

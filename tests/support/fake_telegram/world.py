@@ -32,6 +32,10 @@ class ChatState:
     """(message, version) appended on every bot send and edit: what a reader sees arrive."""
     topics: dict[int, Topic] = field(default_factory=dict)
     members: set[int] = field(default_factory=set)
+    left: set[int] = field(default_factory=set)
+    """Former members (getChatMember answers "left")."""
+    bot_rights: dict[str, bool] = field(default_factory=dict)
+    """The bot's administrator rights in a group; empty: an ordinary member."""
     reply_keyboard: dict[str, Any] | None = None
     next_message_id: int = 1
 
@@ -222,6 +226,21 @@ class World:
             raise bad_request("message thread not found")
         return topic
 
+    def open_thread(self, chat: ChatState, thread_id: int) -> Topic | None:
+        """A topic to post a new message in: a closed one answers TOPIC_CLOSED."""
+        topic = self.thread(chat, thread_id)
+        if topic is not None and topic.closed:
+            raise bad_request("TOPIC_CLOSED")
+        return topic
+
+    def member_status(self, chat: ChatState, user_id: int) -> str:
+        """What getChatMember says about `user_id` in a group."""
+        if user_id == self.bot_user["id"]:
+            return "administrator" if chat.bot_rights else "member"
+        if user_id in chat.members:
+            return "member"
+        return "left"
+
     def _resolve_username(self, username: str) -> int:
         """@username works for public groups and channels, never for people."""
         wanted = username.removeprefix("@").lower()
@@ -324,6 +343,30 @@ class World:
             sent.payload["entities"] = text.entities
         return self._finish_edit(chat, sent, markup)
 
+    def edit_caption(
+        self,
+        chat: ChatState,
+        message_id: int,
+        caption: FormattedText,
+        markup: dict[str, Any] | None,
+    ) -> SentMessage:
+        """editMessageCaption: a media message's new caption (and inline keyboard)."""
+        sent = self._editable(chat, message_id)
+        if sent.kind == "text":
+            raise bad_request("there is no caption in the message to edit")
+        if (sent.text, sent.entities, _inline(sent.reply_markup)) == (
+            caption.text,
+            caption.entities,
+            _inline(markup),
+        ):
+            raise bad_request(NOT_MODIFIED)
+        sent.text, sent.html, sent.entities = caption.text, caption.html, caption.entities
+        sent.payload.pop("caption_entities", None)
+        sent.payload["caption"] = caption.text
+        if caption.entities:
+            sent.payload["caption_entities"] = caption.entities
+        return self._finish_edit(chat, sent, markup)
+
     def edit_markup(
         self, chat: ChatState, message_id: int, markup: dict[str, Any] | None
     ) -> SentMessage:
@@ -340,6 +383,14 @@ class World:
         sent = chat.sent.get(message_id)
         if sent is not None:
             sent.deleted = True
+
+    def delete_topic(self, chat: ChatState, thread_id: int) -> None:
+        """An agent deleted the topic and everything in it (Telegram tells the bot nothing)."""
+        if chat.topics.pop(thread_id, None) is None:
+            raise bad_request("message thread not found")
+        for message_id, message in list(chat.messages.items()):
+            if message.get("message_thread_id") == thread_id or message_id == thread_id:
+                self.delete(chat, message_id)
 
     def _editable(self, chat: ChatState, message_id: int) -> SentMessage:
         if message_id not in chat.messages:
