@@ -13,6 +13,9 @@ from storage.repositories import (
     CaseRepository,
     ConversationRepository,
     CustomerRepository,
+    ErasureRepository,
+    InboxRepository,
+    LinkTokenRepository,
     OfferRepository,
     OrderRepository,
     OutboxRepository,
@@ -57,6 +60,10 @@ class UnitOfWork:
         self.stock = StockRepository(self.session)
         self.vouchers = VoucherRepository(self.session)
         self.surveys = SurveyRepository(self.session)
+        # Hardening (issue 11)
+        self.inbox = InboxRepository(self.session)
+        self.link_tokens = LinkTokenRepository(self.session)
+        self.erasure = ErasureRepository(self.session)
         return self
 
     async def __aexit__(

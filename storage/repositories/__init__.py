@@ -3,6 +3,9 @@
 from storage.repositories.cases import CaseRepository, OfferRepository, TicketRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.customers import CustomerRepository, TelegramUserRepository
+from storage.repositories.erasure import ErasureRepository
+from storage.repositories.inbox import InboxRepository
+from storage.repositories.link_tokens import LinkTokenRepository
 from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.refunds import RefundRepository
@@ -15,6 +18,9 @@ __all__ = [
     "CaseRepository",
     "ConversationRepository",
     "CustomerRepository",
+    "ErasureRepository",
+    "InboxRepository",
+    "LinkTokenRepository",
     "OfferRepository",
     "OrderRepository",
     "OutboxRepository",
