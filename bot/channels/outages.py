@@ -1,0 +1,90 @@
+"""The database or Redis failing while the bot runs: a short apology, a replay later.
+
+An update that meets an outage is not lost: it is in the update inbox, and the runner
+hands it back to be replayed once the outage is over (`bot.channels.inbox`). The
+person hears once, on the first attempt, that their message is kept. Outside the
+inbox (the console shell) nothing keeps it, so the generic apology is said instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from contextlib import suppress
+
+from aiogram import Bot, Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ErrorEvent
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from bot.channels.inbox import current_delivery
+from bot.services.locales import locale_from_language_code
+from bot.texts import Renderer
+
+log = logging.getLogger(__name__)
+
+_OUTAGES: tuple[type[BaseException], ...] = (
+    OperationalError,  # connection refused or lost, "database is locked" on SQLite
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    socket.gaierror,
+    TimeoutError,
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """A dependency did not answer, as opposed to a bug or a refused request."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, _OUTAGES)
+
+
+async def _outage_filter(event: ErrorEvent) -> bool:
+    return is_outage(event.exception)
+
+
+async def apologise_for_outage(event: ErrorEvent, bot: Bot, renderer: Renderer) -> None:
+    delivery = current_delivery()
+    update = event.update
+    error = event.exception
+    if delivery is None:
+        log.error("update %s failed: dependency unavailable", update.update_id, exc_info=error)
+        template = "errors/generic"
+    else:
+        delivery.retry = True
+        log.warning(
+            "update %s: %s: %s; kept in the inbox for a replay (attempt %d)",
+            update.update_id,
+            type(error).__name__,
+            str(error).splitlines()[0] if str(error) else "",
+            delivery.attempts + 1,
+        )
+        if delivery.attempts > 0:
+            return  # told on the first attempt already
+        template = "errors/outage"
+    message = update.message or (update.callback_query.message if update.callback_query else None)
+    sender = update.message.from_user if update.message else None
+    if update.callback_query is not None:
+        sender = update.callback_query.from_user
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return
+    locale = locale_from_language_code(
+        sender.language_code if sender else None, renderer.default_locale
+    )
+    with suppress(TelegramAPIError):
+        await bot.send_message(message.chat.id, renderer.render(locale, template))
+
+
+def build_outages_router() -> Router:
+    """Included before the generic errors router, so an outage is recognised first."""
+    router = Router(name=__name__)
+    router.errors.register(apologise_for_outage, _outage_filter)
+    return router
