@@ -52,7 +52,11 @@ class Services:
     @cached_property
     def linking(self) -> LinkingService:
         return LinkingService(
-            self.uow, self.clock, self.config.link_tokens, self.config.guest_policy
+            self.uow,
+            self.clock,
+            self.config.link_tokens,
+            self.config.guest_policy,
+            self.config.default_locale,
         )
 
     @cached_property
