@@ -10,6 +10,7 @@ from bot.services.cancellation import CancellationService
 from bot.services.cases import CaseService
 from bot.services.clock import Clock
 from bot.services.deep_links import LinkTokens
+from bot.services.erasure import ErasureService
 from bot.services.identity import IdentityService
 from bot.services.linking import GuestPolicy, LinkingService
 from bot.services.matching import MatchingVocabulary, default_vocabulary
@@ -108,3 +109,7 @@ class Services:
     @cached_property
     def merchant_views(self) -> MerchantViews:
         return MerchantViews(self.uow)
+
+    @cached_property
+    def erasure(self) -> ErasureService:
+        return ErasureService(self.uow, self.clock)
