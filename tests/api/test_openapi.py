@@ -76,6 +76,7 @@ async def test_every_route_answers_as_documented(api: MerchantClient, shop: AppD
     assert (await api.post("/api/v1/orders", {"customers": [customer("C9")]})).status == 200
     assert (await api.get(f"/api/v1/refunds/{refund_id}")).status == 200
     assert (await api.get("/api/v1/orders/SO-1")).status == 200
+    assert (await api.post("/api/v1/customers/C002/forget")).status == 200
 
     document = await api.openapi()
     successes = {
