@@ -48,7 +48,9 @@ async def test_non_ascii_digits_in_a_path_name_no_refund(
 async def test_a_nul_character_in_a_path_names_nothing(
     api: MerchantClient, path: str, body: object
 ) -> None:
-    answer = await (api.get(path) if body is None and "forget" not in path else api.post(path, body))
+    answer = await (
+        api.get(path) if body is None and "forget" not in path else api.post(path, body)
+    )
     assert (answer.status, answer.body["error"]["code"]) == (404, "not_found")
 
 

@@ -6,7 +6,6 @@ merchant API answered 500. Runs on SQLite here and on PostgreSQL in CI.
 
 from __future__ import annotations
 
-
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
@@ -78,6 +77,11 @@ async def test_the_merchant_api_answers_nul_characters_and_huge_ids_without_a_50
         assert (await api.get(f"/api/v1/refunds/{2**31}")).status == 404
         assert (await api.get(f"/api/v1/refunds/{2**63}")).status == 404
         refund_id = await open_refund(deps, "SO-1", status=RefundStatus.PENDING_REVIEW)
-        event = {"event_id": "e-1", "status": "rejected", "note": "no\x00", "occurred_at": NOW.isoformat()}
+        event = {
+            "event_id": "e-1",
+            "status": "rejected",
+            "note": "no\x00",
+            "occurred_at": NOW.isoformat(),
+        }
         answer = await api.post(f"/api/v1/refunds/{refund_id}/events", event)
         assert answer.status == 201

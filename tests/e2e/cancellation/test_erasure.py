@@ -27,7 +27,6 @@ from storage.models import (
     TelegramUser,
 )
 from tests.conftest import NOW
-from tests.e2e.cancellation.chat import give_reason
 from tests.e2e.cancellation.conftest import Scenario, item
 
 FIRST, SECOND, GUEST = 5_550_000_001, 5_550_000_002, 5_550_000_003
@@ -137,7 +136,9 @@ async def test_forgetting_leaves_nothing_personal_and_keeps_the_books(
         session = uow.session
         customer = await session.scalar(select(Customer).where(Customer.external_id == zora.id))
         assert customer is not None
-        orders = (await session.scalars(select(Order).where(Order.customer_id == customer.id))).all()
+        orders = (
+            await session.scalars(select(Order).where(Order.customer_id == customer.id))
+        ).all()
         kept_refund = (await session.scalars(select(Refund))).one()
         request = (await session.scalars(select(CancellationRequest))).one()
         pseudonyms = (await session.scalars(select(TelegramUser.id))).all()
