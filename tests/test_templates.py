@@ -196,8 +196,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 expected_from=None,
             ),
         ],
+        "more_refunds": 1,
+        "more_requests": 2,
+        "more_orders": 3,
     },
-    "status/timeline": {"refund": REFUND, "events": TIMELINE},
+    "status/timeline": {"refund": REFUND, "events": TIMELINE, "earlier": 2},
     "plain/refund_not_found": {},
     "notify/refund_overdue": OVERDUE,
     "agent/refund_overdue": {
@@ -460,7 +463,7 @@ def test_every_survey_variant_renders(
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_a_timeline_names_every_step_and_actor(locale: str) -> None:
-    text = RENDERER.render(locale, "status/timeline", refund=REFUND, events=TIMELINE)
+    text = RENDERER.render(locale, "status/timeline", refund=REFUND, events=TIMELINE, earlier=0)
     assert text.count("• ") == len(RefundStatus)
     assert "&lt;b&gt;out of stock&lt;/b&gt; &amp; sorry" in text
 
