@@ -8,24 +8,32 @@ inbox (the console shell) nothing keeps it, so the generic apology is said inste
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from contextlib import suppress
+from urllib.parse import urlsplit, urlunsplit
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
+from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.inbox import current_delivery
 from bot.services.locales import locale_from_language_code
 from bot.texts import Renderer
+from storage.db import ping
 
 log = logging.getLogger(__name__)
+
+STARTUP_CHECK_SECONDS = 10.0
 
 _OUTAGES: tuple[type[BaseException], ...] = (
     OperationalError,  # connection refused or lost, "database is locked" on SQLite
@@ -88,3 +96,39 @@ def build_outages_router() -> Router:
     router = Router(name=__name__)
     router.errors.register(apologise_for_outage, _outage_filter)
     return router
+
+
+async def unavailable(
+    engine: AsyncEngine, redis: Redis | None, database_url: str, redis_url: str | None
+) -> list[str]:
+    """At start: one line for each of the database and Redis that does not answer."""
+    problems = []
+    try:
+        async with asyncio.timeout(STARTUP_CHECK_SECONDS):
+            await ping(engine)
+    except Exception as error:
+        where = make_url(database_url).render_as_string(hide_password=True)
+        problems.append(f"database unavailable ({where}): {_reason(error)}")
+    if redis is not None and redis_url is not None:
+        try:
+            async with asyncio.timeout(STARTUP_CHECK_SECONDS):
+                await redis.ping()
+        except Exception as error:
+            problems.append(f"redis unavailable ({_without_password(redis_url)}): {_reason(error)}")
+    return problems
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return f"no answer within {STARTUP_CHECK_SECONDS:g} s"
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    text = str(cause).splitlines()[0] if str(cause) else ""
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))

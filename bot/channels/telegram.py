@@ -25,17 +25,11 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiohttp import web
 
 from bot.api.app import build_web_app
+from bot.channels.background import BackgroundJobs
 from bot.channels.inbox import worker_name
 from bot.channels.updates import UpdateRunner
 from bot.services.locales import LOCALES
-from bot.wiring import (
-    AppDeps,
-    build_dispatcher,
-    build_flood_guard,
-    build_inbox,
-    build_notifier,
-    build_watchdog,
-)
+from bot.wiring import AppDeps, build_dispatcher, build_flood_guard, build_inbox
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +51,11 @@ class BotServer:
         self._polling: asyncio.Task[None] | None = None
         self._replaying: asyncio.Task[None] | None = None
         settings = deps.settings
+        # With several workers, only worker 0 runs them (bot.channels.background).
         background = settings.background_jobs and not worker_index
-        self.notifier = build_notifier(deps, bot) if background else None
-        self._notifying: asyncio.Task[None] | None = None
-        self.watchdog = build_watchdog(deps) if background else None
-        self._watching: asyncio.Task[None] | None = None
+        self.jobs = BackgroundJobs(deps, bot) if background else None
+        self.notifier = self.jobs.notifier if self.jobs else None
+        self.watchdog = self.jobs.watchdog if self.jobs else None
         if settings.webhook_url:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
             self.web_app.router.add_post(
@@ -124,10 +118,8 @@ class BotServer:
             await self.bot.delete_webhook(drop_pending_updates=False)
             self._polling = asyncio.create_task(self.runner.poll(allowed), name="polling")
         self._replaying = asyncio.create_task(self.runner.replay_forever(), name="inbox")
-        if self.notifier is not None:
-            self._notifying = asyncio.create_task(self.notifier.run(), name="notifier")
-        if self.watchdog is not None:
-            self._watching = asyncio.create_task(self.watchdog.run(), name="watchdog")
+        if self.jobs is not None:
+            self.jobs.start()
 
     async def stop(self) -> None:
         self.runner.closing = True  # the webhook answers 503: Telegram or the proxy retries
@@ -145,14 +137,8 @@ class BotServer:
                 "stopping with %d updates still queued; the inbox replays them",
                 self.runner.queued,
             )
-        if self._watching is not None and self.watchdog is not None:
-            await self.watchdog.stop()  # stop queueing before the notifier stops sending
-            await self._watching
-            self._watching = None
-        if self._notifying is not None and self.notifier is not None:
-            await self.notifier.stop()  # sends in flight finish, untried rows are handed back
-            await self._notifying
-            self._notifying = None
+        if self.jobs is not None:
+            await self.jobs.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
