@@ -7,6 +7,9 @@ neither slows other people's conversations nor spends the bot's 30 messages a se
 on the flooder. The first dropped update of a flood gets one short notice; the next
 notice needs a pause in the flood first.
 
+The notice goes through the outbox, so the notifier sends it within the chat's one
+message a second, after the replies to the updates that were let through.
+
 The state lives in Redis when REDIS_URL is set (shared by every worker, using
 Redis's clock), otherwise in this process (bounded: people who could send a full
 burst again are forgotten).
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -23,6 +27,10 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from bot.services.clock import Clock
+from bot.services.outbox import Outbox, OutboxSignal
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -143,3 +151,27 @@ class RedisFloodGuard:
 
     async def close(self) -> None:
         pass  # the connection pool belongs to the FSM storage, which closes it
+
+
+NOTICE_TEMPLATE = "flood/slow_down"
+
+
+class FloodNotices:
+    """Queues the one notice of a flood in the outbox."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, signal: OutboxSignal) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._signal = signal
+
+    async def queue(self, chat_id: int, locale: str) -> None:
+        async with self._uow() as uow, uow.transaction():
+            Outbox(uow, self._clock).enqueue(
+                chat_id=chat_id,
+                locale=locale,
+                template=NOTICE_TEMPLATE,
+                context={},
+                dedupe_key=f"flood:{chat_id}:{uuid.uuid4().hex}",
+                coalesce_key=f"flood:{chat_id}",
+            )
+        self._signal.kick()

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot.api.app import build_web_app
 from bot.channels.background import BackgroundJobs
+from bot.channels.flood import FloodNotices
 from bot.channels.inbox import worker_name
 from bot.channels.updates import UpdateRunner
 from bot.services.locales import LOCALES
@@ -45,7 +46,10 @@ class BotServer:
         self.inbox = build_inbox(deps)
         self.dispatcher: Dispatcher = build_dispatcher(deps, self.inbox)
         self.flood = build_flood_guard(deps, bot.id)
-        self.runner = UpdateRunner(self.dispatcher, bot, self.inbox, self.flood, deps.renderer)
+        notices = FloodNotices(deps.uow, deps.clock, deps.outbox_signal)
+        self.runner = UpdateRunner(
+            self.dispatcher, bot, self.inbox, self.flood, notices, deps.renderer
+        )
         self.web_app = build_web_app(deps)
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None

@@ -34,7 +34,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.flood import FloodGuard, Verdict
+from bot.channels.flood import FloodGuard, FloodNotices, Verdict
 from bot.channels.inbox import (
     DROPPED,
     FAILED,
@@ -54,6 +54,7 @@ POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open
 RETRY = BackoffConfig(min_delay=1.0, max_delay=15.0, factor=1.5, jitter=0.1)
 PURGE_EVERY = 3600.0  # seconds
 REPLAY_BATCH = 100
+DROP_BATCH = 100
 MAX_QUEUED = 1000
 """Replays are not taken while this many updates are already queued here."""
 
@@ -65,12 +66,14 @@ class UpdateRunner:
         bot: Bot,
         inbox: UpdateInbox,
         flood: FloodGuard,
+        notices: FloodNotices,
         renderer: Renderer,
     ) -> None:
         self._dispatcher = dispatcher
         self._bot = bot
         self._inbox = inbox
         self._flood = flood
+        self._notices = notices
         self._renderer = renderer
         self._queues: dict[int | str, deque[tuple[Update, int, bool]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -190,17 +193,28 @@ class UpdateRunner:
         queue.append((update, attempts, replay))
 
     async def _drain(self, key: int | str, queue: deque[tuple[Update, int, bool]]) -> None:
+        dropped: list[int] = []  # marked together: a flood costs a write per hundred
         try:
             while queue:
                 update, attempts, replay = queue.popleft()
-                await self._deliver(update, attempts, replay=replay)
+                delivery = await self._deliver(update, attempts, replay=replay)
+                if delivery.dropped:
+                    dropped.append(delivery.update_id)
+                    if len(dropped) < DROP_BATCH and queue:
+                        continue
+                    await self._mark_dropped(dropped)
+                    dropped = []
+                else:
+                    await self._settle(delivery)
         finally:
             if self._queues.get(key) is queue:
                 del self._queues[key]
             for update, _, _ in queue:  # cancelled: their leases run out, they are replayed
                 self._inbox.forget(update.update_id)
+            for update_id in dropped:
+                self._inbox.forget(update_id)
 
-    async def _deliver(self, update: Update, attempts: int, *, replay: bool) -> None:
+    async def _deliver(self, update: Update, attempts: int, *, replay: bool) -> Delivery:
         delivery = Delivery(update.update_id, attempts)
         bind_delivery(delivery)
         try:
@@ -211,15 +225,21 @@ class UpdateRunner:
                 await self._dispatcher.feed_update(self._bot, update)
         except Exception:
             log.exception("update %s could not be handled", update.update_id)
-        await self._settle(delivery)
+        return delivery
+
+    async def _mark_dropped(self, update_ids: list[int]) -> None:
+        try:
+            await self._inbox.mark(update_ids, DROPPED)
+        except Exception as error:
+            log.warning("inbox: %d dropped updates not marked (%s)", len(update_ids), error)
+            for update_id in update_ids:
+                self._inbox.forget(update_id)
 
     async def _settle(self, delivery: Delivery) -> None:
         """Write how the update ended, unless its handler's middleware already did."""
         if delivery.marked:
             return
-        outcome = FAILED
-        if delivery.dropped or delivery.completed:
-            outcome = DROPPED if delivery.dropped else HANDLED
+        outcome = HANDLED if delivery.completed else FAILED
         try:
             if delivery.retry:
                 await self._inbox.release(delivery)
@@ -242,17 +262,18 @@ class UpdateRunner:
         verdict = await self._flood.check(user.id)
         if verdict is Verdict.ADMIT:
             return False
-        notice = None
         if verdict is Verdict.DROP_AND_NOTIFY:
-            locale = locale_from_language_code(user.language_code, self._renderer.default_locale)
-            notice = self._renderer.render(locale, "flood/slow_down")
             log.info("flood from user %s: dropping updates until it stops", user.id)
-        with contextlib.suppress(TelegramAPIError):
-            if update.callback_query is not None:
-                # Stops the button's spinner; the notice, if due, shows as a toast.
-                await self._bot.answer_callback_query(update.callback_query.id, text=notice)
-            elif notice is not None:
-                await self._bot.send_message(chat.id, notice)
+            locale = locale_from_language_code(user.language_code, self._renderer.default_locale)
+            try:
+                # Through the outbox: sent once, within the chat's one message a second,
+                # after the replies already on their way.
+                await self._notices.queue(chat.id, locale)
+            except Exception as error:
+                log.warning("flood notice for %s not queued (%s)", chat.id, type(error).__name__)
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramAPIError):
+                await self._bot.answer_callback_query(update.callback_query.id)  # the spinner
         return True
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
