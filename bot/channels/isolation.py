@@ -71,7 +71,7 @@ class RedisChatLocks(BaseEventIsolation):
         redis: Redis,
         key_builder: KeyBuilder,
         *,
-        ttl: float = 10.0,
+        ttl: float = 6.0,
         poll: float = 0.02,
     ) -> None:
         self.redis = redis
