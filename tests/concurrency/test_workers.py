@@ -331,3 +331,58 @@ async def test_a_worker_killed_mid_confirmation_its_customers_finish_on_the_othe
         assert sum(" is cancelled" in text for text in texts) == 1, texts
     assert all(row.handled_at is not None for row in await rows(deps, InboxUpdate))
     assert proxy.posts  # everything went through the proxy
+
+
+async def test_run_with_workers_serves_from_every_worker_and_replaces_a_dead_one(
+    deps: AppDeps, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """`cancelbot run --workers 2`: one port, two processes; a worker that dies is
+    started again; SIGTERM stops them all."""
+    settings = deps.settings
+    port = free_port()
+    env = bot_env(
+        TELEGRAM_API_BASE=fake.base_url,
+        DATABASE_URL=settings.database_url,
+        DATABASE_SCHEMA=settings.database_schema or "",
+        REDIS_URL=settings.redis_url or "",
+        WEBHOOK_URL=f"http://127.0.0.1:{port}",
+        WEBHOOK_SECRET=SECRET,
+        API_HOST="127.0.0.1",
+        API_PORT=str(port),
+    )
+    supervisor = await BotProcess(("run", "--workers", "2"), env, tmp_path / "run.log").start()
+    try:
+        await supervisor.healthy(port)
+        await fake.wait_for(lambda: fake.calls_to("setWebhook"), timeout=TIMEOUT)
+        people = [fake.user(7_100_000 + n, f"P{n}") for n in range(20)]
+        for person in people:
+            await person.send("/help")
+        for person in people:
+            await person.expect("What I can do", timeout=TIMEOUT)
+        log = supervisor.log()
+        workers = {json.loads(line)["message"].split("(worker ")[1].rstrip(")")
+                   for line in log.splitlines() if "HTTP API listening" in line}  # fmt: skip
+        assert len(workers) == 2, log
+        assert len(fake.calls_to("setWebhook")) == 1  # worker 0 registers it
+        started = log.count("HTTP API listening")
+        child = max(int(p) for p in _children(supervisor))
+        os.kill(child, 9)
+        await _eventually(lambda: supervisor.log().count("HTTP API listening") > started)
+        await people[0].send("/help")
+        await people[0].expect("What I can do", timeout=TIMEOUT)
+    finally:
+        assert await supervisor.stop() == 0, supervisor.log()
+    assert "exited with code -9; starting it again" in supervisor.log()
+
+
+def _children(process: BotProcess) -> list[str]:
+    assert process.process is not None
+    path = Path(f"/proc/{process.process.pid}/task/{process.process.pid}/children")
+    return path.read_text().split()
+
+
+async def _eventually(check: Callable[[], bool], timeout: float = TIMEOUT) -> None:  # noqa: ASYNC109
+    """Poll: the condition reads another process's log file, which signals no event."""
+    async with asyncio.timeout(timeout):
+        while not check():  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
