@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.telegram import BotServer
-    from bot.wiring import build_bot, build_deps
+    from bot.wiring import build_bot
 
     if settings.bot_token is None:
         print(
@@ -193,58 +193,48 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.workers > 1:
         return await _run_workers(args, settings)
-    deps = build_deps(settings)
     try:
-        if not await _dependencies_answer(deps):
-            return 1
-        await _ensure_schema(deps.engine)
-        server = BotServer(deps, build_bot(settings), worker_index=args.worker_index)
-        await server.run_until_signal()
-    finally:
-        await deps.close()
+        async with _ready(settings) as deps:
+            server = BotServer(deps, build_bot(settings), worker_index=args.worker_index)
+            await server.run_until_signal()
+    except _Unavailable:
+        return 1
     return 0
 
 
 async def _run_workers(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.workers import refusal, supervise
-    from bot.wiring import build_deps
 
     problem = refusal(settings)
     if problem is not None:
         print(problem, file=sys.stderr)
         return 2
-    deps = build_deps(settings)
     try:
-        if not await _dependencies_answer(deps):
-            return 1
-        await _ensure_schema(deps.engine)  # once, before the workers start
-    finally:
-        await deps.close()
+        async with _ready(settings):
+            pass  # the schema is brought up to date once, before the workers start
+    except _Unavailable:
+        return 1
     return await supervise(args.workers)
 
 
 async def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.background import run_background_jobs
-    from bot.wiring import build_bot, build_deps
+    from bot.wiring import build_bot
 
     if settings.bot_token is None:
         print("BOT_TOKEN is not set: the notifier sends through the bot.", file=sys.stderr)
         return 2
-    deps = build_deps(settings)
     try:
-        if not await _dependencies_answer(deps):
-            return 1
-        await _ensure_schema(deps.engine)
-        await run_background_jobs(deps, build_bot(settings))
-    finally:
-        await deps.close()
+        async with _ready(settings) as deps:
+            await run_background_jobs(deps, build_bot(settings))
+    except _Unavailable:
+        return 1
     return 0
 
 
 async def _forget(args: argparse.Namespace, settings: Settings) -> int:
     from bot.erasure import forget_customer
     from bot.services.erasure import UnknownCustomer
-    from bot.wiring import build_deps
 
     if not args.yes:
         if not sys.stdin.isatty():
@@ -256,17 +246,14 @@ async def _forget(args: argparse.Namespace, settings: Settings) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing erased")
             return 1
-    deps = build_deps(settings)
     try:
-        if not await _dependencies_answer(deps):
-            return 1
-        await _ensure_schema(deps.engine)
-        result = await forget_customer(deps, args.customer_id, requested_by="cli")
+        async with _ready(settings) as deps:
+            result = await forget_customer(deps, args.customer_id, requested_by="cli")
+    except _Unavailable:
+        return 1
     except UnknownCustomer:
         print(f"no customer with id {args.customer_id!r}", file=sys.stderr)
         return 1
-    finally:
-        await deps.close()
     when = result.erased_at.isoformat(timespec="seconds")
     if result.repeated:
         print(f"customer {result.customer_id} was erased on {when}; nothing changed")
@@ -279,19 +266,32 @@ async def _forget(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _dependencies_answer(deps: AppDeps) -> bool:
-    """Say in one line which of the database and Redis does not answer; True if both do."""
+class _Unavailable(Exception):
+    """The database or Redis did not answer at start; said on stderr already."""
+
+
+@contextlib.asynccontextmanager
+async def _ready(settings: Settings) -> AsyncIterator[AppDeps]:
+    """The process's dependencies, once the database and Redis answered and the schema is
+    up to date; one line for each that does not answer, then _Unavailable."""
     from aiogram.fsm.storage.redis import RedisStorage
 
     from bot.channels.outages import unavailable
+    from bot.wiring import build_deps
 
-    storage = deps.fsm_storage
-    redis = storage.redis if isinstance(storage, RedisStorage) else None
-    settings = deps.settings
-    problems = await unavailable(deps.engine, redis, settings.database_url, settings.redis_url)
-    for line in problems:
-        print(line, file=sys.stderr)
-    return not problems
+    deps = build_deps(settings)
+    try:
+        storage = deps.fsm_storage
+        redis = storage.redis if isinstance(storage, RedisStorage) else None
+        problems = await unavailable(deps.engine, redis, settings.database_url, settings.redis_url)
+        for line in problems:
+            print(line, file=sys.stderr)
+        if problems:
+            raise _Unavailable
+        await _ensure_schema(deps.engine)
+        yield deps
+    finally:
+        await deps.close()
 
 
 async def _shell(args: argparse.Namespace, settings: Settings) -> int:

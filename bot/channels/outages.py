@@ -11,12 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from contextlib import suppress
 from urllib.parse import urlsplit, urlunsplit
 
 from aiogram import Bot, Router
-from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -26,8 +23,8 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.errors import say_sorry
 from bot.channels.inbox import current_delivery
-from bot.services.locales import locale_from_language_code
 from bot.texts import Renderer
 from storage.db import ping
 
@@ -78,17 +75,7 @@ async def apologise_for_outage(event: ErrorEvent, bot: Bot, renderer: Renderer) 
         if delivery.attempts > 0:
             return  # told on the first attempt already
         template = "errors/outage"
-    message = update.message or (update.callback_query.message if update.callback_query else None)
-    sender = update.message.from_user if update.message else None
-    if update.callback_query is not None:
-        sender = update.callback_query.from_user
-    if message is None or message.chat.type != ChatType.PRIVATE:
-        return
-    locale = locale_from_language_code(
-        sender.language_code if sender else None, renderer.default_locale
-    )
-    with suppress(TelegramAPIError):
-        await bot.send_message(message.chat.id, renderer.render(locale, template))
+    await say_sorry(bot, renderer, update, template)
 
 
 def build_outages_router() -> Router:
