@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.channels.telegram import BotServer
 from bot.logs import MaskingFormatter, configure_logging, mask
 from bot.wiring import AppDeps
-from tests.e2e.conftest import StartBot
+from tests.e2e.conftest import StartBot, stop_bot
 from tests.storage.helpers import add_all, make_customer
 from tests.support.fake_telegram import FakeTelegram
 
@@ -68,7 +68,7 @@ async def test_debug_logs_do_not_show_what_customers_wrote(
     await person.next_message()
     await person.share_contact(PHONE_DIGITS)
     await person.next_message()
-    await bot.stop()
+    await stop_bot(bot)  # everything it logs is written
     written = debug_log.getvalue()
     assert "DEBUG" in written  # the level really was DEBUG
     assert "update=" in written
