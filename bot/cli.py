@@ -28,6 +28,8 @@ from storage.enums import ItemCondition, ReasonCode, RefundStatus
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from bot.wiring import AppDeps
+
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a command its reader stopped (128 + SIGPIPE)
 
@@ -40,7 +42,27 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="serve Telegram (polling or webhook) and the HTTP API")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="N worker processes sharing API_PORT (webhook mode, PostgreSQL and Redis)",
+    )
+    run.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
     run.set_defaults(handler=_run)
+
+    worker = commands.add_parser(
+        "worker", help="run only the outbox notifier and the overdue watchdog"
+    )
+    worker.set_defaults(handler=_worker)
+
+    forget = commands.add_parser(
+        "forget", help="erase a customer's personal data; orders and refunds stay, anonymised"
+    )
+    forget.add_argument("customer_id", help="the merchant's customer id")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget.set_defaults(handler=_forget)
 
     shell = commands.add_parser("shell", help="chat with the bot offline, in this terminal")
     shell.add_argument("--as", dest="customer_id", metavar="CUSTOMER_ID", help="play this customer")
@@ -144,6 +166,16 @@ def _aware_datetime(text: str) -> datetime:
     return value
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("give a number of workers from 1 to 64")
+    return value
+
+
 def _event_id(text: str) -> str:
     if not 1 <= len(text) <= 64 or any(c.isspace() for c in text):
         raise argparse.ArgumentTypeError("an event id is 1 to 64 characters, no spaces")
@@ -184,7 +216,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
     from bot.channels.telegram import BotServer
-    from bot.wiring import build_bot, build_deps
+    from bot.wiring import build_bot
 
     if settings.bot_token is None:
         print(
@@ -193,10 +225,14 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    deps = build_deps(settings)
+    if args.workers > 1:
+        return await _run_workers(args, settings)
     try:
-        await _ensure_schema(deps.engine)
-        await BotServer(deps, build_bot(settings)).run_until_signal()
+        async with _ready(settings) as deps:
+            server = BotServer(deps, build_bot(settings), worker_index=args.worker_index)
+            await server.run_until_signal()
+    except _Unavailable:
+        return 1
     except TelegramUnauthorizedError:
         print("Telegram refused BOT_TOKEN: get a valid one from @BotFather.", file=sys.stderr)
         return 2
@@ -215,9 +251,99 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+async def _run_workers(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.workers import refusal, supervise
+
+    problem = refusal(settings)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    try:
+        async with _ready(settings):
+            pass  # the schema is brought up to date once, before the workers start
+    except _Unavailable:
+        return 1
+    return await supervise(args.workers)
+
+
+async def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.background import run_background_jobs
+    from bot.wiring import build_bot
+
+    if settings.bot_token is None:
+        print("BOT_TOKEN is not set: the notifier sends through the bot.", file=sys.stderr)
+        return 2
+    try:
+        async with _ready(settings) as deps:
+            await run_background_jobs(deps, build_bot(settings))
+    except _Unavailable:
+        return 1
+    return 0
+
+
+async def _forget(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.erasure import forget_customer
+    from bot.services.erasure import UnknownCustomer
+
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("cancelbot forget: add --yes to erase without a question", file=sys.stderr)
+            return 2
+        answer = await asyncio.to_thread(
+            input, f"Erase the personal data of customer {args.customer_id}? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing erased")
+            return 1
+    try:
+        async with _ready(settings) as deps:
+            result = await forget_customer(deps, args.customer_id, requested_by="cli")
+    except _Unavailable:
+        return 1
+    except UnknownCustomer:
+        print(f"no customer with id {args.customer_id!r}", file=sys.stderr)
+        return 1
+    when = result.erased_at.isoformat(timespec="seconds")
+    if result.repeated:
+        print(f"customer {result.customer_id} was erased on {when}; nothing changed")
+    else:
+        print(
+            f"customer {result.customer_id} erased on {when}: {result.rows_changed} records "
+            f"changed, {result.telegram_accounts} Telegram account(s) forgotten; orders, "
+            "refunds and amounts kept"
+        )
+    return 0
+
+
+class _Unavailable(Exception):
+    """The database or Redis did not answer at start; said on stderr already."""
+
+
+@contextlib.asynccontextmanager
+async def _ready(settings: Settings) -> AsyncIterator[AppDeps]:
+    """The process's dependencies, once the database and Redis answered and the schema is
+    up to date; one line for each that does not answer, then _Unavailable."""
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    from bot.channels.outages import unavailable
+    from bot.wiring import build_deps
+
+    deps = build_deps(settings)
+    try:
+        storage = deps.fsm_storage
+        redis = storage.redis if isinstance(storage, RedisStorage) else None
+        problems = await unavailable(deps.engine, redis, settings.database_url, settings.redis_url)
+        for line in problems:
+            print(line, file=sys.stderr)
+        if problems:
+            raise _Unavailable
+        await _ensure_schema(deps.engine)
+        yield deps
     finally:
         await deps.close()
-    return 0
 
 
 async def _shell(args: argparse.Namespace, settings: Settings) -> int:

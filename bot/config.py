@@ -88,6 +88,22 @@ class Settings(BaseSettings):
                 raise ValueError("must be Telegram user ids separated by commas") from None
         return value
 
+    # Hardening (issue 11). The update inbox (bot/channels/inbox.py): how long a worker
+    # owns an update it is handling (renewed while it works; a dead worker's updates are
+    # replayed after this), and how long received updates are remembered (Telegram
+    # redelivers for up to 24 h).
+    inbox_lease_seconds: float = Field(default=30.0, ge=1, le=600)
+    inbox_retention_hours: int = Field(default=48, ge=24)
+    # The incoming flood guard (bot/channels/flood.py): per person, `flood_burst` updates
+    # at once, then `flood_rate_per_second`; the rest are dropped with one notice.
+    flood_burst: int = Field(default=10, ge=1, le=1000)
+    flood_rate_per_second: float = Field(default=1.0, gt=0, le=100)
+    # This process's name in the inbox's claims; unique per process (default: host and port).
+    worker_name: str | None = Field(default=None, min_length=1, max_length=64)
+    # Run the outbox notifier and the overdue watchdog in `cancelbot run` (false when a
+    # separate `cancelbot worker` runs them).
+    background_jobs: bool = True
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:

@@ -1,4 +1,10 @@
-"""Logging set-up: readable lines by default, JSON with LOG_FORMAT=json, secrets masked."""
+"""Logging set-up: readable lines by default, JSON with LOG_FORMAT=json, secrets masked.
+
+Masked in every line, tracebacks included: bot tokens, `secret=`-style values, e-mail
+addresses and phone numbers (with or without "+"). What customers write is never
+logged, at any level: our own lines carry ids and outcomes only, and SQL parameters and
+rows stay out of logs and exception messages (`configure_logging`, storage.db).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,11 @@ _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
      r"\1***@\2"),
     # International phone numbers keep the last four digits.
     (re.compile(r"\+\d[\d\s().-]{5,}(\d{4})\b"), r"+***\1"),
+    # Phones without "+", as Telegram sends a contact's: a value named phone..., or a bare
+    # run of 11 to 15 digits (user ids, update ids and amounts are shorter; negative chat
+    # ids are left alone).
+    (re.compile(r"(?i)(phone\w*\W{1,4})\d[\d\s().-]{5,}(\d{4})\b"), r"\1***\2"),
+    (re.compile(r"(?<![\w.:+-])\d{7,11}(\d{4})(?![\w.])"), r"***\1"),
 )  # fmt: skip
 
 
@@ -60,3 +71,9 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     # Alembic narrates every plugin and step; `cancelbot db` prints its own summary.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # SQLAlchemy logs every statement at INFO and every row fetched at DEBUG: customer
+    # names, phones and transcript text. Its parameters are hidden (storage.db); the
+    # engine's own logging stays off whatever LOG_LEVEL says.
+    # aiosqlite logs every statement with its parameters at DEBUG.
+    for talkative in ("sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite"):
+        logging.getLogger(talkative).setLevel(logging.WARNING)

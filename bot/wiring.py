@@ -17,15 +17,19 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.agent_desk import AgentDeskLoop
 from bot.channels.agent_group import AgentDirectory
 from bot.channels.errors import build_errors_router
+from bot.channels.flood import FloodGuard, FloodLimit, MemoryFloodGuard, RedisFloodGuard
 from bot.channels.handoff_delivery import HandoffDeliveries
+from bot.channels.inbox import InboxMiddleware, UpdateInbox
+from bot.channels.isolation import LocalChatLocks, RedisChatLocks
+from bot.channels.late_answers import LateCallbackAnswers
 from bot.channels.notifier import KeyboardRegistry, MessageDelivery, Notifier, NotifierConfig
+from bot.channels.outages import build_outages_router
 from bot.channels.private_chat import build_private_chat_router
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.watchdog import WatchdogLoop
@@ -144,15 +148,14 @@ def _fsm(
     """Redis when configured (shared by several processes), else the application database.
 
     Event isolation makes two updates from one chat (a double-tapped button) wait
-    for each other, while different chats run in parallel.
+    for each other, while different chats run in parallel: across processes with
+    Redis, within this one otherwise (bot/channels/isolation.py).
     """
     if settings.redis_url:
-        redis_storage = RedisStorage.from_url(
-            settings.redis_url,
-            key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
-        )
-        return redis_storage, redis_storage.create_isolation()
-    return SqlAlchemyStorage(session_factory), SimpleEventIsolation()
+        key_builder = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        redis_storage = RedisStorage.from_url(settings.redis_url, key_builder=key_builder)
+        return redis_storage, RedisChatLocks(redis_storage.redis, key_builder)
+    return SqlAlchemyStorage(session_factory), LocalChatLocks()
 
 
 def _service_config(settings: Settings) -> ServiceConfig:
@@ -170,7 +173,8 @@ def _service_config(settings: Settings) -> ServiceConfig:
     )
 
 
-def build_dispatcher(deps: AppDeps) -> Dispatcher:
+def build_dispatcher(deps: AppDeps, inbox: UpdateInbox | None = None) -> Dispatcher:
+    """The dispatcher; with `inbox` (serving Telegram) each handled update is marked in it."""
     dp = Dispatcher(
         storage=deps.fsm_storage,
         events_isolation=deps.events_isolation,
@@ -184,6 +188,8 @@ def build_dispatcher(deps: AppDeps) -> Dispatcher:
         settings=deps.settings,
     )
     dp.update.outer_middleware(deps.in_flight)
+    if inbox is not None:
+        dp.update.outer_middleware(InboxMiddleware(inbox))
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(UpdateMetrics(deps.telemetry))
     dp.update.outer_middleware(
@@ -193,7 +199,9 @@ def build_dispatcher(deps: AppDeps) -> Dispatcher:
     for name, observer in dp.observers.items():
         if name not in ("update", "error"):
             observer.middleware(trace)
-    dp.include_routers(build_errors_router(), build_private_chat_router(deps.renderer))
+    dp.include_routers(
+        build_outages_router(), build_errors_router(), build_private_chat_router(deps.renderer)
+    )
     settings = deps.settings
     if settings.agent_chat_id is not None:
         # The agents' forum supergroup (issue 9); membership is asked of Telegram.
@@ -219,6 +227,7 @@ def build_bot(
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
     session.middleware(OutgoingTranscript())
+    session.middleware(LateCallbackAnswers())
     return Bot(
         token=token,
         session=session,
@@ -296,3 +305,24 @@ def build_watchdog(deps: AppDeps) -> WatchdogLoop:
         interval=settings.watchdog_interval_seconds,
         signal=deps.outbox_signal,
     )
+
+
+def build_inbox(deps: AppDeps) -> UpdateInbox:
+    """The update inbox as this process uses it; the server names it (`UpdateInbox.owner`,
+    see `bot.channels.inbox.worker_name`) once its HTTP port is bound."""
+    settings = deps.settings
+    return UpdateInbox(
+        deps.uow,
+        settings.worker_name or "",
+        lease=timedelta(seconds=settings.inbox_lease_seconds),
+        retention=timedelta(hours=settings.inbox_retention_hours),
+    )
+
+
+def build_flood_guard(deps: AppDeps, bot_id: int) -> FloodGuard:
+    """Shared through Redis when the FSM is there (several workers), else in this process."""
+    settings = deps.settings
+    limit = FloodLimit(settings.flood_burst, settings.flood_rate_per_second)
+    if isinstance(deps.fsm_storage, RedisStorage):
+        return RedisFloodGuard(deps.fsm_storage.redis, limit, prefix=f"flood:{bot_id}")
+    return MemoryFloodGuard(limit)

@@ -3,14 +3,22 @@
 Bump a prefix's version when its fields change, so buttons already sent fail the
 filter and reach the stale-button handler instead of being misread. Every id in
 here is untrusted: handlers check the case is the reader's current one and the
-services check the order is theirs.
+services check the order is theirs. Ids are bounded by what a database row id can
+be (`RowId`): forged data naming a larger one fails the filter like any stale
+button, rather than reaching the database, which would fail on it.
 """
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 from storage.enums import ItemCondition, PaymentMethod, ReasonCode
+from storage.types import ROW_ID_MAX
+
+RowId = Annotated[int, Field(ge=0, le=ROW_ID_MAX)]
+"""A row id (0 where a field says it means "none")."""
 
 
 class MenuAction(StrEnum):
@@ -39,55 +47,55 @@ class ResumeCallback(CallbackData, prefix="rs1"):
 
 
 class PickOrder(CallbackData, prefix="co1"):
-    case_id: int
-    order_id: int
+    case_id: RowId
+    order_id: RowId
 
 
 class OrderPage(CallbackData, prefix="cp1"):
-    case_id: int
-    page: int
+    case_id: RowId
+    page: Annotated[int, Field(ge=0, le=10_000)]
 
 
 class ConfirmGuess(CallbackData, prefix="cg1"):
     """ "Did you mean SO-1002345?": yes picks it, no shows the list."""
 
-    case_id: int
-    order_id: int
+    case_id: RowId
+    order_id: RowId
     yes: bool
 
 
 class StepItem(CallbackData, prefix="ci1"):
-    case_id: int
-    item_id: int
+    case_id: RowId
+    item_id: RowId
 
 
 class ItemsDone(CallbackData, prefix="cd1"):
-    case_id: int
+    case_id: RowId
 
 
 class PickReason(CallbackData, prefix="re1"):
-    case_id: int
+    case_id: RowId
     code: ReasonCode
 
 
 class PickCondition(CallbackData, prefix="cn1"):
-    case_id: int
+    case_id: RowId
     condition: ItemCondition
 
 
 class SkipPhoto(CallbackData, prefix="ph1"):
-    case_id: int
+    case_id: RowId
 
 
 class AnswerOffer(CallbackData, prefix="of1"):
     """Accept offer `offer_id`; 0 means "No thanks, cancel"."""
 
-    case_id: int
-    offer_id: int
+    case_id: RowId
+    offer_id: RowId
 
 
 class PickMethod(CallbackData, prefix="rm1"):
-    case_id: int
+    case_id: RowId
     method: PaymentMethod
 
 
@@ -97,7 +105,7 @@ class SummaryAction(StrEnum):
 
 
 class AnswerSummary(CallbackData, prefix="cf1"):
-    case_id: int
+    case_id: RowId
     action: SummaryAction
 
 
@@ -108,7 +116,7 @@ class AnswerPerson(CallbackData, prefix="hp2"):
     its reason (rather than "the customer asked").
     """
 
-    case_id: int
+    case_id: RowId
     yes: bool
     stuck: bool = False
 
@@ -116,11 +124,11 @@ class AnswerPerson(CallbackData, prefix="hp2"):
 class RateSurvey(CallbackData, prefix="sv1"):
     """A star button of a satisfaction survey (`bot.services.surveys`)."""
 
-    survey_id: int
-    stars: int
+    survey_id: RowId
+    stars: Annotated[int, Field(ge=1, le=5)]
 
 
 class RefundTimeline(CallbackData, prefix="rt1"):
     """Show one refund's history; the service checks the refund is the presser's."""
 
-    refund_id: int
+    refund_id: RowId

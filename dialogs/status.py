@@ -1,6 +1,11 @@
-"""/status: the customer's orders, cancellations in progress and refunds; a refund's timeline."""
+"""/status: the customer's orders, cancellations in progress and refunds; a refund's timeline.
+
+Both always fit in one message (dialogs.fitting): entries that do not are counted instead.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -12,6 +17,7 @@ from bot.services.identity import Identity
 from bot.texts import Texts
 from dialogs.callbacks import MenuAction, MenuCallback, RefundTimeline
 from dialogs.filters import Intent
+from dialogs.fitting import fit
 from dialogs.keyboards import back_to_status, main_menu, status_keyboard
 from dialogs.screens import Target, ask_to_link
 
@@ -37,15 +43,21 @@ async def show_status(target: Target, services: Services, identity: Identity, t:
         else:
             await ask_to_link(target, t)
         return
-    await target.answer(
-        t(
+    lists = {
+        "refunds": overview.refunds,
+        "requests": overview.requests,
+        "orders": overview.orders,
+    }
+
+    def render(shown: Mapping[str, int]) -> str:
+        return t(
             "status/overview",
-            orders=overview.orders,
-            requests=overview.requests,
-            refunds=overview.refunds,
-        ),
-        reply_markup=status_keyboard(overview.refunds, t),
-    )
+            **{name: entries[: shown[name]] for name, entries in lists.items()},
+            **{f"more_{name}": len(entries) - shown[name] for name, entries in lists.items()},
+        )
+
+    text, shown = fit(render, {name: len(entries) for name, entries in lists.items()})
+    await target.answer(text, reply_markup=status_keyboard(overview.refunds[: shown["refunds"]], t))
 
 
 async def timeline_button(
@@ -62,10 +74,20 @@ async def timeline_button(
         callback_answer.text, callback_answer.show_alert = t("plain/refund_not_found"), True
         return
     if callback.message is not None:
-        await callback.message.answer(
-            t("status/timeline", refund=timeline.refund, events=timeline.events),
-            reply_markup=back_to_status(t),
-        )
+        events = timeline.events
+
+        def render(shown: Mapping[str, int]) -> str:
+            """The newest steps; the oldest go first when the history is too long."""
+            kept = events[len(events) - shown["events"] :] if shown["events"] else ()
+            return t(
+                "status/timeline",
+                refund=timeline.refund,
+                events=kept,
+                earlier=len(events) - shown["events"],
+            )
+
+        text, _ = fit(render, {"events": len(events)})
+        await callback.message.answer(text, reply_markup=back_to_status(t))
 
 
 def build_router() -> Router:

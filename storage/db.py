@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.text_safety import strip_nul_characters
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option for sessions that never write: on SQLite they take no write lock.
 READ_ONLY = "cancelbot_read_only"
@@ -28,9 +30,12 @@ def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Asyn
         if not url.startswith("postgresql"):
             raise ValueError("a database schema can only be chosen on PostgreSQL")
         kwargs.setdefault("connect_args", {})["server_settings"] = {"search_path": schema}
+    # Customer text and phone numbers stay out of exception messages (storage.text_safety).
+    kwargs.setdefault("hide_parameters", True)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
+    strip_nul_characters(engine)
     return engine
 
 

@@ -739,3 +739,68 @@ class AgentProfile(Base):
     name: Mapped[str] = mapped_column(String(128), default="")
     alias: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+
+
+# -- Hardening (issue 11): the update inbox, single-use deep links, erasures -------------------
+
+
+class InboxUpdate(Base):
+    """A Telegram update as it arrived, written before Telegram is told it was received.
+
+    Polling records each getUpdates batch before the next call moves the offset; the
+    webhook records an update before answering. `update_id` is unique, so Telegram
+    delivering an update again (a webhook timeout, an unconfirmed offset) finds it here
+    and it is handled at most once. A worker claims a row (`claimed_by` until
+    `claimed_until`, renewed while it works) and marks it `handled_at`; a row whose
+    claim ran out unhandled (its worker died, the database was down) is replayed.
+    """
+
+    __tablename__ = "update_inbox"
+    __table_args__ = (
+        # Replay looks for unhandled rows whose claim ran out.
+        Index(
+            "ix_update_inbox_unhandled",
+            "claimed_until",
+            sqlite_where=text("handled_at IS NULL"),
+            postgresql_where=text("handled_at IS NULL"),
+        ),
+        Index("ix_update_inbox_received_at", "received_at"),
+        Index("ix_update_inbox_chat_id", "chat_id"),
+    )
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(96))
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    handled_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class LinkTokenUse(Base):
+    """A deep-link token that linked an account: the primary key makes a token link once."""
+
+    __tablename__ = "link_token_uses"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[datetime]
+
+
+class Erasure(Base):
+    """A customer's personal data erased on request (`cancelbot forget`, the merchant API).
+
+    The customer row stays, nameless, so orders, refunds and amounts still add up; this
+    row says when, at whose request, and how many rows were changed.
+    """
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(32))
+    erased_at: Mapped[datetime]
+    changes: Mapped[dict[str, int]] = mapped_column(default=dict)

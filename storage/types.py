@@ -67,3 +67,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+ROW_ID_MAX = 2**31 - 1
+"""The largest primary key a row can have: INTEGER on PostgreSQL (SQLite's is 2**63 - 1).
+Ids from outside (callback data, API paths) beyond it name nothing: they are "not found",
+never sent to the database, which would fail on them."""

@@ -13,8 +13,11 @@ from storage.repositories import (
     CaseRepository,
     ConversationRepository,
     CustomerRepository,
+    ErasureRepository,
     HandoffRepository,
+    InboxRepository,
     InsightsRepository,
+    LinkTokenRepository,
     MerchantFeedRepository,
     OfferRepository,
     OrderRepository,
@@ -63,6 +66,10 @@ class UnitOfWork:
         self.insights = InsightsRepository(self.session)
         self.merchant_feeds = MerchantFeedRepository(self.session)
         self.handoffs = HandoffRepository(self.session)  # the agents' side (issue 9)
+        # Hardening (issue 11)
+        self.inbox = InboxRepository(self.session)
+        self.link_tokens = LinkTokenRepository(self.session)
+        self.erasure = ErasureRepository(self.session)
         return self
 
     async def __aexit__(

@@ -65,6 +65,9 @@ def settings(database: tuple[str, str | None]) -> Settings:
         default_locale="en",
         log_format="text",
         webhook_url=None,
+        # Simulated people tap faster than anyone can; tests/e2e/test_flood.py runs the
+        # flood guard with its production defaults.
+        flood_burst=1000,
     )
 
 

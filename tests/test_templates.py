@@ -156,6 +156,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "link/ambiguous": {},
     "link/invalid_token": {},
     "link/expired_token": {},
+    "link/used_token": {},
+    "notify/account_moved": {"linked_at": NOW, "via": "deep_link"},
+    "flood/slow_down": {},
+    "errors/outage": {},
     "link/needed": {},
     "link/guest_ask_order": {},
     "link/guest_ask_secret": {},
@@ -194,8 +198,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 expected_from=None,
             ),
         ],
+        "more_refunds": 1,
+        "more_requests": 2,
+        "more_orders": 3,
     },
-    "status/timeline": {"refund": REFUND, "events": TIMELINE},
+    "status/timeline": {"refund": REFUND, "events": TIMELINE, "earlier": 2},
     "plain/refund_not_found": {},
     "notify/refund_overdue": OVERDUE,
     "agent/refund_overdue": {
@@ -640,7 +647,7 @@ def test_every_survey_variant_renders(
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_a_timeline_names_every_step_and_actor(locale: str) -> None:
-    text = RENDERER.render(locale, "status/timeline", refund=REFUND, events=TIMELINE)
+    text = RENDERER.render(locale, "status/timeline", refund=REFUND, events=TIMELINE, earlier=0)
     assert text.count("• ") == len(RefundStatus)
     assert "&lt;b&gt;out of stock&lt;/b&gt; &amp; sorry" in text
 

@@ -29,6 +29,7 @@ SIGNATURE_HEADER = "X-Cancelbot-Signature"
 SCHEME = "sha256="
 MAX_AGE = 300  # seconds
 MAX_AHEAD = 30  # seconds
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds have 10 digits until the year 2286
 
 
 def signature(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -44,7 +45,7 @@ def verify(secret: bytes, headers: CIMultiDictProxy[str], body: bytes, now: floa
     if timestamp is None or sent is None:
         missing = TIMESTAMP_HEADER if timestamp is None else SIGNATURE_HEADER
         raise ApiError(401, ErrorCode.MISSING_SIGNATURE, f"{missing} header is missing")
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > MAX_TIMESTAMP_DIGITS:
         raise ApiError(
             401,
             ErrorCode.BAD_TIMESTAMP,

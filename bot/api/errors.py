@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from bot.api.schemas import ErrorBody, ErrorCode, ErrorResponse, FieldError
+from bot.services.erasure import UnknownCustomer
 from bot.services.import_sources import dotted_path
 from bot.services.merchant_errors import (
     EventIdConflict,
@@ -76,7 +77,7 @@ def _message(error: ErrorDetails) -> str:
 def from_service(error: MerchantRequestError | IllegalTransition) -> ApiError:
     """The status and code a service's refusal means to the caller."""
     message = str(error)
-    if isinstance(error, UnknownRefund | UnknownOrder | UnknownVoucher):
+    if isinstance(error, UnknownRefund | UnknownOrder | UnknownVoucher | UnknownCustomer):
         return ApiError(404, ErrorCode.NOT_FOUND, message)
     if code := _CONFLICTS.get(type(error)):
         return ApiError(409, code, message)

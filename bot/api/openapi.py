@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from bot.api.auth import MAX_AGE, MAX_AHEAD, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from storage.types import ROW_ID_MAX
 
 if TYPE_CHECKING:
     from bot.api.routes import Endpoint
@@ -125,7 +126,9 @@ def _parameters(path: str) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer"} if pattern == r"\d+" else {"type": "string"},
+            "schema": {"type": "integer", "minimum": 0, "maximum": ROW_ID_MAX}
+            if pattern == r"\d+"
+            else {"type": "string"},
         }
         for name, pattern in _PARAMETER.findall(path)
     ]

@@ -28,6 +28,7 @@ from bot.api.schemas import (
     ErrorCode,
     ErrorResponse,
     FieldError,
+    ForgetResponse,
     OrderOut,
     OrdersResponse,
     RedeemVoucherRequest,
@@ -41,12 +42,14 @@ from bot.api.schemas import (
     VoucherFeedResponse,
     VoucherOut,
 )
+from bot.erasure import forget_customer
 from bot.services.import_records import ImportFile
 from bot.services.importer import BATCH_SIZE, Importer, ImportFileError, ImportSource
 from bot.services.merchant_cancellation import MERCHANT_ACTOR
 from bot.services.merchant_feeds import FEED_SETTLE
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus
+from storage.types import ROW_ID_MAX
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 # One batch per section keeps an import's orders in one transaction.
 MAX_RECORDS = BATCH_SIZE
 FEED_SECONDS = int(FEED_SETTLE.total_seconds())
+MAX_PATH_KEY = 200  # longer than any order number or customer id the import accepts
 
 M = TypeVar("M", bound=BaseModel)
 Method = Callable[["MerchantApi", web.Request], Awaitable[web.StreamResponse]]
@@ -102,11 +106,12 @@ class MerchantApi:
         self._description = description
 
     async def refund_event(self, request: web.Request) -> web.StreamResponse:
+        refund_id = _row_id(request, "refund_id", "refund")
         body = await _body(request, RefundEventRequest)
         deps = self._deps
         async with deps.uow() as uow:
             update = await deps.services(uow).refund_updates.apply(
-                int(request.match_info["refund_id"]),
+                refund_id,
                 RefundStatus(body.status),
                 actor=MERCHANT_ACTOR,
                 event_id=body.event_id,
@@ -119,11 +124,12 @@ class MerchantApi:
         return _answer(201, RefundEventResponse.of(update), replayed=update.replayed)
 
     async def cancel_order(self, request: web.Request) -> web.StreamResponse:
+        number = _order_number(request)
         body = await _body(request, CancelOrderRequest)
         deps = self._deps
         async with deps.uow() as uow:
             done = await deps.services(uow).merchant_cancellations.cancel(
-                request.match_info["number"], body.reason, event_id=body.event_id, note=body.note
+                number, body.reason, event_id=body.event_id, note=body.note
             )
         if not done.replayed:
             deps.outbox_signal.kick()
@@ -154,18 +160,21 @@ class MerchantApi:
         return _answer(200, OrdersResponse.of(report))
 
     async def get_refund(self, request: web.Request) -> web.StreamResponse:
+        refund_id = _row_id(request, "refund_id", "refund")
         async with self._deps.uow() as uow:
-            refund = await self._deps.services(uow).merchant_views.refund(
-                int(request.match_info["refund_id"])
-            )
+            refund = await self._deps.services(uow).merchant_views.refund(refund_id)
         return _answer(200, RefundOut.of(refund))
 
     async def get_order(self, request: web.Request) -> web.StreamResponse:
+        number = _order_number(request)
         async with self._deps.uow() as uow:
-            order = await self._deps.services(uow).merchant_views.order(
-                request.match_info["number"]
-            )
+            order = await self._deps.services(uow).merchant_views.order(number)
         return _answer(200, OrderOut.of(order))
+
+    async def forget_customer(self, request: web.Request) -> web.StreamResponse:
+        customer_id = _path_text(request, "customer_id", "customer")
+        result = await forget_customer(self._deps, customer_id, requested_by=MERCHANT_ACTOR)
+        return _answer(200, ForgetResponse.of(result), replayed=result.repeated)
 
     async def openapi(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(self._description)
@@ -277,6 +286,20 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         errors=(401, 404, 503),
     ),
     Endpoint(
+        "POST",
+        "/customers/{customer_id}/forget",
+        "forget_customer",
+        "Erase a customer's personal data",
+        MerchantApi.forget_customer,
+        {200: (ForgetResponse, "Erased, or erased before (then nothing changed)")},
+        description="Erases the customer's name, phone, e-mail, Telegram link and accounts, "
+        "transcript text, photos, survey comments and notes, in one transaction; orders, "
+        "refunds and amounts stay, anonymised, for your books. No body. Percent-encode the "
+        f"id in the path. Asking again answers with the first erasure and `{REPLAYED_HEADER}: "
+        "true`. The same as `cancelbot forget CUSTOMER_ID`.",
+        errors=(401, 404, 503),
+    ),
+    Endpoint(
         "GET",
         "/cancellation-requests",
         "list_requests",
@@ -374,6 +397,26 @@ async def _log_request(request: web.Request, handler: Handler) -> web.StreamResp
         " replayed" if response.headers.get(REPLAYED_HEADER) else "",
     )
     return response
+
+
+def _row_id(request: web.Request, name: str, what: str) -> int:
+    """A numeric id from the path; one the database cannot hold names nothing (404)."""
+    raw = request.match_info[name]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > ROW_ID_MAX:
+        raise ApiError(404, ErrorCode.NOT_FOUND, f"no {what} {raw[:20]}")
+    return int(raw)
+
+
+def _path_text(request: web.Request, name: str, what: str) -> str:
+    """A text key from the path; NUL characters (which PostgreSQL refuses) name nothing."""
+    raw = request.match_info[name]
+    if "\x00" in raw or len(raw) > MAX_PATH_KEY:
+        raise ApiError(404, ErrorCode.NOT_FOUND, f"no {what} {raw[:20].replace(chr(0), '')}")
+    return raw
+
+
+def _order_number(request: web.Request) -> str:
+    return _path_text(request, "number", "order")
 
 
 async def _json(request: web.Request) -> Any:

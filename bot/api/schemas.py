@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bot.services.erasure import ErasureResult
 from bot.services.import_records import Amount, Timestamp
 from bot.services.importer import ImportReport
 from bot.services.merchant_cancellation import MerchantCancellation, OfferMade
@@ -640,3 +641,22 @@ class ErrorBody(_Response):
 
 class ErrorResponse(_Response):
     error: ErrorBody
+
+
+class ForgetResponse(_Response):
+    """POST /customers/{customer_id}/forget: what was erased."""
+
+    customer_id: str = Field(description="Your customer id; the customer row stays, nameless.")
+    erased_at: datetime
+    telegram_accounts: int = Field(
+        description="Telegram accounts the customer used, now forgotten (renamed to a "
+        "pseudonym in every record, then deleted)."
+    )
+
+    @classmethod
+    def of(cls, result: ErasureResult) -> ForgetResponse:
+        return cls(
+            customer_id=result.customer_id,
+            erased_at=result.erased_at,
+            telegram_accounts=result.telegram_accounts,
+        )

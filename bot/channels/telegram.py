@@ -4,6 +4,12 @@
 no new updates are taken, the ones being handled finish (up to a grace period),
 the overdue watchdog ends its sweep, the outbox notifier finishes its sends in
 flight, then the HTTP server and the Bot session close.
+
+Updates reach the dispatcher through `bot.channels.updates.UpdateRunner`: recorded in
+the update inbox before they are acknowledged, replayed if a worker dies or the
+database is down. Several such servers (`cancelbot run --workers N`, or N processes
+behind a reverse proxy) share one webhook on PostgreSQL and Redis; `worker_index`
+is this one's number among workers sharing a port.
 """
 
 from __future__ import annotations
@@ -16,19 +22,15 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand, BotCommandScopeDefault
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.api.app import build_web_app
+from bot.channels.background import BackgroundJobs
+from bot.channels.flood import FloodNotices
+from bot.channels.inbox import worker_name
+from bot.channels.updates import UpdateRunner
 from bot.services.locales import LOCALES
-from bot.wiring import (
-    AppDeps,
-    build_agent_desk,
-    build_dispatcher,
-    build_notifier,
-    build_watchdog,
-    instrument_bot,
-)
+from bot.wiring import AppDeps, build_dispatcher, build_flood_guard, build_inbox, instrument_bot
 
 log = logging.getLogger(__name__)
 
@@ -37,32 +39,34 @@ SHUTDOWN_GRACE_SECONDS = 20.0
 
 
 class BotServer:
-    def __init__(self, deps: AppDeps, bot: Bot) -> None:
+    def __init__(self, deps: AppDeps, bot: Bot, *, worker_index: int | None = None) -> None:
         self.deps = deps
         self.bot = bot
         instrument_bot(deps, bot)
-        self.dispatcher: Dispatcher = build_dispatcher(deps)
+        self.worker_index = worker_index
+        self.inbox = build_inbox(deps)
+        self.dispatcher: Dispatcher = build_dispatcher(deps, self.inbox)
+        self.flood = build_flood_guard(deps, bot.id)
+        notices = FloodNotices(deps.uow, deps.clock, deps.outbox_signal)
+        self.runner = UpdateRunner(
+            self.dispatcher, bot, self.inbox, self.flood, notices, deps.renderer
+        )
         self.web_app = build_web_app(deps)
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
-        self.notifier = build_notifier(deps, bot)
-        self._notifying: asyncio.Task[None] | None = None
-        self.watchdog = build_watchdog(deps)
-        self._watching: asyncio.Task[None] | None = None
-        self.agent_desk = build_agent_desk(deps, bot)  # the agents' group (issue 9)
-        self._desk: asyncio.Task[None] | None = None
+        self._replaying: asyncio.Task[None] | None = None
         settings = deps.settings
+        # With several workers, only worker 0 runs them (bot.channels.background).
+        background = settings.background_jobs and not worker_index
+        self.jobs = BackgroundJobs(deps, bot) if background else None
+        self.notifier = self.jobs.notifier if self.jobs else None
+        self.watchdog = self.jobs.watchdog if self.jobs else None
+        self.agent_desk = self.jobs.agent_desk if self.jobs else None
         if settings.webhook_url:
-            # Answer Telegram only once the update is handled: if the process dies
-            # half-way, Telegram delivers the update again instead of losing it.
-            SimpleRequestHandler(
-                dispatcher=self.dispatcher,
-                bot=bot,
-                handle_in_background=False,
-                secret_token=(
-                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-                ),
-            ).register(self.web_app, path=settings.webhook_path)
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            self.web_app.router.add_post(
+                settings.webhook_path, self.runner.webhook_handler(secret), name="telegram_webhook"
+            )
 
     @property
     def running(self) -> bool:
@@ -78,60 +82,76 @@ class BotServer:
                 return int(server.sockets[0].getsockname()[1])
         raise RuntimeError("HTTP server is not listening")
 
+    @property
+    def primary(self) -> bool:
+        """The worker that registers the webhook and the command menu (the only one, or 0)."""
+        return not self.worker_index
+
     async def start(self) -> None:
         settings = self.deps.settings
         self._runner = web.AppRunner(self.web_app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, settings.api_host, settings.api_port).start()
-        log.info("HTTP API listening on %s:%s", settings.api_host, self.port)
-        await self._publish_commands()
-        await self.agent_desk.check()  # before updates: escalations need its verdict
+        # Workers sharing a port: the kernel spreads connections among them.
+        reuse = True if self.worker_index is not None else None
+        await web.TCPSite(
+            self._runner, settings.api_host, settings.api_port, reuse_port=reuse
+        ).start()
+        self.inbox.owner = worker_name(settings.worker_name, self.port, self.worker_index)
+        log.info(
+            "HTTP API listening on %s:%s (worker %s)",
+            settings.api_host,
+            self.port,
+            self.inbox.owner,
+        )
+        if self.primary:
+            await self._publish_commands()
+        if self.jobs is not None:
+            # Before updates: escalations need the agents' group's verdict (issue 9).
+            await self.jobs.agent_desk.check()
         allowed = self.dispatcher.resolve_used_update_types()
         if settings.webhook_url:
-            url = settings.webhook_url + settings.webhook_path
-            await self.bot.set_webhook(
-                url,
-                secret_token=(
-                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-                ),
-                allowed_updates=allowed,
-            )
-            log.info("webhook set to %s", url)
+            if self.primary:
+                url = settings.webhook_url + settings.webhook_path
+                await self.bot.set_webhook(
+                    url,
+                    secret_token=(
+                        settings.webhook_secret.get_secret_value()
+                        if settings.webhook_secret
+                        else None
+                    ),
+                    allowed_updates=allowed,
+                )
+                log.info("webhook set to %s", url)
         else:
             # getUpdates fails with 409 while a webhook is set; keep pending updates.
             await self.bot.delete_webhook(drop_pending_updates=False)
-            self._polling = asyncio.create_task(
-                self.dispatcher.start_polling(
-                    self.bot, handle_signals=False, close_bot_session=False, allowed_updates=allowed
-                )
-            )
-        self._notifying = asyncio.create_task(self.notifier.run(), name="notifier")
-        self._watching = asyncio.create_task(self.watchdog.run(), name="watchdog")
-        self._desk = asyncio.create_task(self.agent_desk.run(), name="agent-desk")
+            self._polling = asyncio.create_task(self.runner.poll(allowed), name="polling")
+        self._replaying = asyncio.create_task(self.runner.replay_forever(), name="inbox")
+        if self.jobs is not None:
+            self.jobs.start()
 
     async def stop(self) -> None:
-        if self._polling is not None and not self._polling.done():
-            await self.dispatcher.stop_polling()
+        self.runner.closing = True  # the webhook answers 503: Telegram or the proxy retries
+        for task in (self._polling, self._replaying):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         try:
             async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
+                await self.runner.wait_idle()
                 await self.deps.in_flight.wait_idle()
         except TimeoutError:
-            log.warning("stopping with %d updates still in flight", self.deps.in_flight.count)
-        if self._desk is not None:
-            await self.agent_desk.stop()
-            await self._desk
-            self._desk = None
-        if self._watching is not None:
-            await self.watchdog.stop()  # stop queueing before the notifier stops sending
-            await self._watching
-            self._watching = None
-        if self._notifying is not None:
-            await self.notifier.stop()  # sends in flight finish, untried rows are handed back
-            await self._notifying
-            self._notifying = None
+            log.warning(
+                "stopping with %d updates still queued; the inbox replays them",
+                self.runner.queued,
+            )
+        if self.jobs is not None:
+            await self.jobs.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.flood.close()
         await self.bot.session.close()
 
     async def run_until_signal(self) -> None:

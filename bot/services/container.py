@@ -10,6 +10,7 @@ from bot.services.cancellation import CancellationService
 from bot.services.cases import CaseService
 from bot.services.clock import Clock
 from bot.services.deep_links import LinkTokens
+from bot.services.erasure import ErasureService
 from bot.services.handoff.agents import AgentCases
 from bot.services.handoff.customers import HandoffService
 from bot.services.handoff.desk import DeskService
@@ -56,7 +57,11 @@ class Services:
     @cached_property
     def linking(self) -> LinkingService:
         return LinkingService(
-            self.uow, self.clock, self.config.link_tokens, self.config.guest_policy
+            self.uow,
+            self.clock,
+            self.config.link_tokens,
+            self.config.guest_policy,
+            self.config.default_locale,
         )
 
     @cached_property
@@ -126,3 +131,7 @@ class Services:
     @cached_property
     def desk(self) -> DeskService:
         return DeskService(self.uow, self.clock)
+
+    @cached_property
+    def erasure(self) -> ErasureService:
+        return ErasureService(self.uow, self.clock)

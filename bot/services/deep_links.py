@@ -2,7 +2,8 @@
 
 Telegram passes at most 64 characters of [A-Za-z0-9_-] after `/start`, so a token
 is base64url("<customer id>|<expiry, hex seconds>") followed by a fixed 16-character
-base64url tag (HMAC-SHA256 truncated to 96 bits). Only the bot can mint one.
+base64url tag (HMAC-SHA256 truncated to 96 bits). Only the bot can mint one, and
+each links an account once (`LinkingService.link_by_token` records its digest).
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ class LinkTokens:
 
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self.secret, payload, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+
+
+def token_digest(token: str) -> str:
+    """What is stored of a used token: its SHA-256, so the table holds no usable link."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def default_expiry(now: datetime, days: int) -> datetime:

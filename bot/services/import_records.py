@@ -128,7 +128,10 @@ def _text_input(kind: str, example: str) -> BeforeValidator:
 def _aware_utc(value: datetime) -> datetime:
     if value.utcoffset() is None:
         raise PydanticCustomError("naive_datetime", TIMEZONE_HINT)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+08:00 is before the first representable instant
+        raise PydanticCustomError("date_range", "is out of range: give a real date") from None
 
 
 Amount = Annotated[

@@ -13,16 +13,21 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.services.clock import Clock
-from bot.services.deep_links import ExpiredLinkToken, InvalidLinkToken, LinkTokens
-from bot.services.matching import normalize_order_number
-from bot.services.order_numbers import order_by_typed_number
+from bot.services.deep_links import (
+    ExpiredLinkToken,
+    InvalidLinkToken,
+    LinkTokens,
+    token_digest,
+)
+from bot.services.outbox import Outbox
 from bot.services.phones import mask_phone, normalize_phone
-from bot.services.throttle import Limit, Throttle
+from bot.services.throttle import GuestAttempts, Limit
 from bot.services.views import CustomerView
 from storage.enums import LinkMethod
 from storage.models import Customer, GuestAccess
@@ -31,9 +36,9 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-GUEST_VERIFY = "guest_verify"
 # Many accounts guessing one order's last four digits is an attack on that order.
 ORDER_GUESS_LIMIT = Limit(attempts=10, window=timedelta(hours=24))
+ACCOUNT_MOVED_TEMPLATE = "notify/account_moved"
 
 
 class LinkOutcome(StrEnum):
@@ -44,6 +49,7 @@ class LinkOutcome(StrEnum):
     AMBIGUOUS = "ambiguous"
     INVALID_TOKEN = "invalid_token"
     EXPIRED_TOKEN = "expired_token"
+    USED_TOKEN = "used_token"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +86,16 @@ class LinkingService:
         clock: Clock,
         tokens: LinkTokens | None,
         guest_policy: GuestPolicy,
+        default_locale: str = "en",
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._tokens = tokens
         self._guest = guest_policy
-        self._throttle = Throttle(uow, clock)
+        self._default_locale = default_locale
+        self._attempts = GuestAttempts(
+            uow, clock, Limit(guest_policy.max_failures, guest_policy.lockout), ORDER_GUESS_LIMIT
+        )
 
     async def link_by_contact(
         self, telegram_user_id: int, contact_user_id: int | None, phone_number: str
@@ -118,6 +128,12 @@ class LinkingService:
             customer = await self._uow.customers.by_external_id(external_id)
             if customer is None:
                 return LinkResult(LinkOutcome.INVALID_TOKEN)
+            # A token links once, whoever presents it again: a link forwarded, leaked or
+            # left in a chat history cannot take the account over later.
+            if not await self._uow.link_tokens.use(
+                token_digest(token), customer.id, telegram_user_id, self._clock.now()
+            ):
+                return LinkResult(LinkOutcome.USED_TOKEN)
             return await self._link(customer, telegram_user_id, LinkMethod.DEEP_LINK)
 
     async def verify_guest(
@@ -128,22 +144,15 @@ class LinkingService:
         A wrong number and a wrong detail get the same answer, so the reply never
         tells a stranger which order numbers exist.
         """
-        number = normalize_order_number(order_number)  # "so1002351" is "SO-1002351"
-        account_key, order_key = f"tg:{telegram_user_id}", f"order:{number}"
-        account_limit = Limit(self._guest.max_failures, self._guest.lockout)
         async with self._uow.transaction():
-            for subject, limit in ((account_key, account_limit), (order_key, ORDER_GUESS_LIMIT)):
-                allowance = await self._throttle.check(subject, GUEST_VERIFY, limit)
-                if not allowance.allowed:
-                    return GuestResult(GuestOutcome.LOCKED, retry_at=allowance.retry_at)
+            attempt = await self._attempts.begin(telegram_user_id, order_number)
+            if attempt.locked is not None:
+                return GuestResult(GuestOutcome.LOCKED, retry_at=attempt.locked.retry_at)
 
-            order = await order_by_typed_number(self._uow, order_number)
+            order = attempt.order
             customer = await self._uow.customers.get(order.customer_id) if order else None
             if order is None or customer is None or not _detail_matches(customer, detail):
-                self._throttle.record(account_key, GUEST_VERIFY)
-                self._throttle.record(order_key, GUEST_VERIFY)
-                await self._uow.flush()
-                after = await self._throttle.check(account_key, GUEST_VERIFY, account_limit)
+                after = await self._attempts.fail(attempt)
                 outcome = GuestOutcome.MISMATCH if after.allowed else GuestOutcome.LOCKED
                 return GuestResult(outcome, attempts_left=after.remaining, retry_at=after.retry_at)
 
@@ -153,7 +162,6 @@ class LinkingService:
                 access = GuestAccess(telegram_user_id=telegram_user_id, order_id=order.id)
                 self._uow.orders.add_guest_access(access)
             access.granted_at, access.expires_at = now, now + self._guest.access_for
-            await self._throttle.reset(account_key, GUEST_VERIFY)
             return GuestResult(GuestOutcome.VERIFIED, order_number=order.number)
 
     async def _link(self, customer: Customer, telegram_user_id: int, via: LinkMethod) -> LinkResult:
@@ -162,26 +170,55 @@ class LinkingService:
         if previous is not None and previous.id != customer.id:
             previous.telegram_user_id = None
             await self._uow.flush()
-        if customer.telegram_user_id not in (None, telegram_user_id):
-            log.info("customer %s moves to a new Telegram account via %s", customer.id, via)
+        moved_from = customer.telegram_user_id
         customer.telegram_user_id = telegram_user_id
         customer.linked_at = self._clock.now()
         customer.linked_via = via
+        if moved_from not in (None, telegram_user_id):
+            log.info("customer %s moves to a new Telegram account via %s", customer.id, via)
+            await self._tell_previous_account(customer, moved_from)
         return LinkResult(LinkOutcome.LINKED, CustomerView.of(customer))
+
+    async def _tell_previous_account(self, customer: Customer, previous_account: int) -> None:
+        """The account that was linked hears that another one took its place, in case
+        that was not its owner's doing (through the outbox, in this transaction)."""
+        account = await self._uow.telegram_users.get(previous_account)
+        locale = (account.locale if account else None) or customer.locale or self._default_locale
+        linked_at = customer.linked_at or self._clock.now()
+        Outbox(self._uow, self._clock).enqueue(
+            chat_id=previous_account,
+            customer_id=customer.id,
+            locale=locale,
+            template=ACCOUNT_MOVED_TEMPLATE,
+            context={"linked_at": linked_at, "via": str(customer.linked_via)},
+            dedupe_key=f"account_moved:{customer.id}:{previous_account}:{linked_at.isoformat()}",
+        )
 
 
 def looks_like_guest_detail(text: str) -> bool:
     """Four digits or something shaped like an e-mail: worth checking against the order."""
     text = text.strip()
-    return (text.isdigit() and len(text) == 4) or _EMAIL.match(text) is not None
+    return _four_digits(text) is not None or _EMAIL.match(text) is not None
+
+
+def _four_digits(text: str) -> str | None:
+    """Four decimal digits in any script (`١٢٣٤`, `１２３４`) as ASCII, else None.
+
+    `str.isdigit` also accepts superscripts and other digits that are not decimal;
+    those are refused rather than guessed at.
+    """
+    if len(text) != 4 or not all(char.isdecimal() for char in text):
+        return None
+    return "".join(str(unicodedata.decimal(char)) for char in text)
 
 
 def _detail_matches(customer: Customer, detail: str) -> bool:
     """Last four digits of the phone, or the e-mail (any case); compared in constant time."""
     given = detail.strip()
-    if given.isdigit() and len(given) == 4:
+    digits = _four_digits(given)
+    if digits is not None:
         expected = (customer.phone or "")[-4:]
-        return bool(expected) and hmac.compare_digest(given, expected)
+        return bool(expected) and hmac.compare_digest(digits, expected)
     if "@" in given and customer.email:
         return hmac.compare_digest(given.lower().encode(), customer.email.lower().encode())
     return False

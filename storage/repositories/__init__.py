@@ -3,8 +3,11 @@
 from storage.repositories.cases import CaseRepository, OfferRepository, TicketRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.customers import CustomerRepository, TelegramUserRepository
+from storage.repositories.erasure import ErasureRepository
 from storage.repositories.handoffs import HandoffRepository, OpenTicketRow
+from storage.repositories.inbox import InboxRepository
 from storage.repositories.insights import InsightsRepository, LiveCounts
+from storage.repositories.link_tokens import LinkTokenRepository
 from storage.repositories.merchant_feeds import MerchantFeedRepository
 from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
@@ -18,8 +21,11 @@ __all__ = [
     "CaseRepository",
     "ConversationRepository",
     "CustomerRepository",
+    "ErasureRepository",
     "HandoffRepository",
+    "InboxRepository",
     "InsightsRepository",
+    "LinkTokenRepository",
     "LiveCounts",
     "MerchantFeedRepository",
     "OfferRepository",

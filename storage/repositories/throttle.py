@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ThrottleEvent
+from storage.models import TelegramUser, ThrottleEvent
 
 
 class ThrottleRepository:
@@ -33,9 +33,13 @@ class ThrottleRepository:
     def add(self, subject: str, action: str, at: datetime) -> None:
         self._session.add(ThrottleEvent(subject=subject, action=action, created_at=at))
 
-    async def clear(self, subject: str, action: str) -> None:
+    async def lock_account(self, telegram_user_id: int) -> None:
+        """Hold the account's row (PostgreSQL) so its attempts are counted one at a time.
+
+        Counting and then recording is atomic only while no other transaction can count
+        for the same subject in between; on SQLite every writer already holds the
+        database's write lock (see storage.db).
+        """
         await self._session.execute(
-            delete(ThrottleEvent).where(
-                ThrottleEvent.subject == subject, ThrottleEvent.action == action
-            )
+            select(TelegramUser.id).where(TelegramUser.id == telegram_user_id).with_for_update()
         )

@@ -86,6 +86,7 @@ async def test_every_route_answers_as_documented(api: MerchantClient, shop: AppD
     code = await _voucher(shop)
     assert (await api.get(f"/api/v1/vouchers/{code}")).status == 200
     assert (await api.post(f"/api/v1/vouchers/{code}/redeem", {"event_id": "r-1"})).status == 200
+    assert (await api.post("/api/v1/customers/C002/forget")).status == 200
 
     document = await api.openapi()
     successes = {

@@ -46,8 +46,8 @@ async def test_updates_arrive_by_webhook_with_the_secret(fake: FakeTelegram) -> 
     await person.send("/help")
     await person.expect("What I can do")
 
-    # The bot answers Telegram only after handling an update, so a delivery is
-    # recorded just after the reply it caused.
+    # The bot answers Telegram once the update is recorded in its inbox, before
+    # handling it; both deliveries are recorded by now or soon.
     def delivered() -> list[WebhookDelivery]:
         return [d for d in fake.webhook_deliveries if not d.manual]
 

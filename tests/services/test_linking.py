@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.services.clock import FixedClock
 from bot.services.identity import Sender
 from bot.services.linking import GuestOutcome, LinkOutcome, looks_like_guest_detail
 from bot.wiring import AppDeps
+from storage.models import OutboxMessage
 from tests.conftest import NOW
 from tests.storage.helpers import add_all, make_customer, make_order
 
@@ -169,7 +171,110 @@ async def test_many_accounts_guessing_one_order_are_stopped(shop: AppDeps) -> No
 
 @pytest.mark.parametrize(
     ("text", "ok"),
-    [("1234", True), ("ann@example.com", True), ("123", False), ("12345", False), ("ann@", False)],
+    [
+        ("1234", True),
+        ("ann@example.com", True),
+        ("123", False),
+        ("12345", False),
+        ("ann@", False),
+        ("١٢٣٤", True),  # Arabic-Indic digits
+        ("１２３４", True),  # full-width digits
+        ("¹²³⁴", False),  # digits, but not decimal ones
+    ],
 )
 def test_guest_detail_shape(text: str, ok: bool) -> None:
     assert looks_like_guest_detail(text) is ok
+
+
+@pytest.mark.parametrize("digits", ["١١١١", "１１１１", "۱۱۱۱"])
+async def test_unicode_digits_are_read_as_digits(shop: AppDeps, digits: str) -> None:
+    """Used to crash: hmac.compare_digest refuses non-ASCII strings."""
+    async with shop.uow() as uow:
+        result = await shop.services(uow).linking.verify_guest(BOB, "SO-1000001", digits)
+    assert result.outcome is GuestOutcome.VERIFIED
+
+
+async def test_digits_that_are_not_decimal_are_refused_not_crashed_on(shop: AppDeps) -> None:
+    async with shop.uow() as uow:
+        result = await shop.services(uow).linking.verify_guest(BOB, "SO-1000001", "¹¹¹¹")
+    assert result.outcome is GuestOutcome.MISMATCH
+
+
+async def test_verifying_an_own_order_does_not_erase_earlier_failures(shop: AppDeps) -> None:
+    """Used to reset the count: an account could guess forever between verifications."""
+    async with shop.uow() as uow:
+        await shop.services(uow).identity.resolve(Sender(user_id=BOB, chat_id=BOB))
+    async with shop.uow() as uow:
+        linking = shop.services(uow).linking
+        before = [await linking.verify_guest(BOB, "SO-1000001", "0000") for _ in range(4)]
+        own = await linking.verify_guest(BOB, "SO-2000001", "bob@example.com")
+        after = await linking.verify_guest(BOB, "SO-1000002", "0000")
+        locked = await linking.verify_guest(BOB, "SO-1000002", "1111")
+    assert [r.outcome for r in before] == [GuestOutcome.MISMATCH] * 4
+    assert own.outcome is GuestOutcome.VERIFIED
+    assert (after.outcome, after.attempts_left) == (GuestOutcome.LOCKED, 0)
+    assert locked.outcome is GuestOutcome.LOCKED
+
+
+async def test_a_locked_out_owner_still_links_by_contact_and_deep_link(
+    shop: AppDeps,
+) -> None:
+    """Strangers exhausting an order's guesses must not lock its owner out of it."""
+    for attacker in range(900, 911):
+        async with shop.uow() as uow:
+            await shop.services(uow).identity.resolve(Sender(user_id=attacker, chat_id=attacker))
+            await shop.services(uow).linking.verify_guest(attacker, "SO-1000001", "0000")
+    async with shop.uow() as uow:
+        linking = shop.services(uow).linking
+        as_guest = await linking.verify_guest(ANN, "SO-1000001", "1111")
+        by_contact = await linking.link_by_contact(ANN, ANN, "+8613800001111")
+    assert as_guest.outcome is GuestOutcome.LOCKED
+    assert by_contact.outcome is LinkOutcome.LINKED
+    async with shop.uow() as uow:
+        ann = await uow.customers.by_external_id("C-ANN")
+        assert ann is not None
+        visible = await uow.orders.visible_to(ANN, ann.id, NOW)
+    assert "SO-1000001" in {order.number for order in visible}
+    tokens = shop.service_config.link_tokens
+    assert tokens is not None
+    async with shop.uow() as uow:
+        await shop.services(uow).identity.resolve(Sender(user_id=777, chat_id=777))
+        by_link = await shop.services(uow).linking.link_by_token(
+            777, tokens.issue("C-ANN", NOW + timedelta(days=1))
+        )
+    assert by_link.outcome is LinkOutcome.LINKED
+
+
+async def test_a_deep_link_links_once_whoever_uses_it_again(shop: AppDeps) -> None:
+    tokens = shop.service_config.link_tokens
+    assert tokens is not None
+    token = tokens.issue("C-BOB", NOW + timedelta(days=1))
+    async with shop.uow() as uow:
+        linking = shop.services(uow).linking
+        first = await linking.link_by_token(BOB, token)
+        again_by_owner = await linking.link_by_token(BOB, token)
+        again_by_stranger = await linking.link_by_token(ANN, token)
+    assert first.outcome is LinkOutcome.LINKED
+    assert again_by_owner.outcome is again_by_stranger.outcome is LinkOutcome.USED_TOKEN
+    async with shop.uow() as uow:
+        bob = await uow.customers.by_external_id("C-BOB")
+    assert bob is not None
+    assert bob.telegram_user_id == BOB
+
+
+async def test_the_previous_account_is_told_when_another_takes_the_link(shop: AppDeps) -> None:
+    tokens = shop.service_config.link_tokens
+    assert tokens is not None
+    async with shop.uow() as uow:
+        linking = shop.services(uow).linking
+        await linking.link_by_contact(ANN, ANN, "+8613800001111")
+        await shop.services(uow).identity.resolve(Sender(user_id=333, chat_id=333))
+        moved = await linking.link_by_token(333, tokens.issue("C-ANN", NOW + timedelta(days=1)))
+        relinked_same = await linking.link_by_contact(ANN, ANN, "+8613800001111")
+    assert moved.outcome is relinked_same.outcome is LinkOutcome.LINKED
+    async with shop.uow() as uow:
+        rows = (await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert [(row.chat_id, row.template, row.context["via"]) for row in rows] == [
+        (ANN, "notify/account_moved", "deep_link"),
+        (333, "notify/account_moved", "contact"),
+    ]

@@ -99,7 +99,8 @@ async def start_agent_bot(
     server = BotServer(deps, bot)
     time = time or VirtualTime()
     config = NotifierConfig.from_settings(configured)
-    server.notifier = build_notifier(
+    assert server.jobs is not None  # BACKGROUND_JOBS: the notifier runs in this process
+    server.jobs.notifier = server.notifier = build_notifier(
         deps,
         bot,
         limiter=RateLimiter(

@@ -136,6 +136,7 @@ async def test_status_still_works_and_other_commands_are_explained(
 async def test_a_case_nobody_takes_is_announced_again_once(scenario: Scenario, desk: Desk) -> None:
     _chat, topic = await customer_with_agents(scenario, desk)
     sweep = desk.server.agent_desk
+    assert sweep is not None
 
     assert await sweep.sweep_once() == 0  # not 15 minutes yet
     desk.server.deps.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]

@@ -91,6 +91,11 @@ class ApiEndpoint:
             if name.lower() in TELEGRAM_METHODS:
                 raise ApiError(404, f"Not Found: method {name} is not implemented by fake_telegram")
             raise ApiError(404, "Not Found: method not found")
+        hold = self.faults.take_hold(name, params)
+        if hold is not None:
+            hold.arrived.set()
+            self.backend.log.touch()
+            await hold.released.wait()
         fault = self.faults.take(name, params)
         if fault is not None:
             raise fault

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -35,10 +36,33 @@ class _Fault:
 
 
 @dataclass
+class Hold:
+    """A call the fake does not answer until `release()`: the bot waits on it mid-handler,
+    which is where a test kills a bot process (`FakeTelegram.hold_next`)."""
+
+    method: str
+    chat_id: int | str | None
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class FaultPlan:
     """Errors scripted by the test, consumed in order by matching calls."""
 
     faults: list[_Fault] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+
+    def take_hold(self, method: str, params: dict[str, Any]) -> Hold | None:
+        """The hold waiting for this call, if any (each holds one call)."""
+        for hold in self.holds:
+            if hold.method == method.lower() and hold.chat_id in (None, params.get("chat_id")):
+                self.holds.remove(hold)
+                return hold
+        return None
 
     def add(
         self,

@@ -29,7 +29,7 @@ from .changes import Changes
 from .client import LoopbackSession
 from .clock import FakeClock, VirtualTime
 from .endpoint import IMPLEMENTED, ApiEndpoint
-from .faults import FaultPlan, RateLimiter, RateLimits, scripted_error
+from .faults import FaultPlan, Hold, RateLimiter, RateLimits, scripted_error
 from .people import FakeAgent, FakeGroup, FakeUser
 from .recording import CallLog, explained_timeout
 from .records import ApiCall, SentMessage, UserState, WebhookDelivery
@@ -91,6 +91,7 @@ class FakeTelegram:
             token, self.backend, self._faults, limiter, rate_clock.now if rate_clock else None
         )
         self._people: dict[int, FakeUser] = {}
+        self._holds: list[Hold] = []
         self._groups: dict[int, FakeGroup] = {}
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -120,7 +121,9 @@ class FakeTelegram:
         self._port = int(self._runner.addresses[0][1])
 
     async def close(self) -> None:
-        """Release long polls, stop webhook delivery, stop the server."""
+        """Release long polls and held calls, stop webhook delivery, stop the server."""
+        for hold in self._holds:
+            hold.release()
         self.backend.updates.close()
         await self.backend.webhook.close()
         if self._runner is not None:
@@ -264,6 +267,16 @@ class FakeTelegram:
             error_code, description, retry_after=retry_after, migrate_to_chat_id=migrate_to_chat_id
         )
         self._faults.add(method, error, times=times, chat_id=chat_id)
+
+    def hold_next(self, method: str, *, chat_id: int | None = None) -> Hold:
+        """Do not answer the next call of `method` (to `chat_id`, if given) until the test
+        calls `release()` on the returned hold; `await hold.arrived.wait()` sees it come.
+        A bot process killed meanwhile never gets the answer. Closing the fake releases it.
+        """
+        hold = Hold(method.lower(), chat_id)
+        self._faults.holds.append(hold)
+        self._holds.append(hold)
+        return hold
 
     def server_errors(self, method: str, times: int = 1, *, status: int = 500) -> None:
         """Telegram-side failures (500, or 502 from its gateway) -> TelegramServerError."""

@@ -1,0 +1,71 @@
+"""The jobs that run beside the conversations: the outbox notifier, the overdue watchdog and
+the agents' desk (the group's check and re-announcing untaken cases).
+
+`cancelbot run` runs them in its process (with `--workers N`, in worker 0 only);
+`cancelbot worker` runs only them, for deployments that serve Telegram from several
+`cancelbot run` processes with BACKGROUND_JOBS=false. Running them in more than one
+process is safe, not wasteful-free: notifiers claim messages with leases (`FOR UPDATE
+SKIP LOCKED` on PostgreSQL) and the watchdog's escalations are unique rows, but each
+notifier sends up to NOTIFIER_RATE_PER_SECOND, so the rates add up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiogram import Bot
+
+from bot.wiring import AppDeps, build_agent_desk, build_notifier, build_watchdog
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundJobs:
+    def __init__(self, deps: AppDeps, bot: Bot) -> None:
+        self.notifier = build_notifier(deps, bot)
+        self.watchdog = build_watchdog(deps)
+        self.agent_desk = build_agent_desk(deps, bot)
+        self._notifying: asyncio.Task[None] | None = None
+        self._watching: asyncio.Task[None] | None = None
+        self._desk: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._notifying = asyncio.create_task(self.notifier.run(), name="notifier")
+        self._watching = asyncio.create_task(self.watchdog.run(), name="watchdog")
+        self._desk = asyncio.create_task(self.agent_desk.run(), name="agent-desk")
+
+    async def stop(self) -> None:
+        """The watchdog stops queueing first; then the notifier finishes its sends in flight
+        and hands untried messages back."""
+        if self._desk is not None:
+            await self.agent_desk.stop()
+            await self._desk
+            self._desk = None
+        if self._watching is not None:
+            await self.watchdog.stop()
+            await self._watching
+            self._watching = None
+        if self._notifying is not None:
+            await self.notifier.stop()
+            await self._notifying
+            self._notifying = None
+
+
+async def run_background_jobs(deps: AppDeps, bot: Bot) -> None:
+    """`cancelbot worker`: the jobs alone, until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    jobs = BackgroundJobs(deps, bot)
+    await jobs.agent_desk.check()
+    jobs.start()
+    log.info("outbox notifier, overdue watchdog and agents' desk running")
+    try:
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await jobs.stop()
+        await bot.session.close()
