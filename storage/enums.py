@@ -191,3 +191,4 @@ class DeliveryKind(StrEnum):
     CARD = "card"  # the case card: posted once, then edited in place
     TOPIC_NAME = "topic_name"  # the topic's name follows the case's state
     TOPIC_CLOSE = "topic_close"  # close the topic when its case is closed
+    TOPIC_DELETE = "topic_delete"  # delete a forgotten customer's topic (bot.services.erasure)

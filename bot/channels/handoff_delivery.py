@@ -25,6 +25,7 @@ from aiogram.methods import (
     CopyMessage,
     CopyMessages,
     CreateForumTopic,
+    DeleteForumTopic,
     EditForumTopic,
     EditMessageCaption,
     EditMessageText,
@@ -89,8 +90,8 @@ class Topics:
         async with self._uow() as uow:
             topic = await uow.handoffs.topic(row.topic_id)
             handoff = await uow.handoffs.current_handoff(row.topic_id) if topic else None
-        if topic is None:
-            return None
+        if topic is None or topic.chat_id < 0:
+            return None  # none, or its customer was forgotten (bot.services.erasure)
         case_open = handoff is not None and handoff.state is not HandoffState.CLOSED
         thread = topic.thread_id
         if topic.closed and not case_open and row.kind is not DeliveryKind.TOPIC_NAME:
@@ -324,6 +325,7 @@ class HandoffDeliveries:
             DeliveryKind.PHOTO: InTopic(self.topics, self._photo),
             DeliveryKind.COPY: _Copies(self.topics, self._copy, self._unreachable),
             DeliveryKind.EDIT: InTopic(self.topics, self._edit),
+            DeliveryKind.TOPIC_DELETE: TopicDeletion(),
         }
 
     # -- one kind each ----------------------------------------------------------------------
@@ -516,6 +518,21 @@ class _Copies(InTopic):
 
     async def settled(self, uow: UnitOfWork, row: OutboxMessage, outcome: Outcome) -> None:
         await self._unreachable(uow, row, outcome)
+
+
+class TopicDeletion:
+    """Deletes a forgotten customer's topic, and with it every copy of their messages in the
+    agents' group. The thread is in the row itself: the topic's row no longer names it."""
+
+    async def deliver(self, row: OutboxMessage, gate: Gate) -> Delivered | Failure:
+        thread = int(row.context["thread_id"])
+        deleted = await gate.call(DeleteForumTopic(chat_id=row.chat_id, message_thread_id=thread))
+        if isinstance(deleted, Failure) and not failed_with(deleted, TOPIC_GONE):
+            return deleted
+        return Delivered(None)
+
+    async def settled(self, uow: UnitOfWork, row: OutboxMessage, outcome: Outcome) -> None:
+        return None
 
 
 def render_card(card: Card, texts: Texts) -> str:

@@ -5,10 +5,12 @@
 Telegram, every Telegram account the customer used (renamed to a pseudonym everywhere,
 then deleted, with its name, username and conversation state); transcript text and
 attachments; reasons in their own words and photo ids; survey comments; notes on their
-tickets and refunds; the contents of messages owed to them (unsent ones are not sent);
-what the update inbox still holds from their chats. What stays: the customer row under
-its merchant id, with orders, items, cancellation requests, refunds, their amounts and
-history, vouchers, offers and ratings, so totals and statistics still add up.
+tickets and refunds, agents' notes; the contents of messages owed to them (unsent ones
+are not sent); what the update inbox still holds from their chats; their topics in the
+agents' group (deleted there through the outbox, with every copy of their messages).
+What stays: the customer row under its merchant id, with orders, items, cancellation
+requests, refunds, their amounts and history, vouchers, offers and ratings, so totals and
+statistics still add up.
 
 One transaction: it all happens or nothing does. A second request changes nothing
 and answers with the first erasure's time.
@@ -21,6 +23,8 @@ from datetime import datetime
 
 from bot.services.clock import Clock
 from bot.services.merchant_errors import MerchantRequestError
+from bot.services.outbox import Outbox
+from storage.enums import DeliveryKind
 from storage.models import Erasure
 from storage.uow import UnitOfWork
 
@@ -70,16 +74,31 @@ class ErasureService:
             if len(accounts) >= PSEUDONYM_SLOTS:
                 raise MerchantRequestError(f"{external_id} used too many Telegram accounts")
             repository = self._uow.erasure
+            topics = await repository.forget_topics(accounts)
             changed = await repository.anonymise_customer(customer.id)
             pseudonyms = []
             for n, account in enumerate(accounts):
                 pseudonym = -(customer.id * PSEUDONYM_SLOTS + n)
                 changed += await repository.rekey_account(account, pseudonym, now)
                 pseudonyms.append(pseudonym)
+            changed += await repository.close_open_cases(customer.id, pseudonyms, now)
             changed += await repository.blank_transcripts(customer.id, pseudonyms)
             changed += await repository.blank_free_text(customer.id, pseudonyms)
             changed += await repository.blank_outbox(customer.id, pseudonyms)
             changed += await self._uow.inbox.forget_chats(accounts)
+            for topic in topics:
+                changed += await self._uow.inbox.forget_threads(
+                    topic.group_chat_id, {topic.thread_id}
+                )
+                # The topic, and every copy of their messages in it, goes from the group too.
+                Outbox(self._uow, self._clock).enqueue(
+                    chat_id=topic.group_chat_id,
+                    locale="en",
+                    template="",
+                    context={"thread_id": topic.thread_id},
+                    dedupe_key=f"erase:{customer.id}:topic:{topic.topic_id}",
+                    kind=DeliveryKind.TOPIC_DELETE,
+                )
             repository.add(
                 Erasure(
                     customer_id=customer.id,

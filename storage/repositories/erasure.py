@@ -9,25 +9,30 @@ shape and statistics but point at nobody.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
-from storage.enums import OutboxStatus
+from storage.enums import CaseStatus, HandoffState, OutboxStatus, TicketStatus
 from storage.models import (
+    AgentAction,
+    AgentTopic,
     CancellationRequest,
     Conversation,
     Customer,
     Erasure,
     FsmRecord,
     GuestAccess,
+    Handoff,
     LinkTokenUse,
     Order,
     OutboxMessage,
     Refund,
     RefundEvent,
+    RelayedMessage,
     SupportCase,
     Survey,
     TelegramUser,
@@ -37,6 +42,15 @@ from storage.models import (
 )
 
 ERASED = "erased"
+
+
+@dataclass(frozen=True, slots=True)
+class ForgottenTopic:
+    """A topic of the agents' group that held the customer's messages, to delete there."""
+
+    topic_id: int
+    group_chat_id: int
+    thread_id: int
 
 
 class ErasureRepository:
@@ -95,12 +109,25 @@ class ErasureRepository:
         self._session.add(TelegramUser(id=pseudonym, first_name="", first_seen_at=first_seen_at))
         await self._session.flush()
         changed = 0
+        changed += await self._run(
+            update(AgentTopic).where(AgentTopic.chat_id == account).values(chat_id=pseudonym)
+        )
         for model in (Conversation, SupportCase, Ticket):
             changed += await self._run(
                 update(model)
                 .where(model.telegram_user_id == account)
                 .values(telegram_user_id=pseudonym, chat_id=pseudonym)
             )
+        changed += await self._run(
+            update(RelayedMessage)
+            .where(RelayedMessage.source_chat_id == account)
+            .values(source_chat_id=pseudonym)
+        )
+        changed += await self._run(
+            update(RelayedMessage)
+            .where(RelayedMessage.copy_chat_id == account)
+            .values(copy_chat_id=pseudonym)
+        )
         for chat_model in (Survey, OutboxMessage):
             changed += await self._run(
                 update(chat_model).where(chat_model.chat_id == account).values(chat_id=pseudonym)
@@ -124,6 +151,68 @@ class ErasureRepository:
             telegram_user_id=None, linked_at=None, linked_via=None
         ))  # fmt: skip
         changed += await self._run(delete(TelegramUser).where(TelegramUser.id == account))
+        return changed
+
+    async def forget_topics(self, accounts: Collection[int]) -> list[ForgottenTopic]:
+        """The agents' topics of these accounts lose their name and thread (so nothing is sent
+        there again), and their queued group messages are not sent; the topics that exist in
+        Telegram are returned, for the caller to delete. Runs before the accounts are re-keyed.
+        """
+        if not accounts:
+            return []
+        topics = list(
+            await self._session.scalars(select(AgentTopic).where(AgentTopic.chat_id.in_(accounts)))
+        )
+        if not topics:
+            return []
+        ids = [topic.id for topic in topics]
+        forgotten = [
+            ForgottenTopic(topic.id, topic.group_chat_id, topic.thread_id)
+            for topic in topics
+            if topic.thread_id is not None
+        ]
+        await self._run(
+            update(OutboxMessage)
+            .where(OutboxMessage.topic_id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.FAILED, last_error=ERASED)
+        )
+        await self._run(
+            update(OutboxMessage).where(OutboxMessage.topic_id.in_(ids)).values(context={})
+        )
+        await self._run(
+            update(AgentTopic)
+            .where(AgentTopic.id.in_(ids))
+            .values(name="", thread_id=None, closed=True, needs_digest=False)
+        )
+        return forgotten
+
+    async def close_open_cases(
+        self, customer_id: int, pseudonyms: Collection[int], now: datetime
+    ) -> int:
+        """Nobody is left to talk to: open drafts, tickets and agents' cases end now."""
+        theirs = or_(Ticket.customer_id == customer_id, Ticket.telegram_user_id.in_(pseudonyms))
+        tickets = select(Ticket.id).where(theirs).scalar_subquery()
+        changed = await self._run(
+            update(Handoff)
+            .where(Handoff.ticket_id.in_(tickets), Handoff.state != HandoffState.CLOSED)
+            .values(state=HandoffState.CLOSED, closed_at=now, updated_at=now)
+        )
+        changed += await self._run(
+            update(Ticket)
+            .where(theirs, Ticket.status == TicketStatus.OPEN)
+            .values(status=TicketStatus.CLOSED, closed_at=now)
+        )
+        changed += await self._run(
+            update(SupportCase)
+            .where(
+                or_(
+                    SupportCase.customer_id == customer_id,
+                    SupportCase.telegram_user_id.in_(pseudonyms),
+                ),
+                SupportCase.status == CaseStatus.OPEN,
+            )
+            .values(status=CaseStatus.ABANDONED, closed_at=now, updated_at=now)
+        )
         return changed
 
     async def blank_transcripts(self, customer_id: int, pseudonyms: Collection[int]) -> int:
@@ -165,6 +254,14 @@ class ErasureRepository:
             update(Survey)
             .where(or_(Survey.customer_id == customer_id, Survey.chat_id.in_(pseudonyms)))
             .values(comment=None)
+        )
+        tickets = select(Ticket.id).where(
+            or_(Ticket.customer_id == customer_id, Ticket.telegram_user_id.in_(pseudonyms))
+        )
+        changed += await self._run(
+            update(AgentAction)
+            .where(AgentAction.ticket_id.in_(tickets.scalar_subquery()))
+            .values(note=None)
         )
         refunds = select(Refund.id).where(Refund.customer_id == customer_id).scalar_subquery()
         changed += await self._run(

@@ -163,9 +163,42 @@ class InboxRepository:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def forget_threads(self, group_chat_id: int, thread_ids: Collection[int]) -> int:
+        """Delete what the inbox holds from these forum topics of a group (erasure): the
+        agents' messages there may name the customer. Read in Python, as the thread is in
+        the JSON payload; the inbox keeps only a few days of a group's updates."""
+        if not thread_ids:
+            return 0
+        rows = await self._session.execute(
+            select(InboxUpdate.update_id, InboxUpdate.payload).where(
+                InboxUpdate.chat_id == group_chat_id
+            )
+        )
+        doomed = [update_id for update_id, payload in rows if _thread(payload) in thread_ids]
+        if not doomed:
+            return 0
+        result = await self._session.execute(
+            delete(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(doomed))
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def get(self, update_id: int) -> InboxUpdate | None:
         return await self._session.get(InboxUpdate, update_id)
 
     @property
     def _dialect(self) -> str:
         return self._session.get_bind().dialect.name
+
+
+def _thread(payload: dict[str, Any]) -> int | None:
+    """The forum topic an update's message was in, if any."""
+    for key in ("message", "edited_message", "callback_query"):
+        message = payload.get(key)
+        if isinstance(message, dict) and key == "callback_query":
+            message = message.get("message")
+        if isinstance(message, dict):
+            thread = message.get("message_thread_id")
+            return thread if isinstance(thread, int) else None
+    return None

@@ -10,6 +10,8 @@ until the card fits Telegram's 4096 characters.
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -19,6 +21,7 @@ from bot.services.money import Money
 from bot.services.views import OrderView
 from storage.enums import (
     AgentActionKind,
+    Direction,
     HandoffState,
     PaymentMethod,
     RefundStatus,
@@ -28,6 +31,7 @@ from storage.models import Refund
 from storage.uow import UnitOfWork
 
 MESSAGE_CHARS = 200
+_TAG = re.compile(r"<[^>]*>")
 REASON_CHARS = 500
 CARD_MESSAGES = 8
 
@@ -136,7 +140,7 @@ async def load_card(uow: UnitOfWork, handoff_id: int, locale: str) -> Card | Non
         {
             "direction": line.direction.value,
             "kind": line.kind,
-            "text": _cut(line.text, MESSAGE_CHARS),
+            "text": _cut(_readable(line.text, line.direction), MESSAGE_CHARS),
             "at": line.created_at,
         }
         for line in lines
@@ -204,6 +208,14 @@ def _decision(stored: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _money(amount: Any, currency: str) -> Money:
     return Money(Decimal(str(amount or "0")), currency)
+
+
+def _readable(text: str | None, direction: Direction) -> str | None:
+    """What the customer read: the bot's messages are kept as the Telegram HTML it sent,
+    which the card (itself HTML, escaped) would otherwise show with its tags."""
+    if text is None or direction is not Direction.OUT:
+        return text
+    return html.unescape(_TAG.sub("", text))
 
 
 def _cut(text: str | None, limit: int) -> str | None:

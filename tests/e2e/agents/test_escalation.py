@@ -32,6 +32,9 @@ async def test_asking_for_a_person_in_words_opens_one_topic_with_one_card(
     assert topic.name == "🆕 SO-1000001 · Ann Lee"
     assert "Case #" in card.text
     assert "SO-1000001" in card.text
+    linked = chat.text("link/linked", name="Ann Lee").splitlines()[0]
+    assert linked in card.text  # the bot's words as the customer read them, not their HTML
+    assert "<b>" not in card.text
     assert desk.button("tk") in card.buttons()
     assert desk.button("cl") in card.buttons()
     [ticket] = await tickets(scenario.deps, chat.chat_id)
