@@ -229,7 +229,8 @@ class _Situation:
     merchant_fault: bool
     condition: ItemCondition | None
     since_delivery: timedelta | None
-    before_service: timedelta | None
+    before_service: timedelta | None  # None once the service time has come: see since_service
+    since_service: timedelta | None  # how long ago the service time came; None while ahead
 
 
 def _situation(
@@ -239,6 +240,9 @@ def _situation(
     now: datetime,
     general: GeneralSettings,
 ) -> _Situation:
+    # A service whose time has come is not "less than 24 hours away": it has passed, and
+    # only `service_passed` speaks of it, so no hours window can match it by accident.
+    ahead = None if order.service_at is None else order.service_at - now
     return _Situation(
         status=order.status,
         categories=frozenset(line.item.category for line in lines),
@@ -248,7 +252,8 @@ def _situation(
         merchant_fault=merchant_fault(order, request.reason, now, general),
         condition=request.condition,
         since_delivery=None if order.delivered_at is None else now - order.delivered_at,
-        before_service=None if order.service_at is None else order.service_at - now,
+        before_service=None if ahead is None or ahead <= timedelta(0) else ahead,
+        since_service=None if ahead is None or ahead > timedelta(0) else -ahead,
     )
 
 
@@ -284,6 +289,7 @@ def _match(when: When, s: _Situation) -> _Match:
         and (when.merchant_fault is None or when.merchant_fault == s.merchant_fault)
         and _within(when.days_since_delivery, s.since_delivery, DAY)
         and _within(when.hours_before_service, s.before_service, HOUR)
+        and (when.service_passed is None or when.service_passed == (s.since_service is not None))
     )
     if not matched:
         return _Match.NO
@@ -335,6 +341,7 @@ def _because(when: When, s: _Situation, general: GeneralSettings) -> tuple[Claus
         condition=s.condition,
         days_since_delivery=None if s.since_delivery is None else s.since_delivery // DAY,
         hours_before_service=None if s.before_service is None else s.before_service // HOUR,
+        days_since_service=None if s.since_service is None else s.since_service // DAY,
         non_returnable=general.non_returnable_categories,
     )
 
@@ -494,6 +501,8 @@ def _situation_facts(order: OrderFacts, s: _Situation) -> dict[str, FactValue]:
         facts["days_since_delivery"] = s.since_delivery // DAY
     if s.before_service is not None:
         facts["hours_before_service"] = s.before_service // HOUR
+    if s.since_service is not None:
+        facts["days_since_service"] = s.since_service // DAY
     if order.promised_delivery_date is not None:
         facts["promised_delivery_date"] = order.promised_delivery_date.isoformat()
     return facts

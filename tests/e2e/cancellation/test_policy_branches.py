@@ -30,6 +30,7 @@ from tests.e2e.cancellation.chat import (
     money,
     offer,
     option,
+    plain,
     store_credit,
     to_reason,
 )
@@ -675,3 +676,37 @@ async def test_booking_less_than_24_hours_ahead_gets_no_refund_but_a_voucher(
     )
     assert await refunds_for(scenario.deps, order.number) == []
     assert (await order_row(scenario.deps, order.number)).status is OrderStatus.CANCELLED
+
+
+async def test_a_booking_whose_date_has_passed_refunds_nothing_and_offers_a_person(
+    scenario: Scenario, lang: str
+) -> None:
+    """Like the demo's haircut three days ago: not "less than 24 hours away", so no
+    voucher to rebook and no cancellation; the bot says the date has passed."""
+    ann = scenario.customer()
+    order = scenario.order(
+        ann,
+        "BK-3000005",
+        yoga(),
+        status="delivered",
+        shipping="0.00",
+        placed=ago(days=12),
+        delivered=ago(days=3),
+        service=ago(days=3),
+    )
+    await scenario.load()
+    chat = await scenario.link(ann, lang)
+
+    await to_reason(chat, order)
+    await give_reason(chat, "booking_changed")
+    decision = await chat.expect_exactly(
+        chat.decision(order, "booking_service_passed", days_since_service=3)
+    )
+    assert decision.buttons() == [chat.button("person")]
+    said = plain(decision.text)
+    assert ("has passed (3 days ago)" if lang == "en" else "服务日期已过（3 天前）") in said
+
+    assert await vouchers_of(scenario.deps, ann) == []
+    assert await refunds_for(scenario.deps, order.number) == []
+    assert await requests_for(scenario.deps, order.number) == []
+    assert (await order_row(scenario.deps, order.number)).status is OrderStatus.DELIVERED

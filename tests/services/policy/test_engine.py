@@ -246,8 +246,22 @@ RULE_CASES = [
         id="booking-24h-minus-1s",
     ),
     pytest.param(
-        booking(-HOUR), BOOKING_CHANGED, "booking_last_minute", False, "0.00",
+        booking(SECOND), BOOKING_CHANGED, "booking_last_minute", False, "0.00",
+        id="booking-1s-ahead",
+    ),
+    # A service whose time has come is not "less than 24 hours away": it has passed.
+    pytest.param(
+        booking(timedelta(0)), BOOKING_CHANGED, "booking_service_passed", False, "0.00",
+        id="booking-starting-now",
+    ),
+    pytest.param(
+        booking(-HOUR), BOOKING_CHANGED, "booking_service_passed", False, "0.00",
         id="booking-already-begun",
+    ),
+    pytest.param(
+        order(status=Status.DELIVERED, items=booking(None).items, shipping="0.00",
+              service_in=-3 * DAY),
+        BOOKING_CHANGED, "booking_service_passed", False, "0.00", id="booking-3-days-ago",
     ),
     pytest.param(
         booking(None), BOOKING_CHANGED, "booking_without_date", False, "0.00",
@@ -545,6 +559,13 @@ def test_facts_for_the_explanation() -> None:
     late = decide_now(booking(72 * HOUR - SECOND), BOOKING_CHANGED).facts
     assert (late["hours_before_service"], late["hours_min"], late["hours_below"]) == (71, 24, 72)
     assert late["percent"] == Decimal(50)
+    passed = decide_now(booking(-3 * DAY - HOUR), BOOKING_CHANGED)
+    assert passed.facts["days_since_service"] == 3
+    assert "hours_before_service" not in passed.facts
+    assert [c.to_json() for c in passed.because] == [
+        {"code": "category", "values": ["booking"]},
+        {"code": "service_passed", "flag": True, "count": 3},
+    ]
     promised = decide_now(shipped(TODAY_IN_SHOP - DAY), request(Reason.LATE_DELIVERY)).facts
     assert (promised["promised_delivery_date"], promised["merchant_fault"]) == ("2026-11-22", True)
 
