@@ -450,6 +450,11 @@ class Voucher(Base):
     # The merchant's event id and order reference of the redemption (merchant API).
     redeem_event_id: Mapped[str | None] = mapped_column(String(64))
     redeemed_for: Mapped[str | None] = mapped_column(String(64))
+    # Taken back unused: the order it compensated was cancelled after all (no stacking).
+    voided_at: Mapped[datetime | None]
+    voided_by_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cancellation_requests.id")
+    )
 
 
 class FsmRecord(Base):

@@ -23,7 +23,12 @@ from bot.services.policy import Approval, Decision, DecisionKind, OfferSpec, Pol
 from bot.services.refunds import RefundLedger
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import (
+    issue_voucher,
+    pay_in_store_credit,
+    store_credit_due,
+    voucher_notice,
+)
 from storage.enums import (
     CaseStatus,
     OfferStatus,
@@ -43,6 +48,7 @@ from storage.models import (
     Order,
     OrderItem,
     SupportCase,
+    Voucher,
 )
 from storage.uow import UnitOfWork
 
@@ -60,6 +66,14 @@ class OfferOutcome:
     type: OfferType | None = None
     value: Money | None = None
     details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    """An alternative put in place: what the customer is told, and the voucher it issued."""
+
+    details: dict[str, str]
+    voucher: Voucher | None = None
 
 
 class AlternativesService:
@@ -103,8 +117,8 @@ class AlternativesService:
             if offer.type is OfferType.STORE_CREDIT:
                 case.refund_method = PaymentMethod.STORE_CREDIT
                 return OfferOutcome(Accepted.REFUND_METHOD, view, offer.type, _value(offer))
-            details = await self._apply(identity, case, order, offer, evaluation.decision, now)
-            if details is None:
+            applied = await self._apply(identity, case, order, offer, evaluation.decision, now)
+            if applied is None:
                 offer.status, offer.answered_at = OfferStatus.EXPIRED, now
                 return OfferOutcome(Accepted.UNAVAILABLE, view, offer.type)
             await self._uow.offers.answer_shown(case.id, OfferStatus.DECLINED, now)
@@ -119,11 +133,12 @@ class AlternativesService:
                     "order_number": order.number,
                     "type": offer.type.value,
                     "value": _value(offer),
-                    "details": details,
+                    "details": applied.details,
+                    "voucher": voucher_notice(applied.voucher) if applied.voucher else None,
                 },
                 dedupe_key=f"offer:{offer.id}:accepted",
             )
-            return OfferOutcome(Accepted.SAVED, view, offer.type, _value(offer), details)
+            return OfferOutcome(Accepted.SAVED, view, offer.type, _value(offer), applied.details)
 
     async def _apply(
         self,
@@ -133,7 +148,7 @@ class AlternativesService:
         offer: Offer,
         decision: Decision,
         now: datetime,
-    ) -> dict[str, str] | None:
+    ) -> _Applied | None:
         """Put the alternative in place; None when it can no longer be done (stock gone)."""
         value = _value(offer)
         if offer.type is OfferType.PARTIAL_REFUND:
@@ -143,7 +158,7 @@ class AlternativesService:
             method = decision.refund_options[0].method if decision.refund_options else None
             if method is None:
                 return None
-            self._refunds.open(
+            refund = self._refunds.open(
                 order_id=order.id,
                 customer_id=order.customer_id,
                 offer_id=offer.id,
@@ -154,9 +169,13 @@ class AlternativesService:
             )
             if not automatic:
                 await self._tickets.stage(identity, TicketReason.NEEDS_APPROVAL, case_id=case.id)
-            return {"method": method.value, "approved": "yes" if automatic else "no"}
+            credit = None
+            if store_credit_due(refund, awaits_goods=False):  # cash on delivery: store credit
+                credit = pay_in_store_credit(self._uow, self._refunds, refund, now=now)
+            details = {"method": method.value, "approved": "yes" if automatic else "no"}
+            return _Applied(details, credit)
         if offer.type is OfferType.COMPENSATION_VOUCHER:
-            voucher = stage_voucher(
+            voucher = issue_voucher(
                 self._uow,
                 customer_id=order.customer_id,
                 kind=VoucherKind.COMPENSATION,
@@ -168,13 +187,14 @@ class AlternativesService:
                 # Too late to refund a booking: the voucher replaces the refund, and the
                 # customer still wanted it called off.
                 self._stage_closed_booking(case, order, decision, now)
-                return {"code": voucher.code, "cancelled": "yes"}
-            return {"code": voucher.code}
+                return _Applied({"code": voucher.code, "cancelled": "yes"}, voucher)
+            return _Applied({"code": voucher.code}, voucher)
         if offer.type is OfferType.EXPEDITED_SHIPPING:
             order.expedite_requested_at = now
-            return {}
+            return _Applied({})
         if offer.type is OfferType.EXCHANGE:
-            return await self._exchange(case, order, offer, now)
+            exchanged = await self._exchange(case, order, offer, now)
+            return None if exchanged is None else _Applied(exchanged)
         return None
 
     def _stage_closed_booking(

@@ -29,7 +29,7 @@ from bot.services.refunds import RefundLedger
 from bot.services.surveys import SurveyService
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import pay_in_store_credit, store_credit_due, voucher_notice
 from storage.enums import (
     CaseStatus,
     OfferStatus,
@@ -49,6 +49,7 @@ from storage.models import (
     Order,
     Refund,
     SupportCase,
+    Voucher,
 )
 from storage.uow import UnitOfWork
 
@@ -133,7 +134,9 @@ class CancellationService:
         method = option.method if option else None
         refund_row, voucher = None, None
         if option is not None and option.amount.amount > 0:
-            refund_row, voucher = await self._stage_refund(order, request, option, approved, now)
+            refund_row, voucher = self._stage_refund(
+                order, request, option, approved, now, awaits_goods=decision.return_required
+            )
         if approved and (refund_row is None or refund_row.status is RefundStatus.REFUNDED):
             # Nothing (more) to pay back: the request is finished as it is made.
             request.status, request.is_active, request.closed_at = (
@@ -165,7 +168,7 @@ class CancellationService:
                 "approved": approved,
                 "return_required": decision.return_required,
                 "arrival": option.arrival.model_dump(mode="json") if option else None,
-                "voucher": voucher,
+                "voucher": voucher_notice(voucher) if voucher else None,
                 "by_agent": bool(option and option.completed_by_agent),
             },
             dedupe_key=f"request:{request.id}:confirmed",
@@ -212,16 +215,23 @@ class CancellationService:
         self._uow.cases.add_request(request)
         return request
 
-    async def _stage_refund(
+    def _stage_refund(
         self,
         order: Order,
         request: CancellationRequest,
         option: RefundOption,
         approved: bool,
         now: datetime,
-    ) -> tuple[Refund, str | None]:
-        """The refund and, for store credit paid at once, the voucher's code."""
-        expected_by = option.arrival.expected_between(now)[1] if approved else None
+        *,
+        awaits_goods: bool,
+    ) -> tuple[Refund, Voucher | None]:
+        """The refund and, for store credit paid at once, its voucher.
+
+        While goods must come back first, nothing is on its way yet: no expected date,
+        and store credit is paid when the merchant records the parcel back.
+        """
+        on_its_way = approved and not awaits_goods
+        expected_by = option.arrival.expected_between(now)[1] if on_its_way else None
         refund = self._refunds.open(
             order_id=order.id,
             customer_id=order.customer_id,
@@ -231,20 +241,10 @@ class CancellationService:
             status=RefundStatus.APPROVED if approved else RefundStatus.PENDING_REVIEW,
             expected_by=expected_by,
         )
-        if not (approved and option.method is PaymentMethod.STORE_CREDIT):
+        if not store_credit_due(refund, awaits_goods=awaits_goods):
             return refund, None
-        # Store credit is paid at once, as a voucher the customer can spend.
-        await self._uow.flush()
-        voucher = stage_voucher(
-            self._uow,
-            customer_id=order.customer_id,
-            kind=VoucherKind.BONUS if option.bonus.amount else VoucherKind.STORE_CREDIT,
-            value=option.amount,
-            now=now,
-            request_id=request.id,
-        )
-        self._refunds.move(refund, RefundStatus.REFUNDED, actor="bot", note="store credit")
-        return refund, voucher.code
+        kind = VoucherKind.BONUS if option.bonus.amount else VoucherKind.STORE_CREDIT
+        return refund, pay_in_store_credit(self._uow, self._refunds, refund, now=now, kind=kind)
 
     async def _release_stock(self, order: Order, request: CancellationRequest) -> None:
         """Items of a cancelled order go back on the shelf."""

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from bot.services.import_records import CustomerRecord, OrderRecord
+from bot.services.vouchers import voucher_notice
 from storage.enums import (
     OfferStatus,
     OfferType,
@@ -215,7 +216,7 @@ async def test_store_credit_offer_pays_the_bonus_at_once_as_a_voucher(
         approved=True,
         return_required=False,
         arrival=ARRIVAL["store_credit"],
-        voucher=voucher.code,
+        voucher=voucher_notice(voucher),  # its code, value and expiry, and how to use it
         by_agent=False,
     )
     [request] = await requests_for(scenario.deps, order.number)
