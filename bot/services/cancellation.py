@@ -11,13 +11,14 @@ devices confirming at once produce a single cancellation and a single refund.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.services.case_facts import Evaluation, evaluate, needs_item_choice
+from bot.services.case_facts import Evaluation, evaluate, given_refunds, needs_item_choice
 from bot.services.cases import CaseUnavailable
 from bot.services.clock import Clock
 from bot.services.errors import OrderNotVisible
@@ -29,7 +30,12 @@ from bot.services.refunds import RefundLedger
 from bot.services.surveys import SurveyService
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
-from bot.services.vouchers import pay_in_store_credit, store_credit_due, voucher_notice
+from bot.services.vouchers import (
+    pay_in_store_credit,
+    store_credit_due,
+    take_back_voucher,
+    voucher_notice,
+)
 from storage.enums import (
     CaseStatus,
     OfferStatus,
@@ -119,6 +125,8 @@ class CancellationService:
         now = self._clock.now()
         customer = await self._uow.customers.get(order.customer_id)
         assert customer is not None
+        # Lock what was given for the order first: none of it is spent while it is taken back.
+        given_vouchers = await self._uow.vouchers.compensating_order(order.id, lock=True)
         evaluation = await evaluate(self._uow, case, order, customer, now, self._policy)
         decision = evaluation.decision
         if not decision.eligible or not decision.final:
@@ -130,6 +138,7 @@ class CancellationService:
 
         request = self._stage_request(case, order, decision, now)
         await self._uow.flush()
+        await self._take_back_given(order, request, given_vouchers, now)
         approved = decision.approval is Approval.AUTOMATIC
         method = option.method if option else None
         refund_row, voucher = None, None
@@ -245,6 +254,20 @@ class CancellationService:
             return refund, None
         kind = VoucherKind.BONUS if option.bonus.amount else VoucherKind.STORE_CREDIT
         return refund, pay_in_store_credit(self._uow, self._refunds, refund, now=now, kind=kind)
+
+    async def _take_back_given(
+        self,
+        order: Order,
+        request: CancellationRequest,
+        vouchers: Sequence[Voucher],
+        now: datetime,
+    ) -> None:
+        """What the decision deducted or took back (its `given_*` lines) is marked so, once:
+        an unused voucher is void from now on, a spent one and a refund were deducted."""
+        for voucher in vouchers:
+            take_back_voucher(voucher, now=now, request_id=request.id)
+        for refund in await given_refunds(self._uow, order.id):
+            refund.deducted_by_request_id = request.id
 
     async def _release_stock(self, order: Order, request: CancellationRequest) -> None:
         """Items of a cancelled order go back on the shelf."""

@@ -7,7 +7,7 @@ credit is a refund the shop pays itself, so `pay_in_store_credit` is the one way
 store-credit refund is paid, and `store_credit_due` the one rule of when: once the refund
 is approved and nothing is awaited; for a return, once the parcel is back (the merchant
 records that by moving the refund on). Taking back what an earlier offer gave, when the
-order is cancelled after all, voids the unused voucher here too (`void_voucher`).
+order is cancelled after all, takes the voucher back here too (`take_back_voucher`).
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ def pay_in_store_credit(
     return voucher
 
 
-def void_voucher(voucher: Voucher, *, now: datetime, request_id: int) -> None:
-    """Take back an unused voucher: the order it compensated is cancelled after all."""
-    voucher.voided_at, voucher.voided_by_request_id = now, request_id
+def take_back_voucher(voucher: Voucher, *, now: datetime, request_id: int) -> None:
+    """A later cancellation of the order it compensated takes the voucher back: unused, it
+    is void from now on; spent, its value was deducted from that cancellation's refund."""
+    voucher.taken_back_at, voucher.taken_back_by_request_id = now, request_id

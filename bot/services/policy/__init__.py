@@ -18,6 +18,8 @@ from bot.services.policy.engine import (
 from bot.services.policy.explain import ExplainRow, explain_rows
 from bot.services.policy.facts import (
     CustomerFacts,
+    Given,
+    GivenKind,
     ItemFacts,
     OfferHistory,
     OrderFacts,
@@ -54,6 +56,8 @@ __all__ = [
     "Decision",
     "DecisionKind",
     "ExplainRow",
+    "Given",
+    "GivenKind",
     "ItemFacts",
     "OfferHistory",
     "OfferSpec",

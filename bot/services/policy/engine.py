@@ -17,7 +17,13 @@ from typing import Any, Protocol
 
 from bot.services.money import Money
 from bot.services.policy.explain import Clause, because
-from bot.services.policy.facts import CustomerFacts, ItemFacts, OrderFacts, RequestFacts
+from bot.services.policy.facts import (
+    CustomerFacts,
+    GivenKind,
+    ItemFacts,
+    OrderFacts,
+    RequestFacts,
+)
 from bot.services.policy.model import (
     NO_RULE,
     ApprovalSettings,
@@ -67,7 +73,10 @@ class BreakdownLine:
 
     Codes: "items" (or "booking") at the rule's percent; "shipping", refunded or kept;
     "shipping_partial", kept because the rest of the order still needed it; "not_paid",
-    the order's total, owed and not paid, so nothing to refund.
+    the order's total, owed and not paid, so nothing to refund. What was given while the
+    order was kept comes last: "given_refund" and "given_voucher_spent" are deducted (a
+    negative `amount`), "given_voucher_unused" is taken back (amount 0); `reference` is
+    the voucher's code.
     """
 
     code: str
@@ -75,6 +84,7 @@ class BreakdownLine:
     amount: Money
     percent: Decimal | None = None
     kept: Money | None = None
+    reference: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +93,7 @@ class BreakdownLine:
             "amount": self.amount.plain(),
             "percent": None if self.percent is None else str(self.percent),
             "kept": None if self.kept is None else self.kept.plain(),
+            "reference": self.reference,
         }
 
 
@@ -387,7 +398,10 @@ def _granted(
 ) -> Decision:
     then = rule.then
     breakdown = _breakdown(then, order, lines)
-    refund = sum((line.amount for line in breakdown), Money.zero(order.currency))
+    zero = Money.zero(order.currency)
+    # What was given while the order was kept may exceed what this request refunds.
+    total = sum((line.amount for line in breakdown), zero)
+    refund = total if total.amount > 0 else zero
     approval, reasons, approval_facts = _approval(refund, customer, now, policy.approval)
     return Decision(
         eligible=True,
@@ -432,7 +446,22 @@ def _breakdown(
         else:
             kept_why = "shipping" if not then.refund_shipping else "shipping_partial"
             result.append(BreakdownLine(kept_why, fee, zero, kept=fee))
-    return tuple(result)
+    return tuple(result) + _taken_back(order)
+
+
+def _taken_back(order: OrderFacts) -> tuple[BreakdownLine, ...]:
+    """No stacking: a refund or a spent voucher given while the order was kept is deducted;
+    an unused voucher is taken back (voided) instead, so nothing is deducted for it."""
+    zero = Money.zero(order.currency)
+    return tuple(
+        BreakdownLine(
+            f"given_{given.kind}",
+            given.value,
+            zero if given.kind is GivenKind.VOUCHER_UNUSED else zero - given.value,
+            reference=given.reference,
+        )
+        for given in order.given
+    )
 
 
 def _approval(

@@ -165,4 +165,3 @@ async def test_a_cash_on_delivery_partial_refund_issues_its_store_credit_voucher
         RefundStatus.REFUNDED,
     )
     assert voucher.offer_id == refund.offer_id
-
