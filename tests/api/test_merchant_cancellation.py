@@ -241,7 +241,7 @@ async def test_store_credit_comes_back_at_once_as_a_voucher(
     (message,) = await outbox(shop)
     voucher = context(message)["voucher"]
     assert voucher["code"].startswith("VC-")
-    assert voucher["value"] == cny("99.00")
+    assert voucher["value"] == cny("109.00")  # what was paid: the item and its shipping
 
 
 async def test_a_shipped_order_is_restocked_only_when_the_parcel_is_back(

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot.services.import_records import OrderItemRecord
+from bot.services.vouchers import voucher_notice
 from storage.enums import (
     ItemCondition,
     OfferStatus,
@@ -660,6 +661,7 @@ async def test_booking_less_than_24_hours_ahead_gets_no_refund_but_a_voucher(
         type="compensation_voucher",
         value=money("60.00"),
         details={"code": voucher.code, "cancelled": "yes"},
+        voucher=voucher_notice(voucher),
     )
     [accepted] = await offers_for(scenario.deps, order.number)
     assert (accepted.type, accepted.status) == (
