@@ -25,7 +25,7 @@ from bot.channels.agent_group import AgentDirectory
 from bot.channels.errors import build_errors_router
 from bot.channels.flood import FloodGuard, FloodLimit, MemoryFloodGuard, RedisFloodGuard
 from bot.channels.handoff_delivery import HandoffDeliveries
-from bot.channels.inbox import InboxMiddleware, UpdateInbox
+from bot.channels.inbox import UpdateInbox
 from bot.channels.isolation import LocalChatLocks, RedisChatLocks
 from bot.channels.late_answers import LateCallbackAnswers
 from bot.channels.notifier import KeyboardRegistry, MessageDelivery, Notifier, NotifierConfig
@@ -38,6 +38,7 @@ from bot.middlewares import (
     HandlerTraceMiddleware,
     OutgoingTranscript,
     UnitOfWorkMiddleware,
+    UpdateCommitMiddleware,
     UpdateLogMiddleware,
 )
 from bot.middlewares.in_flight import InFlightUpdates
@@ -176,6 +177,8 @@ def _service_config(settings: Settings) -> ServiceConfig:
 def build_dispatcher(deps: AppDeps, inbox: UpdateInbox | None = None) -> Dispatcher:
     """The dispatcher; with `inbox` (serving Telegram) each handled update is marked in it."""
     dp = Dispatcher(
+        # The FSM middleware is added below, after the unit of work it reads through.
+        disable_fsm=True,
         storage=deps.fsm_storage,
         events_isolation=deps.events_isolation,
         renderer=deps.renderer,
@@ -188,13 +191,16 @@ def build_dispatcher(deps: AppDeps, inbox: UpdateInbox | None = None) -> Dispatc
         settings=deps.settings,
     )
     dp.update.outer_middleware(deps.in_flight)
-    if inbox is not None:
-        dp.update.outer_middleware(InboxMiddleware(inbox))
     dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(UpdateMetrics(deps.telemetry))
+    # One transaction per update (storage.uow.UpdateUnitOfWork): the unit of work opens
+    # first, the FSM reads through it under the chat's lock, and it commits (with the
+    # inbox's mark, when serving Telegram) before that lock is let go.
     dp.update.outer_middleware(
         UnitOfWorkMiddleware(deps.session_factory, deps.clock, deps.service_config)
     )
+    dp.update.outer_middleware(dp.fsm)
+    dp.update.outer_middleware(UpdateCommitMiddleware(inbox))
     trace = HandlerTraceMiddleware()
     for name, observer in dp.observers.items():
         if name not in ("update", "error"):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.enums import ChatType
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.services.intents import Intents, MessageReader, Topic
 from bot.services.locales import LOCALES
@@ -91,3 +92,48 @@ class Reads(Filter):
             return False
         reading = reader.read(message.text)
         return {"reading": reading} if reading.topic in self.topics else False
+
+
+# aiogram 3.31 runs every synchronous filter (an `F` rule, a bare `State`) through
+# `asyncio.to_thread`: one thread hop per filter per update reaching it, 22 for one
+# unknown text. The hot routers use these async filters and `StateFilter` instead.
+
+
+class Has(Filter):
+    """The message has `field` (text, contact, photo…), or with `present=False` lacks it:
+    `F.text` and `~F.text`, without a thread hop."""
+
+    def __init__(self, field: str, *, present: bool = True) -> None:
+        self.field = field
+        self.present = present
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(getattr(message, self.field, None)) is self.present
+
+
+class PrivateChat(Filter):
+    """A message in, or a button under a message in, a private chat."""
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        if isinstance(event, CallbackQuery):
+            message = event.message
+            return message is not None and message.chat.type == ChatType.PRIVATE
+        return isinstance(event, Message) and event.chat.type == ChatType.PRIVATE
+
+
+class InChat(Filter):
+    """A message in, or a button under a message in, the chat `chat_id`."""
+
+    def __init__(self, chat_id: int) -> None:
+        self.chat_id = chat_id
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        if isinstance(event, CallbackQuery):
+            return event.message is not None and event.message.chat.id == self.chat_id
+        return isinstance(event, Message) and event.chat.id == self.chat_id
+
+
+HAS_TEXT = Has("text")
+NO_TEXT = Has("text", present=False)
+HAS_CONTACT = Has("contact")
+HAS_PHOTO = Has("photo")

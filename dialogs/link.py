@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from aiogram import F, Router
+from aiogram import Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
@@ -12,7 +13,7 @@ from bot.services.container import Services
 from bot.services.identity import Identity
 from bot.services.linking import GuestOutcome, LinkOutcome, LinkResult, looks_like_guest_detail
 from bot.texts import Renderer, Texts
-from dialogs.filters import ButtonText
+from dialogs.filters import HAS_CONTACT, HAS_TEXT, ButtonText
 from dialogs.keyboards import REMOVE_KEYBOARD, link_keyboard
 from dialogs.screens import Target, show_menu
 from dialogs.states import LinkFlow
@@ -116,10 +117,10 @@ async def guest_step_not_text(message: Message, state: FSMContext, t: Texts) -> 
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(contact_shared, F.contact)
+    router.message.register(contact_shared, HAS_CONTACT)
     router.message.register(guest_chosen, ButtonText("guest"))
-    router.message.register(guest_order_number, LinkFlow.guest_order_number, F.text)
-    router.message.register(guest_detail, LinkFlow.guest_secret, F.text)
-    router.message.register(guest_step_not_text, LinkFlow.guest_order_number)
-    router.message.register(guest_step_not_text, LinkFlow.guest_secret)
+    router.message.register(guest_order_number, StateFilter(LinkFlow.guest_order_number), HAS_TEXT)
+    router.message.register(guest_detail, StateFilter(LinkFlow.guest_secret), HAS_TEXT)
+    router.message.register(guest_step_not_text, StateFilter(LinkFlow.guest_order_number))
+    router.message.register(guest_step_not_text, StateFilter(LinkFlow.guest_secret))
     return router

@@ -8,7 +8,7 @@ CancelIntent); this router, tried just before the fallback, takes what is left t
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import StateFilter
 from aiogram.types import Message
 
@@ -16,7 +16,7 @@ from bot.services.container import Services
 from bot.services.identity import Identity
 from bot.services.intents import Reading, Topic
 from bot.texts import Texts
-from dialogs.filters import Reads
+from dialogs.filters import HAS_TEXT, Reads
 from dialogs.keyboards import link_keyboard, main_menu
 from dialogs.screens import greet
 from dialogs.status import show_status
@@ -46,7 +46,7 @@ async def small_talk(message: Message, reading: Reading, identity: Identity, t: 
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(StateFilter(None), F.text)
+    router.message.filter(StateFilter(None), HAS_TEXT)
     router.message.register(status_asked, Reads(Topic.STATUS))
     router.message.register(greeted, Reads(Topic.GREETING))
     router.message.register(small_talk, Reads(*_REPLIES))

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import Filter
+from aiogram.filters import Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -131,5 +131,5 @@ async def comment_typed(
 def build_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(stars_pressed, RateSurvey.filter(F.stars.in_(STARS)))
-    router.message.register(comment_typed, SurveyFlow.comment, AwaitedComment())
+    router.message.register(comment_typed, StateFilter(SurveyFlow.comment), AwaitedComment())
     return router

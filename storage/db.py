@@ -3,21 +3,56 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
 
 from storage.text_safety import strip_nul_characters
+from storage.write_gate import DatabaseCounters, Flush, WriteGate
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option for sessions that never write: on SQLite they take no write lock.
 READ_ONLY = "cancelbot_read_only"
+# Execution option of an update's session (storage.uow.UpdateUnitOfWork): it reads without
+# a transaction and opens its one write transaction at its first write.
+UPDATE_SCOPE = "cancelbot_update_scope"
+_WRITING = "cancelbot_writing"  # connection.info: this transaction has written
+_GATED = "cancelbot_gated"  # connection.info: it holds its place in the WriteGate
+_READS = ("SELECT", "WITH", "PRAGMA")
+
+_gates: WeakKeyDictionary[Engine, WriteGate] = WeakKeyDictionary()
+_update_engines: WeakKeyDictionary[Engine, AsyncEngine] = WeakKeyDictionary()
+_counters: WeakKeyDictionary[Engine, DatabaseCounters] = WeakKeyDictionary()
+
+
+def write_gate(engine: AsyncEngine | Engine) -> WriteGate | None:
+    """The FIFO queue of this process's writers (SQLite only; None on PostgreSQL)."""
+    sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    return _gates.get(sync)
+
+
+def update_scope_engine(engine: AsyncEngine) -> AsyncEngine:
+    """`engine` as an update's session uses it (UPDATE_SCOPE): same pool, lazy writes."""
+    scoped = _update_engines.get(engine.sync_engine)
+    if scoped is None:
+        scoped = engine.execution_options(**{UPDATE_SCOPE: True})
+        _update_engines[engine.sync_engine] = scoped
+    return scoped
+
+
+def counters(engine: AsyncEngine | Engine) -> DatabaseCounters:
+    """Transactions and write locks the engine took so far (the benchmark reads them)."""
+    sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    return _counters.setdefault(sync, DatabaseCounters())
 
 
 def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncEngine:
@@ -35,8 +70,18 @@ def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Asyn
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
+    else:
+        _count_transactions(engine)
     strip_nul_characters(engine)
     return engine
+
+
+def _count_transactions(engine: AsyncEngine) -> None:
+    tally = counters(engine)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(_connection: Connection) -> None:
+        tally.transactions += 1
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -51,6 +96,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    gate = _gates.setdefault(engine.sync_engine, WriteGate(counters(engine)))
+    tally = gate.counters
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # A deferred transaction that reads and then writes fails at once with
@@ -58,10 +106,70 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # does not apply to that upgrade. Taking the write lock up front makes
         # concurrent writers queue instead, which is what exactly-once needs.
         # Work that only reads says so (READ_ONLY) and takes no lock at all.
-        if connection.get_execution_options().get(READ_ONLY):
+        # An update's session (UPDATE_SCOPE) begins nothing here: its reads run on
+        # their own, and its first write takes the lock (_on_statement).
+        options = connection.get_execution_options()
+        if options.get(UPDATE_SCOPE):
+            return
+        tally.transactions += 1
+        if options.get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")
         else:
+            _queue(connection, gate, None)
+            tally.write_locks += 1
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _on_statement(connection: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if not connection.get_execution_options().get(UPDATE_SCOPE):
+            return
+        if connection.info.get(_WRITING) or statement.lstrip()[:6].upper().startswith(_READS):
+            return
+        # The update's first write (or savepoint): queue for the write lock, then take it.
+        # Reads before it took no lock; they saw committed data, and this chat's own
+        # rows cannot have changed since (its updates run one at a time).
+        from storage.uow import current_update  # the update being handled, if any
+
+        scope = current_update()
+        _queue(connection, gate, scope.commit if scope is not None else None)
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        finally:
+            cursor.close()
+        tally.transactions += 1
+        tally.write_locks += 1
+        connection.info[_WRITING] = True
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(connection: Connection) -> None:
+        connection.info.pop(_WRITING, None)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # Back in the pool: its transaction is over (committed, or rolled back on return).
+        record.info.pop(_WRITING, None)
+        if record.info.pop(_GATED, False):
+            gate.release()
+
+
+def _queue(connection: Connection, gate: WriteGate, flush: Flush | None) -> None:
+    """Wait in the gate's queue before taking SQLite's write lock; it is released when
+    the connection goes back to the pool, after its commit or rollback."""
+    try:
+        queued = await_only(gate.acquire(flush))
+    except MissingGreenlet:  # a synchronous engine (never the bot's): the busy handler
+        return
+    if queued:
+        connection.info[_GATED] = True
+
+
+def has_written(connection: Connection) -> bool:
+    """Whether an update's transaction on this connection has written yet."""
+    return bool(connection.info.get(_WRITING))
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
@@ -14,24 +16,76 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import READ_ONLY
 from storage.models import FsmRecord, utcnow
+from storage.uow import UpdateUnitOfWork, current_update
+
+
+@dataclass(slots=True)
+class _Record:
+    """One key's row as this update sees it, and what it changed."""
+
+    state: str | None
+    data: dict[str, Any]
+    changed: dict[str, Any] = field(default_factory=dict)
 
 
 class SqlAlchemyStorage(BaseStorage):
     """One row per FSM key holding the state and the JSON data.
 
-    Each call is its own short transaction. Data must be JSON: what cannot be
+    Within an update (storage.uow.UpdateUnitOfWork) the row is read once, with the
+    update's session, and what the handler changes is written in the update's own
+    transaction, in one statement, when it commits. Outside an update (the notifier,
+    the CLI) each call is its own short transaction. Data must be JSON: what cannot be
     serialised fails here, in tests, rather than after a restart.
     """
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         self._keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        self._records: WeakKeyDictionary[UpdateUnitOfWork, dict[str, _Record]] = WeakKeyDictionary()
+
+    async def _record(self, uow: UpdateUnitOfWork, key: str) -> _Record:
+        records = self._records.get(uow)
+        if records is None:
+            records = self._records[uow] = {}
+        record = records.get(key)
+        if record is None:
+            row = (
+                await uow.session.execute(
+                    select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == key)
+                )
+            ).first()
+            record = records[key] = (
+                _Record(row[0], dict(row[1] or {})) if row else _Record(None, {})
+            )
+        return record
+
+    def _change(
+        self, uow: UpdateUnitOfWork, key: str, record: _Record, values: dict[str, Any]
+    ) -> None:
+        if not record.changed:
+            uow.stage(lambda scope: self._write(scope, key, record))
+        record.changed.update(values)
+        for name, value in values.items():
+            setattr(record, name, value)
+
+    async def _write(self, uow: UpdateUnitOfWork, key: str, record: _Record) -> None:
+        changed, record.changed = record.changed, {}
+        if changed:
+            await self._upsert_in(uow.session, key, changed)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
+        uow = current_update()
+        if uow is not None:
+            built = self._keys.build(key)
+            self._change(uow, built, await self._record(uow, built), {"state": value})
+            return
         await self._upsert(self._keys.build(key), {"state": value})
 
     async def get_state(self, key: StorageKey) -> str | None:
+        uow = current_update()
+        if uow is not None:
+            return (await self._record(uow, self._keys.build(key))).state
         async with self._session_factory() as session:
             await session.connection(execution_options={READ_ONLY: True})
             return await session.scalar(
@@ -43,9 +97,17 @@ class SqlAlchemyStorage(BaseStorage):
             json.dumps(data)
         except TypeError as error:
             raise TypeError(f"FSM data must be JSON-serialisable: {error}") from None
+        uow = current_update()
+        if uow is not None:
+            built = self._keys.build(key)
+            self._change(uow, built, await self._record(uow, built), {"data": dict(data)})
+            return
         await self._upsert(self._keys.build(key), {"data": dict(data)})
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        uow = current_update()
+        if uow is not None:
+            return dict((await self._record(uow, self._keys.build(key))).data)
         async with self._session_factory() as session:
             await session.connection(execution_options={READ_ONLY: True})
             data = await session.scalar(
@@ -63,13 +125,17 @@ class SqlAlchemyStorage(BaseStorage):
 
     async def _upsert(self, key: str, values: dict[str, Any]) -> None:
         async with self._session_factory() as session:
-            dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            row = {"key": key, "state": None, "data": {}, "updated_at": utcnow(), **values}
-            statement = insert(FsmRecord).values(**row)
-            statement = statement.on_conflict_do_update(
-                index_elements=[FsmRecord.key],
-                set_={**values, "updated_at": row["updated_at"]},
-            )
-            await session.execute(statement)
+            await self._upsert_in(session, key, values)
             await session.commit()
+
+    @staticmethod
+    async def _upsert_in(session: AsyncSession, key: str, values: dict[str, Any]) -> None:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        row = {"key": key, "state": None, "data": {}, "updated_at": utcnow(), **values}
+        statement = insert(FsmRecord).values(**row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[FsmRecord.key],
+            set_={**values, "updated_at": row["updated_at"]},
+        )
+        await session.execute(statement)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
+from storage.db import has_written, update_scope_engine
 from storage.repositories import (
     CaseRepository,
     ConversationRepository,
@@ -48,8 +51,11 @@ class UnitOfWork:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
 
+    def _new_session(self) -> AsyncSession:
+        return self._session_factory()
+
     async def __aenter__(self) -> Self:
-        self.session = self._session_factory()
+        self.session = self._new_session()
         self.telegram_users = TelegramUserRepository(self.session)
         self.customers = CustomerRepository(self.session)
         self.orders = OrderRepository(self.session)
@@ -100,3 +106,137 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+
+Staged = Callable[["UpdateUnitOfWork"], Awaitable[None]]
+_current: ContextVar[UpdateUnitOfWork | None] = ContextVar("update_unit_of_work", default=None)
+
+
+def current_update() -> UpdateUnitOfWork | None:
+    """The unit of work of the update this task is handling (None outside an update; a
+    task started during an update inherits the variable, but not the unit of work)."""
+    uow = _current.get()
+    return uow if uow is not None and uow.task is asyncio.current_task() else None
+
+
+class UpdateUnitOfWork(UnitOfWork):
+    """All of one Telegram update's database work, in one transaction.
+
+    Reads (the FSM state, who is writing) run before any transaction: on SQLite they
+    take no lock. The first write opens the update's one transaction (on SQLite it
+    queues for the write lock then, see storage.db), and everything after joins it:
+    the services' `transaction()` blocks, the FSM state and data, the transcript lines
+    and the update inbox's mark, staged by the middlewares with `stage()`. It commits:
+
+    - before the bot says anything (`commit()` from the bot session's middleware), so
+      what the customer reads is already true, and no lock is held while Telegram is
+      being called;
+    - when the handler returns, with what was staged meanwhile.
+
+    A block that raises rolls back only its own work (a savepoint, when the update
+    had already written; otherwise the whole, still empty, transaction).
+    """
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__(session_factory)
+        self._staged: list[Staged] = []
+        self._after_commit: list[Callable[[], None]] = []
+        self._savepoints: list[AsyncSessionTransaction] = []
+        self._depth = 0
+        self.commits = 0
+
+    def _new_session(self) -> AsyncSession:
+        engine = self._session_factory.kw["bind"]
+        return self._session_factory(bind=update_scope_engine(engine))
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self._token = _current.set(self)
+        self.task = asyncio.current_task()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _current.reset(self._token)
+        self._staged.clear()
+        await super().__aexit__(exc_type, exc, tb)
+
+    def stage(self, write: Staged) -> None:
+        """Run `write` in the update's transaction just before it commits."""
+        self._staged.append(write)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the update's work is committed (e.g. wake the notifier)."""
+        self._after_commit.append(callback)
+
+    async def _written(self) -> bool:
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            return True
+        if not session.in_transaction():
+            return False
+        connection = await session.connection()
+        return has_written(connection.sync_connection)  # type: ignore[arg-type]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Self]:
+        if self._depth:  # a service calling another joins its block
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        savepoint = await self.session.begin_nested() if await self._written() else None
+        if savepoint is not None:
+            self._savepoints.append(savepoint)
+        self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            if savepoint is not None:
+                self._savepoints.pop()
+                if savepoint.is_active:
+                    await savepoint.rollback()
+            else:
+                await self.session.rollback()
+            raise
+        self._depth = 0
+        if savepoint is not None:
+            self._savepoints.pop()
+            if savepoint.is_active:
+                await savepoint.commit()
+        else:
+            await self.session.flush()
+
+    async def commit(self) -> None:
+        """Commit what the update did so far, with what is staged; nothing if nothing."""
+        staged, self._staged = self._staged, []
+        for write in staged:
+            await write(self)
+        if not await self._written():
+            if self.session.in_transaction():
+                await self.session.commit()  # ends the reads; on SQLite no statement
+            return
+        await self.session.commit()
+        self.commits += 1
+        self.run_after_commit()
+
+    def run_after_commit(self) -> None:
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    async def rollback(self) -> None:
+        """Inside a block with a savepoint, undo the block; otherwise the whole update."""
+        if self._savepoints:
+            savepoint = self._savepoints[-1]
+            if savepoint.is_active:
+                await savepoint.rollback()
+            return
+        await self.session.rollback()

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from aiogram import BaseMiddleware
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
-from aiogram.types import TelegramObject, Update
+from aiogram.types import Update
 
 from bot.services.clock import Clock, SystemClock
 from storage.uow import UnitOfWork
@@ -146,6 +145,10 @@ class UpdateInbox:
             await uow.inbox.mark_handled(update_ids, self._clock.now(), outcome)
         self.in_flight.difference_update(update_ids)
 
+    async def stage_mark(self, uow: UnitOfWork, update_ids: Sequence[int], outcome: str) -> None:
+        """`mark`, as one statement of the caller's transaction (the update's own)."""
+        await uow.inbox.mark_handled(update_ids, self._clock.now(), outcome)
+
     async def release(self, delivery: Delivery) -> None:
         """Hand an update back after an outage; it is replayed after a growing pause."""
         pause = min(timedelta(seconds=2 ** min(delivery.attempts + 1, 6)), RETRY_BACKOFF_MAX)
@@ -173,31 +176,3 @@ class UpdateInbox:
             log.warning("inbox: gave up on %d updates never handled since %s", unhandled, cutoff)
         if handled:
             log.info("inbox: forgot %d handled updates received before %s", handled, cutoff)
-
-
-class InboxMiddleware(BaseMiddleware):
-    """Outer middleware on `dp.update`: marks an update handled once its handler returned.
-
-    Its one statement could join the update's own transaction; an update that raised
-    is left to the runner (replayed after an outage, marked failed otherwise).
-    """
-
-    def __init__(self, inbox: UpdateInbox) -> None:
-        self._inbox = inbox
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        result = await handler(event, data)
-        delivery = current_delivery()
-        if delivery is not None and isinstance(event, Update):
-            delivery.completed = True
-            try:
-                await self._inbox.mark([event.update_id], HANDLED)
-                delivery.marked = True
-            except Exception:
-                log.warning("inbox: could not mark update %s handled", event.update_id)
-        return result

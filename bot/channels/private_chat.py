@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 import dialogs
 from bot.middlewares import IdentityMiddleware, TranscriptMiddleware
 from bot.texts import Renderer
+from dialogs.filters import PrivateChat
 
 
 def build_private_chat_router(renderer: Renderer) -> Router:
     router = Router(name="private_chat")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    private = PrivateChat()  # async: a synchronous filter costs a thread hop per update
+    router.message.filter(private)
+    router.callback_query.filter(private)
     # Inner middlewares run only once a handler matched, outermost first: who is
     # writing, then the transcript (which needs the conversation), then the
     # automatic callback answer, so an alert it sends is in the transcript too.

@@ -2,7 +2,7 @@
 
 from bot.middlewares.identity import IdentityMiddleware
 from bot.middlewares.transcript import OutgoingTranscript, TranscriptMiddleware
-from bot.middlewares.unit_of_work import UnitOfWorkMiddleware
+from bot.middlewares.unit_of_work import UnitOfWorkMiddleware, UpdateCommitMiddleware
 from bot.middlewares.update_log import HandlerTraceMiddleware, UpdateLogMiddleware, UpdateTrace
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "OutgoingTranscript",
     "TranscriptMiddleware",
     "UnitOfWorkMiddleware",
+    "UpdateCommitMiddleware",
     "UpdateLogMiddleware",
     "UpdateTrace",
 ]

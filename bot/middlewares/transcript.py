@@ -3,7 +3,11 @@
 Incoming messages are seen here; outgoing ones are seen by `OutgoingTranscript`,
 a request middleware on the bot session, which adds them to the buffer of the
 update being handled (a ContextVar, so concurrent updates never mix). Both are
-written in one transaction when the handler returns.
+written in the update's own transaction when it commits (storage.uow.UpdateUnitOfWork);
+if the handler raised, its work is rolled back and the lines are written on their own.
+
+Before each request to Telegram, the update's work so far is committed: the bot says
+only what is already true, and on SQLite no write lock is held while Telegram answers.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from bot.services.identity import Identity
 from bot.services.phones import mask_phone
 from bot.services.transcript import TranscriptBuffer, TranscriptLine
 from storage.enums import Direction
+from storage.uow import UpdateUnitOfWork, current_update
 
 log = logging.getLogger(__name__)
 _current: ContextVar[TranscriptBuffer | None] = ContextVar("transcript_buffer", default=None)
@@ -63,11 +68,21 @@ class TranscriptMiddleware(BaseMiddleware):
         if incoming is not None:
             buffer.add(incoming)
         token = _current.set(buffer)
+        services: Services = data["services"]
         try:
-            return await handler(event, data)
-        finally:
+            result = await handler(event, data)
+        except BaseException:
             _current.reset(token)
-            await _save(data["services"], identity.conversation_id, buffer)
+            await _save_alone(services, identity.conversation_id, buffer)
+            raise
+        _current.reset(token)
+        conversation_id, lines = identity.conversation_id, buffer.lines
+        uow = services.uow
+        if isinstance(uow, UpdateUnitOfWork):
+            uow.stage(lambda _: services.transcript.stage(conversation_id, lines))
+        else:
+            await _save_alone(services, conversation_id, buffer)
+        return result
 
 
 class OutgoingTranscript(BaseRequestMiddleware):
@@ -79,6 +94,9 @@ class OutgoingTranscript(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> TelegramType:
+        uow = current_update()
+        if uow is not None:
+            await uow.commit()  # what the bot is about to say must already be true
         # aiogram annotates this as Response[...], but the session hands back the result itself.
         result = cast(TelegramType, await make_request(bot, method))  # raises on an API error
         buffer = _current.get()
@@ -90,11 +108,14 @@ class OutgoingTranscript(BaseRequestMiddleware):
         return result
 
 
-async def _save(services: Services, conversation_id: int, buffer: TranscriptBuffer) -> None:
-    """Write the update's lines; a failure here is logged, never hides the handler's own error."""
+async def _save_alone(services: Services, conversation_id: int, buffer: TranscriptBuffer) -> None:
+    """Write the update's lines after its handler failed; a failure here is logged, never
+    hides the handler's own error."""
+    uow = services.uow
     try:
-        await services.uow.rollback()  # drop whatever the handler left uncommitted
+        await uow.rollback()  # drop whatever the handler left uncommitted
         await services.transcript.record(conversation_id, buffer.lines)
+        await uow.commit()
     except Exception:
         log.exception("could not save %d transcript lines", len(buffer.lines))
 

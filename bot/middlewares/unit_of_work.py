@@ -1,24 +1,45 @@
-"""One unit of work per update, with the services built on it."""
+"""One unit of work per update, with the services built on it, committed once."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.inbox import HANDLED, UpdateInbox, current_delivery
 from bot.services.clock import Clock
 from bot.services.container import ServiceConfig, Services
-from storage.uow import UnitOfWork
+from bot.services.outbox import OutboxSignal
+from storage.uow import UpdateUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class UpdateSignal(OutboxSignal):
+    """The notifier's signal as a handler sees it: rung once the update's work, with the
+    outbox rows it queued, is committed (before that the notifier would find nothing)."""
+
+    def __init__(self, signal: OutboxSignal, uow: UpdateUnitOfWork) -> None:
+        self._signal = signal
+        self._uow = uow
+
+    def kick(self) -> None:
+        self._uow.after_commit(self._signal.kick)
+
+    async def wait(self) -> None:
+        await self._signal.wait()
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    """Outer middleware on `dp.update`: handlers receive `uow` and `services`.
+    """Outer middleware on `dp.update`, before the FSM: handlers receive `uow` and `services`.
 
-    The session connects lazily, so an update nobody handles costs no database
-    round trip; whatever a handler did not commit is rolled back at the end.
+    The session connects lazily, so an update nobody handles costs no database round
+    trip; `UpdateCommitMiddleware` commits, inside the chat's lock; whatever is left
+    uncommitted (the handler raised) is rolled back here.
     """
 
     def __init__(
@@ -37,7 +58,44 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        async with UnitOfWork(self._session_factory) as uow:
+        async with UpdateUnitOfWork(self._session_factory) as uow:
             data["uow"] = uow
             data["services"] = Services(uow, self._clock, self._config)
-            return await handler(event, data)
+            signal: OutboxSignal | None = data.get("outbox_signal")
+            if signal is not None:
+                data["outbox_signal"] = UpdateSignal(signal, uow)
+            try:
+                return await handler(event, data)
+            finally:
+                uow.run_after_commit()  # a late kick costs nothing: the notifier also polls
+
+
+class UpdateCommitMiddleware(BaseMiddleware):
+    """Innermost outer middleware, inside the chat's lock: commits the update's transaction
+    once its handler returned, with the FSM, the transcript and, serving Telegram, the
+    update inbox's mark (`inbox`): the update is marked handled in the same commit as its
+    work, so a replay after a crash never repeats committed work. An update that raised
+    is left to the runner (replayed after an outage, marked failed otherwise)."""
+
+    def __init__(self, inbox: UpdateInbox | None = None) -> None:
+        self._inbox = inbox
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        result = await handler(event, data)
+        uow: UpdateUnitOfWork = data["uow"]
+        delivery = current_delivery() if self._inbox is not None else None
+        if delivery is not None and isinstance(event, Update):
+            delivery.completed = True
+            inbox, update_id = self._inbox, event.update_id
+            assert inbox is not None
+            uow.stage(lambda scope: inbox.stage_mark(scope, [update_id], HANDLED))
+        await uow.commit()
+        if delivery is not None:
+            delivery.marked = True
+            self._inbox.in_flight.discard(delivery.update_id)  # type: ignore[union-attr]
+        return result

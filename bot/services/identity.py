@@ -70,7 +70,14 @@ class IdentityService:
             else:
                 account, customer, conversation = found
             self._refresh_profile(account, sender)
+            opened = conversation
             conversation = await self._current_conversation(sender, customer, conversation, now)
+        if found is None or conversation is not opened:
+            # Within an update, a new account or conversation is committed at once (rare):
+            # the transcript of an update that then fails still has its conversation.
+            # Otherwise nothing is written here unless the profile changed, and that
+            # rides the update's own transaction.
+            await self._uow.commit()
 
         return Identity(
             user_id=sender.user_id,

@@ -43,6 +43,11 @@ class TranscriptService:
         async with self._uow.transaction():
             await self._add(conversation_id, lines, now)
 
+    async def stage(self, conversation_id: int, lines: list[TranscriptLine]) -> None:
+        """Write the lines in the caller's transaction (an update's own, as it commits)."""
+        if lines:
+            await self._add(conversation_id, lines, self._clock.now())
+
     async def _add(self, conversation_id: int, lines: list[TranscriptLine], now: datetime) -> None:
         await self._uow.conversations.add_entries(
             {

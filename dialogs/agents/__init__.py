@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, F, Router
+from aiogram import BaseMiddleware, Router
 from aiogram.types import TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
@@ -18,6 +18,7 @@ from bot.channels.agent_group import AgentDirectory
 from bot.texts import Renderer
 from dialogs.agents import actions, outsiders, prompts, relay
 from dialogs.agents.filters import IsAgent
+from dialogs.filters import InChat
 
 
 class AgentTexts(BaseMiddleware):
@@ -40,9 +41,10 @@ def build_router(directory: AgentDirectory, renderer: Renderer, locale: str) -> 
     """The group's routers: agents' actions first (a command is not a message to relay),
     then answers to the bot's questions, then the relay; outsiders last."""
     group = Router(name="agents_group")
-    group.message.filter(F.chat.id == directory.group_id)
-    group.edited_message.filter(F.chat.id == directory.group_id)
-    group.callback_query.filter(F.message.chat.id == directory.group_id)
+    in_group = InChat(directory.group_id)  # async: no thread hop per update
+    group.message.filter(in_group)
+    group.edited_message.filter(in_group)
+    group.callback_query.filter(in_group)
     for observer in (group.message, group.edited_message, group.callback_query):
         observer.middleware(AgentTexts(renderer, locale))
     group.callback_query.middleware(CallbackAnswerMiddleware())

@@ -3,13 +3,14 @@ refund method, confirmation. One module per step; `flow` decides what comes next
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
+from aiogram.filters import StateFilter
 from aiogram.types import Message
 
 from bot.texts import Texts
 from dialogs.cancellation import details, entry, order, outcome, person
 from dialogs.cancellation.outcome import buttons_expected
-from dialogs.filters import CurrentCase
+from dialogs.filters import NO_TEXT, CurrentCase
 from dialogs.states import CancelFlow
 
 
@@ -31,7 +32,7 @@ def build_router() -> Router:
 def _unexpected() -> Router:
     router = Router(name="cancellation.unexpected")
     for step in (CancelFlow.order, CancelFlow.reason, CancelFlow.reason_text):
-        router.message.register(text_expected, step, ~F.text)
+        router.message.register(text_expected, StateFilter(step), NO_TEXT)
     for step in (
         CancelFlow.items,
         CancelFlow.condition,
@@ -39,7 +40,7 @@ def _unexpected() -> Router:
         CancelFlow.method,
         CancelFlow.confirm,
     ):
-        router.message.register(buttons_expected, step, CurrentCase())
+        router.message.register(buttons_expected, StateFilter(step), CurrentCase())
     return router
 
 

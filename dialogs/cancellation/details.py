@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -13,7 +14,7 @@ from bot.texts import Texts
 from dialogs.callbacks import ItemsDone, PickCondition, PickReason, SkipPhoto, StepItem
 from dialogs.cancellation import keyboards, screens
 from dialogs.cancellation.flow import advance
-from dialogs.filters import CurrentCase
+from dialogs.filters import HAS_PHOTO, HAS_TEXT, CurrentCase
 from dialogs.states import CancelFlow
 from storage.enums import ReasonCode
 
@@ -154,10 +155,12 @@ def build_router() -> Router:
     router.callback_query.register(item_stepped, StepItem.filter(), CurrentCase())
     router.callback_query.register(items_done, ItemsDone.filter(), CurrentCase())
     router.callback_query.register(reason_picked, PickReason.filter(), CurrentCase())
-    router.message.register(reason_typed, CancelFlow.reason, F.text, CurrentCase())
-    router.message.register(other_reason_described, CancelFlow.reason_text, F.text, CurrentCase())
+    router.message.register(reason_typed, StateFilter(CancelFlow.reason), HAS_TEXT, CurrentCase())
+    router.message.register(
+        other_reason_described, StateFilter(CancelFlow.reason_text), HAS_TEXT, CurrentCase()
+    )
     router.callback_query.register(condition_picked, PickCondition.filter(), CurrentCase())
-    router.message.register(photo_sent, CancelFlow.photo, F.photo, CurrentCase())
+    router.message.register(photo_sent, StateFilter(CancelFlow.photo), HAS_PHOTO, CurrentCase())
     router.callback_query.register(photo_skipped, SkipPhoto.filter(), CurrentCase())
-    router.message.register(photo_expected, CancelFlow.photo)
+    router.message.register(photo_expected, StateFilter(CancelFlow.photo))
     return router

@@ -13,7 +13,7 @@ from bot.services.intents import Said
 from bot.texts import Texts
 from dialogs.callbacks import MenuAction, MenuCallback
 from dialogs.cancellation.flow import begin
-from dialogs.filters import CancelIntent
+from dialogs.filters import HAS_TEXT, CancelIntent
 
 
 async def cancel_command(
@@ -54,5 +54,5 @@ def build_router() -> Router:
     router.callback_query.register(
         cancel_button, MenuCallback.filter(F.action == MenuAction.CANCEL)
     )
-    router.message.register(cancel_in_words, StateFilter(None), F.text, CancelIntent())
+    router.message.register(cancel_in_words, StateFilter(None), HAS_TEXT, CancelIntent())
     return router

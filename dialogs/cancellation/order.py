@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -12,7 +13,7 @@ from bot.texts import Texts
 from dialogs.callbacks import ConfirmGuess, OrderPage, PickOrder
 from dialogs.cancellation import screens
 from dialogs.cancellation.flow import choose, identify
-from dialogs.filters import CurrentCase
+from dialogs.filters import HAS_TEXT, CurrentCase
 from dialogs.states import CancelFlow
 
 
@@ -81,5 +82,5 @@ def build_router() -> Router:
     router.callback_query.register(order_picked, PickOrder.filter(), CurrentCase())
     router.callback_query.register(page_turned, OrderPage.filter(), CurrentCase())
     router.callback_query.register(guess_answered, ConfirmGuess.filter(), CurrentCase())
-    router.message.register(order_typed, CancelFlow.order, F.text, CurrentCase())
+    router.message.register(order_typed, StateFilter(CancelFlow.order), HAS_TEXT, CurrentCase())
     return router

@@ -20,7 +20,7 @@ from bot.services.outbox import OutboxSignal
 from bot.texts import Texts
 from dialogs.callbacks import AnswerPerson, MenuAction, MenuCallback
 from dialogs.cancellation import screens
-from dialogs.filters import WantsPerson
+from dialogs.filters import HAS_TEXT, WantsPerson
 from dialogs.screens import Target, show_menu
 from storage.enums import TicketReason
 
@@ -87,7 +87,7 @@ async def _case_id(state: FSMContext) -> int:
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(person_asked, F.text, WantsPerson())
+    router.message.register(person_asked, HAS_TEXT, WantsPerson())
     router.callback_query.register(
         person_button, MenuCallback.filter(F.action == MenuAction.PERSON)
     )
