@@ -1,6 +1,14 @@
-"""Keyboard builders: labels from templates, callback data from `dialogs.callbacks`."""
+"""Keyboard builders: labels from templates, callback data from `dialogs.callbacks`.
 
-from collections.abc import Sequence
+Keyboards that never change for a locale (the main menu, the language and resume
+choices, the contact request) are built once per renderer and locale: building one
+copies its pydantic buttons, ~700 copies for the main menu on every /help. Telegram
+objects are never changed after they are sent, so sharing one is safe.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+from weakref import WeakKeyDictionary
 
 from aiogram.types import (
     InlineKeyboardMarkup,
@@ -12,7 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.services.locales import LOCALES
 from bot.services.status import RefundView
-from bot.texts import Texts
+from bot.texts import Renderer, Texts
 from dialogs.callbacks import (
     LanguageCallback,
     MenuAction,
@@ -24,9 +32,26 @@ from dialogs.callbacks import (
 
 REMOVE_KEYBOARD = ReplyKeyboardRemove()
 
+Markup = TypeVar("Markup", InlineKeyboardMarkup, ReplyKeyboardMarkup)
+_built: WeakKeyDictionary[Renderer, dict[tuple[str, str], object]] = WeakKeyDictionary()
+
+
+def _once(t: Texts, name: str, build: Callable[[Texts], Markup]) -> Markup:
+    """`build(t)`, built on first use for this renderer and locale, then shared."""
+    per_renderer = _built.setdefault(t.renderer, {})
+    key = (name, t.locale)
+    markup = per_renderer.get(key)
+    if markup is None:
+        markup = per_renderer[key] = build(t)
+    return markup  # type: ignore[return-value]
+
 
 def link_keyboard(t: Texts) -> ReplyKeyboardMarkup:
     """Telegram shares the number of this account only, and only when the person taps."""
+    return _once(t, "link", _link_keyboard)
+
+
+def _link_keyboard(t: Texts) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         keyboard=[
             [KeyboardButton(text=t.button("share_contact"), request_contact=True)],
@@ -37,6 +62,10 @@ def link_keyboard(t: Texts) -> ReplyKeyboardMarkup:
 
 
 def main_menu(t: Texts) -> InlineKeyboardMarkup:
+    return _once(t, "main_menu", _main_menu)
+
+
+def _main_menu(t: Texts) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=t.button("cancel_order"), callback_data=MenuCallback(action=MenuAction.CANCEL)
@@ -52,6 +81,10 @@ def main_menu(t: Texts) -> InlineKeyboardMarkup:
 
 
 def language_keyboard(t: Texts) -> InlineKeyboardMarkup:
+    return _once(t, "language", _language_keyboard)
+
+
+def _language_keyboard(t: Texts) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for locale in LOCALES:
         builder.button(
@@ -61,6 +94,10 @@ def language_keyboard(t: Texts) -> InlineKeyboardMarkup:
 
 
 def resume_keyboard(t: Texts) -> InlineKeyboardMarkup:
+    return _once(t, "resume", _resume_keyboard)
+
+
+def _resume_keyboard(t: Texts) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=t.button("resume"), callback_data=ResumeCallback(action=ResumeAction.RESUME)
@@ -85,6 +122,10 @@ def status_keyboard(refunds: Sequence[RefundView], t: Texts) -> InlineKeyboardMa
 
 
 def back_to_status(t: Texts) -> InlineKeyboardMarkup:
+    return _once(t, "back_to_status", _back_to_status)
+
+
+def _back_to_status(t: Texts) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=t.button("status"), callback_data=MenuCallback(action=MenuAction.STATUS))
     return builder.as_markup()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.services.candidates import CaseCandidates, candidates_of
 from bot.services.clock import Clock
 from bot.services.errors import DomainError, OrderNotVisible
 from bot.services.identity import Identity
@@ -92,10 +93,17 @@ class Selection:
 
 
 class CaseService:
-    def __init__(self, uow: UnitOfWork, clock: Clock, vocabulary: MatchingVocabulary) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        vocabulary: MatchingVocabulary,
+        candidates: CaseCandidates | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._vocabulary = vocabulary
+        self._candidates_cache = candidates if candidates is not None else CaseCandidates()
         self._throttle = Throttle(uow, clock)
 
     async def start(self, identity: Identity) -> int:
@@ -143,25 +151,44 @@ class CaseService:
         gets the same answer as one that does not exist.
         """
         subject = f"tg:{identity.user_id}"
+        # Reads first: on SQLite the write lock is taken only if a miss must be counted.
         async with self._uow.transaction():
             await self._open_case(identity, case_id)
             allowance = await self._throttle.check(subject, ORDER_GUESS, ORDER_GUESS_LIMIT)
             if not allowance.allowed:
                 return Identification(Found.THROTTLED, retry_at=allowance.retry_at)
-            orders = {order.id: order for order in await self._visible(identity)}
             match = match_order(
                 text,
-                [OrderCandidate.of(order) for order in orders.values()],
+                await self._candidates(identity, case_id),
                 vocabulary=self._vocabulary,
                 now=self._clock.now(),
             )
             if match.kind is MatchKind.NONE:
                 self._throttle.record(subject, ORDER_GUESS)
+            orders = await self._uow.orders.visible_many(
+                [scored.candidate.order_id for scored in match.best],
+                identity.user_id,
+                identity.customer_id,
+                self._clock.now(),
+            )
         views = tuple(
             OrderView.of(orders[scored.candidate.order_id], identity.locale)
             for scored in match.best
+            if scored.candidate.order_id in orders
         )
         return Identification(Found(match.kind.value), views)
+
+    async def _candidates(self, identity: Identity, case_id: int) -> list[OrderCandidate]:
+        """The customer's orders as matching reads them, from the case's cache if there."""
+        cached = self._candidates_cache.get(case_id, identity.user_id)
+        if cached is not None:
+            return cached
+        rows = await self._uow.orders.candidate_rows(
+            identity.user_id, identity.customer_id, self._clock.now()
+        )
+        candidates = candidates_of(rows)
+        self._candidates_cache.put(case_id, identity.user_id, candidates)
+        return candidates
 
     async def choose(self, identity: Identity, case_id: int, order_id: int) -> OrderChoice:
         """Attach the order to the case, unless it is closed or already being cancelled."""

@@ -7,6 +7,7 @@ from functools import cached_property
 
 from bot.services.alternatives import AlternativesService
 from bot.services.cancellation import CancellationService
+from bot.services.candidates import CaseCandidates
 from bot.services.cases import CaseService
 from bot.services.clock import Clock
 from bot.services.deep_links import LinkTokens
@@ -40,6 +41,8 @@ class ServiceConfig:
     guest_policy: GuestPolicy = field(default_factory=GuestPolicy)
     policy: Policy = field(default_factory=load_policy)
     vocabulary: MatchingVocabulary = field(default_factory=default_vocabulary)
+    candidates: CaseCandidates = field(default_factory=CaseCandidates)
+    """Order matching's view of each case's orders, kept across the case's updates."""
 
 
 class Services:
@@ -74,7 +77,7 @@ class Services:
 
     @cached_property
     def cases(self) -> CaseService:
-        return CaseService(self.uow, self.clock, self.config.vocabulary)
+        return CaseService(self.uow, self.clock, self.config.vocabulary, self.config.candidates)
 
     @cached_property
     def review(self) -> ReviewService:
