@@ -118,3 +118,51 @@ async def confirmed_requests(deps: AppDeps) -> int:
     """How many cancellation requests exist: the run checks it made one per customer."""
     async with deps.session_factory() as session:
         return int(await session.scalar(select(func.count(CancellationRequest.id))) or 0)
+
+
+def order_number(customer: int, index: int) -> str:
+    """Spread out, as real order numbers are: no two share a long prefix by construction."""
+    return f"SO-{(index * 7919 + customer * 104_729) % 100_000_000:08d}"
+
+
+def many_orders_shop(
+    orders: int, now: datetime, *, number: int
+) -> tuple[ImportFile, BenchCustomer]:
+    """One customer (number `number`) with `orders` paid orders of one item each."""
+    external_id, phone = f"M{number:05d}", f"+86 138 {number // 10_000:04d} {number % 10_000:04d}"
+    placed = now - timedelta(days=1)
+    records = [
+        OrderRecord(
+            number=order_number(number, index),
+            customer_id=external_id,
+            status="paid",  # type: ignore[arg-type]
+            currency="CNY",
+            payment_method="card",  # type: ignore[arg-type]
+            shipping_fee=Decimal("10.00"),
+            placed_at=placed - timedelta(minutes=index),
+            paid_at=placed - timedelta(minutes=index) + timedelta(minutes=5),
+            items=[
+                OrderItemRecord(
+                    sku=f"SKU-{index % 97}",
+                    name=("Blue Kettle", "Bluetooth Headphones", "Cotton T-shirt")[index % 3],
+                    category="electronics",  # type: ignore[arg-type]
+                    quantity=1,
+                    unit_price=Decimal("99.00"),
+                )
+            ],
+        )
+        for index in range(orders)
+    ]
+    customer = CustomerRecord(id=external_id, name=f"Many {number}", phone=phone)
+    file = ImportFile(customers=[customer], orders=records)
+    return file, BenchCustomer(FIRST_USER_ID + 900_000 + number, phone)
+
+
+async def load_many_orders(deps: AppDeps, orders: int, *, number: int) -> BenchCustomer:
+    file, person = many_orders_shop(orders, deps.clock.now(), number=number)
+    report = await Importer(deps.session_factory, deps.clock).load(
+        ImportSource.from_import_file(file, name=f"bench-many-{number}")
+    )
+    if not report.ok:
+        raise RuntimeError(f"bench orders did not load: {[str(e) for e in report.errors][:3]}")
+    return person

@@ -1,6 +1,8 @@
 """Measure the bot against baselines from the same run, and write BENCHMARKS.md.
 
-    python -m bench.run [--updates N] [--conversations N] [--out BENCHMARKS.md]
+    python -m bench.run [--rounds N] [--updates N] [--postgres URL] [--out BENCHMARKS.md]
+
+The suite itself is in bench/suite.py; this module keeps the pieces it and the tests use.
 
 Every figure is a ratio to something measured in this same run (a bare aiogram
 handler, plain sqlite3, Telegram's 30 messages a second), because absolute numbers
@@ -9,22 +11,16 @@ vary from machine to machine and run to run.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import gc
 import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-import aiogram
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message
 from sqlalchemy import event
@@ -229,18 +225,24 @@ def templates(count: int) -> Result:
     return _result("template render (cached)", count / (time.perf_counter() - started), latencies)
 
 
+def bench_settings(database_url: str, schema: str | None) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TOKEN,
+        database_url=database_url,
+        database_schema=schema,
+        log_level="WARNING",
+    )
+
+
 @contextlib.asynccontextmanager
 async def bench_database(postgres_url: str | None) -> AsyncIterator[AppDeps]:
     """The bot's dependencies on a new, migrated database with the demo shop: a SQLite
     file, or a schema of its own on PostgreSQL, dropped afterwards."""
     with tempfile.TemporaryDirectory() as directory:
         schema = f"bench_{os.getpid()}" if postgres_url else None
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            bot_token=TOKEN,
-            database_url=postgres_url or f"sqlite+aiosqlite:///{directory}/bench.db",
-            database_schema=schema,
-            log_level="WARNING",
+        settings = bench_settings(
+            postgres_url or f"sqlite+aiosqlite:///{directory}/bench.db", schema
         )
         admin = create_async_engine(settings.database_url) if schema else None
         if admin is not None:
@@ -259,94 +261,7 @@ async def bench_database(postgres_url: str | None) -> AsyncIterator[AppDeps]:
                 await admin.dispose()
 
 
-async def measure(
-    updates: int, talks: int, postgres_url: str | None
-) -> tuple[list[Result], Result]:
-    gc.collect()
-    results: list[Result] = []
-    baseline = await bare_aiogram(updates)
-    results.append(baseline)
-    async with bench_database(None) as deps:
-        results.append(await _our_bot(deps, updates, "hello", "our bot: unknown text"))
-        results.append(await _our_bot(deps, updates, "/help", "our bot: /help"))
-        gc.freeze()
-        frozen = await _our_bot(deps, updates, "/help", "our bot: /help, gc.freeze()")
-        gc.unfreeze()
-        results.append(frozen)
-        results.append(await conversations(deps, talks, at_once=1, first=0))
-        results.append(await conversations(deps, talks, at_once=20, first=talks))
-        results.append(await notifier_drain(deps, updates))
-    if postgres_url:
-        async with bench_database(postgres_url) as deps:
-            for at_once, first in ((1, 0), (20, talks)):
-                result = await conversations(deps, talks, at_once=at_once, first=first)
-                result.name += ", PostgreSQL"
-                results.append(result)
-            drained = await notifier_drain(deps, updates)
-            drained.name += ", PostgreSQL"
-            results.append(drained)
-    results.append(matching(updates))
-    results.append(templates(updates * 5))
-    return results, baseline
-
-
-def _report(results: list[Result], baseline: Result, command: str) -> str:
-    lines = [
-        "# Benchmarks",
-        "",
-        f"Written by `python -m bench.run {command}`".rstrip() + " on "
-        f"{datetime.now(UTC):%Y-%m-%d}, "
-        f"Python {platform.python_version()}, aiogram {aiogram.__version__}, "
-        f"{platform.machine()}, {sys.platform}, {os.cpu_count()} CPUs. Figures vary from run "
-        "to run; the ratios to the baseline measured in the same run are the point.",
-        "",
-        "| what | per second | p50 ms | p99 ms | × baseline | × Telegram's 30/s | notes |",
-        "|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for result in results:
-        lines.append(
-            f"| {result.name} | {result.per_second:,.0f} | {result.p50_ms:.2f} | "
-            f"{result.p99_ms:.2f} | {result.per_second / baseline.per_second:.2f} | "
-            f"{result.per_second / TELEGRAM_LIMIT:.1f} | {result.extra} |"
-        )
-    lines += [
-        "",
-        "How each row is measured:",
-        "",
-        "- *bare aiogram handler*: a Dispatcher with one handler that answers every text; "
-        "updates per second through `Dispatcher.feed_update`, with an in-memory Bot session "
-        "(no network). The floor that any real bot stands on.",
-        "- *our bot*: the production Dispatcher (`bot.wiring.build_dispatcher`: middlewares, "
-        "FSM in the database, transcript, every router) on a database loaded with the demo "
-        "shop, same in-memory session; 500 different chats in turn. Per second = updates.",
-        "- *cancellation conversation*: customers each share their contact, send "
-        '/cancel_order and press their order, a reason, "No thanks, cancel", a refund '
-        "method and Confirm, as the bot offered them. Per second = updates; p50/p99 = a "
-        "whole conversation. The run checks that exactly one cancellation request was made "
-        "per customer.",
-        "- *outbox notifier*: that many queued notices to as many chats, rate limits lifted; "
-        "per second = messages delivered (claimed, rendered, sent, marked sent). In "
-        "production it is held to `NOTIFIER_RATE_PER_SECOND` (25).",
-        "- *order matching*: a one-typo order number against 2,000 orders of one customer.",
-        "- *template render*: one cached Jinja2 template in Chinese.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--updates", type=int, default=2000)
-    parser.add_argument("--conversations", type=int, default=300)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help="also run the conversations and the notifier on this PostgreSQL database "
-        "(postgresql+asyncpg://…), in a schema of their own",
-    )
-    parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
-    arguments = parser.parse_args()
-    measured, floor = asyncio.run(
-        measure(arguments.updates, arguments.conversations, arguments.postgres)
-    )
-    arguments.out.write_text(_report(measured, floor, " ".join(sys.argv[1:])))
-    print(arguments.out.read_text())
+    from bench.suite import main
+
+    main()

@@ -141,6 +141,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
             cursor.close()
         tally.transactions += 1
         tally.write_locks += 1
+        tally.raw_statements += 1
         connection.info[_WRITING] = True
 
     @event.listens_for(engine.sync_engine, "commit")

@@ -62,6 +62,9 @@ class SqlAlchemyStorage(BaseStorage):
     def _change(
         self, uow: UpdateUnitOfWork, key: str, record: _Record, values: dict[str, Any]
     ) -> None:
+        values = {name: value for name, value in values.items() if getattr(record, name) != value}
+        if not values:
+            return  # e.g. clear() on a chat with no state: nothing to write
         if not record.changed:
             uow.stage(lambda scope: self._write(scope, key, record))
         record.changed.update(values)

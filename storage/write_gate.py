@@ -32,8 +32,9 @@ class DatabaseCounters:
 
     transactions: int = 0
     write_locks: int = 0
-    commits: int = 0
-    rollbacks: int = 0
+    raw_statements: int = 0
+    """`BEGIN IMMEDIATE`s run on the driver's cursor directly (an update's first write),
+    which the engine's statement events do not see."""
 
 
 @dataclass(eq=False)

@@ -1,0 +1,206 @@
+"""Whole processes: time to the first getUpdates, and memory with many conversations.
+
+Both compare the bot with a bare aiogram process doing the same in the same run.
+
+- Start-up: a tiny Bot API stand-in (aiohttp) notes when the first getUpdates arrives;
+  `cancelbot run` (migrations, wiring, the checks it makes at start) is timed from
+  spawn to that request, against a bare aiogram bot polling the same stand-in.
+- Memory: a child process handles one update from each of N chats that leaves each
+  chat mid-conversation, then reports its RSS; the bare child keeps N FSM states in
+  aiogram's MemoryStorage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"
+_ME = {"id": 42, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+
+BARE_POLLER = """
+import asyncio, sys
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message
+
+dp = Dispatcher()
+
+@dp.message()
+async def echo(message: Message) -> None:
+    await message.answer("hi")
+
+async def main() -> None:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(sys.argv[1]))
+    await dp.start_polling(Bot(sys.argv[2], session=session), handle_signals=False)
+
+asyncio.run(main())
+"""
+
+
+class StandIn:
+    """Answers every Bot API method plausibly; records when getUpdates first came."""
+
+    def __init__(self) -> None:
+        self.first_poll = asyncio.Event()
+        self.polled_at = 0.0
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"].lower()
+        result: Any = True
+        if method == "getme":
+            result = _ME
+        elif method == "getupdates":
+            if not self.first_poll.is_set():
+                self.polled_at = time.perf_counter()
+                self.first_poll.set()
+            await asyncio.sleep(0.5)
+            result = []
+        elif method == "getwebhookinfo":
+            result = {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        elif method in ("getmycommands",):
+            result = []
+        return web.json_response({"ok": True, "result": result})
+
+
+async def _first_poll(command: list[str], env: dict[str, str], stand_in: StandIn) -> float:
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        async with asyncio.timeout(120):
+            waiting = asyncio.create_task(stand_in.first_poll.wait())
+            exited = asyncio.create_task(process.wait())
+            await asyncio.wait([waiting, exited], return_when=asyncio.FIRST_COMPLETED)
+            if not stand_in.first_poll.is_set():
+                error = (await process.stderr.read()).decode()[-2000:] if process.stderr else ""
+                raise RuntimeError(f"{command[:3]} exited before polling: {error}")
+            exited.cancel()
+        return stand_in.polled_at - started
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                async with asyncio.timeout(30):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def time_to_first_poll(product: bool) -> float:
+    """Seconds from spawning the process to its first getUpdates."""
+    stand_in = StandIn()
+    app = web.Application()
+    app.router.add_route("*", "/bot{token}/{method}", stand_in.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            env = {k: v for k, v in os.environ.items() if k.isupper() and "TOKEN" not in k}
+            if product:
+                env.update(
+                    BOT_TOKEN=TOKEN,
+                    TELEGRAM_API_BASE=base,
+                    DATABASE_URL=f"sqlite+aiosqlite:///{directory}/start.db",
+                    API_PORT="0",
+                    LOG_LEVEL="WARNING",
+                )
+                env.pop("REDIS_URL", None)
+                command = [sys.executable, "-m", "bot", "run"]
+            else:
+                command = [sys.executable, "-c", BARE_POLLER, base, TOKEN]
+            return await _first_poll(command, env, stand_in)
+    finally:
+        await runner.cleanup()
+
+
+RSS_CHILD = """
+import asyncio, gc, sys
+from bench.process import rss_child
+print(asyncio.run(rss_child(sys.argv[1], int(sys.argv[2]), sys.argv[3])))
+"""
+
+
+async def rss_child(kind: str, chats: int, directory: str) -> int:
+    """Run in a child: leave `chats` chats mid-conversation, return RSS in KiB."""
+    import gc
+
+    from aiogram import Bot, Dispatcher
+    from aiogram.fsm.context import FSMContext
+    from aiogram.fsm.state import State, StatesGroup
+    from aiogram.types import Message
+
+    from bench.session import MemorySession
+    from bench.updates import text_update
+
+    if kind == "bare":
+
+        class Flow(StatesGroup):
+            order = State()
+
+        dp = Dispatcher()
+
+        @dp.message()
+        async def ask(message: Message, state: FSMContext) -> None:
+            await state.set_state(Flow.order)
+            await state.update_data(case_id=message.chat.id)
+            await message.answer("Which order?")
+
+        bot = Bot(TOKEN, session=MemorySession())
+        for index in range(chats):
+            await dp.feed_update(bot, text_update(1_000_000 + index, "/cancel_order"))
+    else:
+        from bench.run import bench_settings
+        from bot.services.demo_data import seed_demo
+        from bot.wiring import build_bot, build_deps, build_dispatcher
+        from storage.migrate import upgrade
+
+        deps = build_deps(bench_settings(f"sqlite+aiosqlite:///{directory}/rss.db", None))
+        await upgrade(deps.engine)
+        await seed_demo(deps.session_factory, deps.clock)
+        dp = build_dispatcher(deps)
+        bot = build_bot(deps.settings, session=MemorySession())
+        for index in range(chats):
+            # A guest starting a cancellation: the bot asks how to find their order.
+            await dp.feed_update(bot, text_update(1_000_000 + index, "/cancel_order"))
+    gc.collect()
+    return _rss_kib()
+
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def rss_of(kind: str, chats: int) -> int:
+    with tempfile.TemporaryDirectory() as directory:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            RSS_CHILD,
+            kind,
+            str(chats),
+            directory,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"rss child {kind} failed: {err.decode()[-2000:]}")
+        return int(out.decode().strip().splitlines()[-1])

@@ -1,0 +1,333 @@
+"""The benchmark suite behind `python -m bench.run`: every figure next to its baselines.
+
+Throughput variants (the bare dispatcher, the ORM floors, the bot's updates) are run in
+rounds, each round running every variant once in a rotated order, so a machine that is
+busier in one minute than the next slows all of them alike; each row is the median of
+its rounds, with the range. Ratios are to a floor measured in the same rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import itertools
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiogram
+from aiogram import Bot, Dispatcher
+
+from bench.conversation import cancel_one, load_bench_shop, load_many_orders, order_number
+from bench.floor import EngineTally, Tally, bare_dispatcher, orm_dispatcher
+from bench.process import rss_of, time_to_first_poll
+from bench.run import TOKEN, bench_database, conversations
+from bench.session import MemorySession
+from bench.updates import contact_update, text_update
+from bot.services.identity import Sender
+from bot.wiring import AppDeps, build_bot, build_dispatcher
+
+CHATS = 500  # the bot's updates come from this many chats in turn
+
+
+@dataclass
+class Series:
+    """One variant's figure per round, and what the engine did per update."""
+
+    name: str
+    values: list[float] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+    updates: int = 0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    def span(self, digits: int = 0) -> str:
+        return f"{min(self.values):,.{digits}f}–{max(self.values):,.{digits}f}"
+
+    def per_update(self) -> str:
+        if not self.updates:
+            return "—"
+        t, n = self.tally, self.updates
+        return f"{t.round_trips / n:.1f} / {t.transactions / n:.2f} / {t.write_locks / n:.2f}"
+
+
+Variant = Callable[[int], Awaitable[tuple[float, int]]]
+"""Runs `n` updates; returns (updates per second, updates sent)."""
+
+
+def _dispatch(dp: Dispatcher, bot: Bot, text: str) -> Variant:
+    ids = itertools.count()
+
+    async def run(count: int) -> tuple[float, int]:
+        updates = [text_update(20_000 + next(ids) % CHATS, text) for _ in range(count)]
+        started = time.perf_counter()
+        for update in updates:
+            await dp.feed_update(bot, update)
+        return count / (time.perf_counter() - started), count
+
+    return run
+
+
+def _steps(deps: AppDeps, first: itertools.count[int]) -> Variant:
+    """Cancellation steps: whole cancellations, one chat at a time; per second = updates."""
+
+    async def run(count: int) -> tuple[float, int]:
+        customers = max(2, count // 6)
+        people = await load_bench_shop(deps, customers, first=next(first) * 10_000)
+        dp = build_dispatcher(deps)
+        session = MemorySession()
+        bot = build_bot(deps.settings, session=session)
+        sent = 0
+        started = time.perf_counter()
+        for person in people:
+            sent += await cancel_one(dp, bot, session, person)
+        return sent / (time.perf_counter() - started), sent
+
+    return run
+
+
+async def _rounds(
+    variants: dict[str, tuple[Variant, AppDeps | None]], rounds: int, count: int
+) -> dict[str, Series]:
+    series = {name: Series(name) for name in variants}
+    names = list(variants)
+    for number in range(rounds):
+        order = names[number % len(names) :] + names[: number % len(names)]
+        for name in order:
+            run, deps = variants[name]
+            gc.collect()
+            if deps is None:
+                rate, sent = await run(count)
+            else:
+                with EngineTally(deps.engine) as tally:
+                    rate, sent = await run(count)
+                target = series[name]
+                target.tally.round_trips += tally.tally.round_trips
+                target.tally.transactions += tally.tally.transactions
+                target.tally.write_locks += tally.tally.write_locks
+                target.updates += sent
+            series[name].values.append(rate)
+    return series
+
+
+async def _identification(
+    deps: AppDeps, orders: int, number: int, tries: int
+) -> tuple[Series, Series]:
+    """End to end through the service, in a unit of work as an update has it: the case's
+    first guess (the query) and its second (the cache), milliseconds."""
+    person = await load_many_orders(deps, orders, number=number)
+    dp = build_dispatcher(deps)
+    bot = build_bot(deps.settings, session=MemorySession())
+    await dp.feed_update(bot, contact_update(person.user_id, person.phone))
+    first, again = Series("first guess"), Series("later guess")
+    for attempt in range(tries):
+        async with _update_uow(deps) as services:
+            identity = await services.identity.resolve(
+                Sender(user_id=person.user_id, chat_id=person.user_id, first_name="Bench")
+            )
+            case_id = await services.cases.start(identity)
+            await services.uow.commit()
+        typed = order_number(number, (attempt * 37) % orders).lower()[:-1]  # a digit short
+        for target in (first, again):
+            started = time.perf_counter()
+            async with _update_uow(deps) as services:
+                await services.cases.identify(identity, case_id, typed)
+                await services.uow.commit()
+            target.values.append((time.perf_counter() - started) * 1000)
+    return first, again
+
+
+@contextlib.asynccontextmanager
+async def _update_uow(deps: AppDeps) -> AsyncIterator[object]:
+    from bot.services.container import Services
+
+    try:
+        from storage.uow import UpdateUnitOfWork as Unit  # after the hot-path work
+    except ImportError:  # pragma: no cover - the code before it
+        from storage.uow import UnitOfWork as Unit  # type: ignore[assignment]
+    async with Unit(deps.session_factory) as uow:
+        yield Services(uow, deps.clock, deps.service_config)
+
+
+async def measure(args: argparse.Namespace) -> list[str]:
+    lines: list[str] = []
+    counter = itertools.count(1)
+    async with contextlib.AsyncExitStack() as stack:
+        lite = await stack.enter_async_context(bench_database(None))
+        pg = (
+            await stack.enter_async_context(bench_database(args.postgres))
+            if args.postgres
+            else None
+        )
+        bare_bot = Bot(TOKEN, session=MemorySession())
+        variants: dict[str, tuple[Variant, AppDeps | None]] = {
+            "bare aiogram": (_dispatch(bare_dispatcher(), bare_bot, "hello"), None)
+        }
+        databases = [("SQLite", lite)] + ([("PostgreSQL", pg)] if pg is not None else [])
+        for label, deps in databases:
+            bot = build_bot(deps.settings, session=MemorySession())
+            product = build_dispatcher(deps)
+            floor = orm_dispatcher(deps.session_factory)
+            variants[f"ORM floor, {label}"] = (_dispatch(floor, bare_bot, "hello"), deps)
+            variants[f"/help, {label}"] = (_dispatch(product, bot, "/help"), deps)
+            variants[f"unknown text, {label}"] = (_dispatch(product, bot, "hello"), deps)
+            variants[f"cancellation step, {label}"] = (_steps(deps, counter), deps)
+        series = await _rounds(variants, args.rounds, args.updates)
+
+        lines += [
+            "## Updates per second, and what each update costs the database",
+            "",
+            f"{args.rounds} rounds of {args.updates} updates per variant, rotated; "
+            "median (min–max). Database cost per update: round trips / transactions / "
+            "SQLite write locks taken.",
+            "",
+            "| what | updates/s | range | × ORM floor (same database) | target | "
+            "round trips / transactions / write locks per update |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        bare = series["bare aiogram"]
+        lines.append(f"| bare aiogram | {bare.median:,.0f} | {bare.span()} | — | — | — |")
+        for label, _ in databases:
+            floor_series = series[f"ORM floor, {label}"]
+            lines.append(
+                f"| ORM floor, {label} (one read-and-write transaction) | "
+                f"{floor_series.median:,.0f} | {floor_series.span()} | 1.00 "
+                f"({floor_series.median / bare.median:.2f} × bare) | — | "
+                f"{floor_series.per_update()} |"
+            )
+            for kind, target in (
+                ("/help", 0.8),
+                ("unknown text", 0.8),
+                ("cancellation step", 0.4),
+            ):
+                row = series[f"{kind}, {label}"]
+                ratio = row.median / floor_series.median
+                verdict = "met" if ratio >= target else f"missed by {target - ratio:.2f}"
+                lines.append(
+                    f"| {kind}, {label} | {row.median:,.0f} | {row.span()} | {ratio:.2f} | "
+                    f"≥ {target} ({verdict}) | {row.per_update()} |"
+                )
+
+        lines += [
+            "",
+            "## A whole cancellation, many chats at once",
+            "",
+            "Per conversation: contact, /cancel_order and four presses (6 updates), "
+            "milliseconds from the first update to Confirm. Rounds rotated as above.",
+            "",
+            "| database | chats at once | p50 ms | p99 ms | p99 / p50 | updates/s | targets |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for label, deps in databases:
+            per: dict[int, list[tuple[float, float, float]]] = {1: [], 20: [], 50: []}
+            for number in range(args.talk_rounds):
+                for at_once in [1, 20, 50][number % 3 :] + [1, 20, 50][: number % 3]:
+                    count = max(args.conversations, at_once * 2)
+                    result = await conversations(
+                        deps, count, at_once=at_once, first=next(counter) * 10_000
+                    )
+                    per[at_once].append((result.p50_ms, result.p99_ms, result.per_second))
+            for at_once, figures in per.items():
+                p50 = statistics.median(f[0] for f in figures)
+                p99 = statistics.median(f[1] for f in figures)
+                rate = statistics.median(f[2] for f in figures)
+                target = ""
+                if at_once == 20 and label == "SQLite":
+                    ok = p99 <= 2 * p50 and p99 < 2000
+                    target = "p99 ≤ 2 × p50 and < 2 s: " + (
+                        "met" if ok else f"missed (× {p99 / p50:.2f}, {p99 / 1000:.2f} s)"
+                    )
+                lines.append(
+                    f"| {label} | {at_once} | {p50:,.0f} | {p99:,.0f} | {p99 / p50:.2f} | "
+                    f"{rate:,.0f} | {target} |"
+                )
+
+        lines += [
+            "",
+            "## Identifying an order among the customer's own",
+            "",
+            "A customer types an order number one digit short; end to end through "
+            "`CaseService.identify` in an update's unit of work (the query, the match, the "
+            "orders named back), median of the tries.",
+            "",
+            "| orders | milliseconds (first guess of a case / a later guess) | target |",
+            "|---|---|---|",
+        ]
+        for index, orders in enumerate((20, 2000)):
+            first, again = await _identification(lite, orders, 900 + index, args.tries)
+            worst = max(first.median, again.median)
+            verdict = "met" if worst <= 10 else f"missed by {worst - 10:.1f} ms"
+            lines.append(
+                f"| {orders:,} | {first.median:.2f} ({first.span(2)}) / {again.median:.2f} "
+                f"({again.span(2)}) | ≤ 10 ms ({verdict}) |"
+            )
+
+    lines += ["", "## Start-up and memory, whole processes", ""]
+    bare_start, bot_start = Series("bare"), Series("bot")
+    for number in range(args.start_rounds):
+        pair = [(bare_start, False), (bot_start, True)]
+        for target, product in pair if number % 2 == 0 else pair[::-1]:
+            target.values.append(await time_to_first_poll(product))
+    ratio = bot_start.median / bare_start.median
+    lines += [
+        "| what | bot | bare aiogram | × bare | target |",
+        "|---|---:|---:|---:|---|",
+        f"| spawn to first getUpdates, s (median of {args.start_rounds}) | "
+        f"{bot_start.median:.2f} ({bot_start.span(2)}) | {bare_start.median:.2f} "
+        f"({bare_start.span(2)}) | {ratio:.2f} | ≤ 1.3 ({_verdict(ratio, 1.3)}) |",
+    ]
+    bare_rss = await rss_of("bare", args.chats)
+    bot_rss = await rss_of("bot", args.chats)
+    ratio = bot_rss / bare_rss
+    lines.append(
+        f"| RSS with {args.chats:,} conversations in progress, MiB | {bot_rss / 1024:.0f} | "
+        f"{bare_rss / 1024:.0f} | {ratio:.2f} | ≤ 1.2 ({_verdict(ratio, 1.2)}) |"
+    )
+    return lines
+
+
+def _verdict(ratio: float, target: float) -> str:
+    return "met" if ratio <= target else f"missed by {ratio - target:.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--updates", type=int, default=300, help="per variant and round")
+    parser.add_argument("--conversations", type=int, default=60, help="per concurrency row")
+    parser.add_argument("--talk-rounds", type=int, default=3)
+    parser.add_argument("--tries", type=int, default=20, help="identifications per size")
+    parser.add_argument("--start-rounds", type=int, default=4)
+    parser.add_argument("--chats", type=int, default=10_000, help="for the RSS figure")
+    parser.add_argument("--postgres", metavar="URL", help="postgresql+asyncpg://… as well")
+    parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"))
+    args = parser.parse_args()
+    started = time.perf_counter()
+    lines = asyncio.run(measure(args))
+    header = [
+        "# Benchmarks",
+        "",
+        f"Written by `python -m bench.run {' '.join(sys.argv[1:])}` on "
+        f"{datetime.now(UTC):%Y-%m-%d} in {time.perf_counter() - started:,.0f} s: Python "
+        f"{platform.python_version()}, aiogram {aiogram.__version__}, {platform.machine()}, "
+        f"{sys.platform}, {os.cpu_count()} CPUs, load average at the end "
+        f"{os.getloadavg()[0]:.1f}. Absolute figures vary from run to run and machine to "
+        "machine; the ratios to the baselines of the same run are the point.",
+        "",
+    ]
+    notes = Path(__file__).with_name("NOTES.md")
+    text = "\n".join(header + lines) + "\n"
+    if notes.exists():
+        text += "\n" + notes.read_text()
+    args.out.write_text(text)
+    print(text)
