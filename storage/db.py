@@ -128,21 +128,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # The update's first write (or savepoint): queue for the write lock, then take it.
         # Reads before it took no lock; they saw committed data, and this chat's own
         # rows cannot have changed since (its updates run one at a time).
-        from storage.uow import current_update  # the update being handled, if any
-
-        scope = current_update()
-        _queue(connection, gate, scope.commit if scope is not None else None)
-        raw = connection.connection.dbapi_connection
-        assert raw is not None
-        cursor = raw.cursor()
-        try:
-            cursor.execute("BEGIN IMMEDIATE")
-        finally:
-            cursor.close()
-        tally.transactions += 1
-        tally.write_locks += 1
-        tally.raw_statements += 1
-        connection.info[_WRITING] = True
+        _take_write_lock(connection, gate)
 
     @event.listens_for(engine.sync_engine, "commit")
     @event.listens_for(engine.sync_engine, "rollback")
@@ -155,6 +141,38 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         record.info.pop(_WRITING, None)
         if record.info.pop(_GATED, False):
             gate.release()
+
+
+def _take_write_lock(connection: Connection, gate: WriteGate) -> None:
+    """Open an update's write transaction on SQLite: its turn in the gate, then
+    `BEGIN IMMEDIATE` on the driver's connection (SQLAlchemy's own transaction is
+    already under way, lazily, see _on_begin)."""
+    if connection.info.get(_WRITING):
+        return
+    from storage.uow import current_update  # the update being handled, if any
+
+    scope = current_update()
+    _queue(connection, gate, scope.commit if scope is not None else None)
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute("BEGIN IMMEDIATE")
+    finally:
+        cursor.close()
+    gate.counters.transactions += 1
+    gate.counters.write_locks += 1
+    gate.counters.raw_statements += 1
+    connection.info[_WRITING] = True
+
+
+async def begin_writing(session: AsyncSession) -> None:
+    """Within an update, start its write transaction now (on SQLite, queue for the write
+    lock): a block that reads, then writes what it read, must not read outside it."""
+    connection = await session.connection()
+    gate = write_gate(connection.engine)
+    if gate is not None:
+        await connection.run_sync(_take_write_lock, gate)
 
 
 def _queue(connection: Connection, gate: WriteGate, flush: Flush | None) -> None:

@@ -11,7 +11,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
-from storage.db import has_written, update_scope_engine
+from storage.db import begin_writing, has_written, update_scope_engine
 from storage.repositories import (
     CaseRepository,
     ConversationRepository,
@@ -90,7 +90,8 @@ class UnitOfWork:
         await self.session.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Self]:
+    async def transaction(self, *, reads_first: bool = False) -> AsyncIterator[Self]:
+        """`reads_first` matters within an update only (`UpdateUnitOfWork`)."""
         try:
             yield self
         except BaseException:
@@ -183,7 +184,12 @@ class UpdateUnitOfWork(UnitOfWork):
         return has_written(connection.sync_connection)  # type: ignore[arg-type]
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Self]:
+    async def transaction(self, *, reads_first: bool = False) -> AsyncIterator[Self]:
+        """A service's block within the update's transaction. It starts writing at once
+        (on SQLite, in its turn for the write lock), so what it reads and then writes is
+        consistent, as in a transaction of its own; `reads_first` blocks (who is writing,
+        which order they mean) read without the lock and take it at their first write,
+        if any: what they read is the chat's own, which no one else changes meanwhile."""
         if self._depth:  # a service calling another joins its block
             self._depth += 1
             try:
@@ -194,6 +200,8 @@ class UpdateUnitOfWork(UnitOfWork):
         savepoint = await self.session.begin_nested() if await self._written() else None
         if savepoint is not None:
             self._savepoints.append(savepoint)
+        elif not reads_first:
+            await begin_writing(self.session)
         self._depth = 1
         try:
             yield self
@@ -220,9 +228,7 @@ class UpdateUnitOfWork(UnitOfWork):
         for write in staged:
             await write(self)
         if not await self._written():
-            if self.session.in_transaction():
-                await self.session.commit()  # ends the reads; on SQLite no statement
-            return
+            return  # reads only: they end with the update (on SQLite they hold nothing)
         await self.session.commit()
         self.commits += 1
         self.run_after_commit()

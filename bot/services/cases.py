@@ -152,7 +152,7 @@ class CaseService:
         """
         subject = f"tg:{identity.user_id}"
         # Reads first: on SQLite the write lock is taken only if a miss must be counted.
-        async with self._uow.transaction():
+        async with self._uow.transaction(reads_first=True):
             await self._open_case(identity, case_id)
             allowance = await self._throttle.check(subject, ORDER_GUESS, ORDER_GUESS_LIMIT)
             if not allowance.allowed:

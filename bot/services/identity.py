@@ -60,7 +60,7 @@ class IdentityService:
     async def resolve(self, sender: Sender) -> Identity:
         """Load (or create on first contact) the account, its customer and open conversation."""
         now = self._clock.now()
-        async with self._uow.transaction():
+        async with self._uow.transaction(reads_first=True):  # writes only what changed
             found = await self._uow.telegram_users.get_with_context(sender.user_id, sender.chat_id)
             if found is None:
                 account = TelegramUser(id=sender.user_id, first_seen_at=now)

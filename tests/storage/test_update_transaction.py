@@ -1,0 +1,66 @@
+"""One transaction per update: reads take no lock, writes queue in arrival order, and the
+FSM, the services and the transcript of an update commit together."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from bench.session import MemorySession
+from bench.updates import text_update
+from bot.wiring import AppDeps, build_bot, build_dispatcher
+from storage.db import counters, write_gate
+from storage.models import FsmRecord, TranscriptEntry
+from storage.uow import UpdateUnitOfWork
+from storage.write_gate import WriteGate
+
+
+async def test_writers_get_the_gate_in_the_order_they_asked() -> None:
+    gate = WriteGate()
+    order: list[int] = []
+    await gate.acquire()
+
+    async def writer(number: int) -> None:
+        await gate.acquire()
+        order.append(number)
+        gate.release()
+
+    tasks = []
+    for number in range(5):
+        tasks.append(asyncio.create_task(writer(number)))
+        await asyncio.sleep(0)  # each one queues before the next is started
+    gate.release()
+    await asyncio.gather(*tasks)
+    assert order == [0, 1, 2, 3, 4]
+
+
+async def test_an_update_reads_without_the_write_lock_and_takes_it_at_its_first_write(
+    deps: AppDeps,
+) -> None:
+    gate = write_gate(deps.engine)
+    async with UpdateUnitOfWork(deps.session_factory) as uow:
+        await uow.session.scalar(select(func.count(FsmRecord.key)))
+        if gate is not None:  # SQLite
+            assert not gate.held_here
+        uow.session.add(FsmRecord(key="k", state="s", data={}, updated_at=deps.clock.now()))
+        await uow.session.flush()
+        if gate is not None:
+            assert gate.held_here
+        await uow.commit()
+        if gate is not None:
+            assert not gate.held_here
+    async with deps.session_factory() as session:
+        assert await session.scalar(select(FsmRecord.state).where(FsmRecord.key == "k")) == "s"
+
+
+async def test_help_is_one_transaction_with_its_transcript(deps: AppDeps) -> None:
+    dp = build_dispatcher(deps)
+    bot = build_bot(deps.settings, session=MemorySession())
+    await dp.feed_update(bot, text_update(77, "/help"))  # first contact: the account is made
+    before = counters(deps.engine).transactions
+    await dp.feed_update(bot, text_update(77, "/help"))
+    assert counters(deps.engine).transactions - before == 1
+    async with deps.session_factory() as session:
+        lines = await session.scalar(select(func.count(TranscriptEntry.id)))
+    assert lines == 4  # "/help" in and the answer out, twice
