@@ -230,14 +230,25 @@ async def measure(args: argparse.Namespace) -> list[str]:
         ]
         for label, deps in databases:
             per: dict[int, list[tuple[float, float, float]]] = {1: [], 20: [], 50: []}
+            failed: dict[int, str] = {}
             for number in range(args.talk_rounds):
                 for at_once in [1, 20, 50][number % 3 :] + [1, 20, 50][: number % 3]:
                     count = max(args.conversations, at_once * 2)
-                    result = await conversations(
-                        deps, count, at_once=at_once, first=next(counter) * 10_000
-                    )
+                    try:
+                        result = await conversations(
+                            deps, count, at_once=at_once, first=next(counter) * 10_000
+                        )
+                    except RuntimeError as error:  # e.g. SQLite's busy timeout ran out
+                        failed[at_once] = str(error).splitlines()[0][:120]
+                        continue
                     per[at_once].append((result.p50_ms, result.p99_ms, result.per_second))
             for at_once, figures in per.items():
+                if not figures:
+                    lines.append(
+                        f"| {label} | {at_once} | — | — | — | — | failed: "
+                        f"{failed.get(at_once, '')} |"
+                    )
+                    continue
                 p50 = statistics.median(f[0] for f in figures)
                 p99 = statistics.median(f[1] for f in figures)
                 rate = statistics.median(f[2] for f in figures)
