@@ -77,11 +77,30 @@ def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Asyn
 
 
 def _count_transactions(engine: AsyncEngine) -> None:
+    """PostgreSQL: count transactions, and note when an update's transaction wrote."""
     tally = counters(engine)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(_connection: Connection) -> None:
         tally.transactions += 1
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _on_statement(connection: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if connection.get_execution_options().get(UPDATE_SCOPE) and not _is_read(statement):
+            connection.info[_WRITING] = True
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(connection: Connection) -> None:
+        connection.info.pop(_WRITING, None)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info.pop(_WRITING, None)
+
+
+def _is_read(statement: str) -> bool:
+    return statement.lstrip()[:6].upper().startswith(_READS)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -123,7 +142,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     def _on_statement(connection: Connection, _cursor: Any, statement: str, *_: Any) -> None:
         if not connection.get_execution_options().get(UPDATE_SCOPE):
             return
-        if connection.info.get(_WRITING) or statement.lstrip()[:6].upper().startswith(_READS):
+        if connection.info.get(_WRITING) or _is_read(statement):
             return
         # The update's first write (or savepoint): queue for the write lock, then take it.
         # Reads before it took no lock; they saw committed data, and this chat's own
