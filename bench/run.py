@@ -143,7 +143,10 @@ async def conversations(deps: AppDeps, count: int, *, at_once: int, first: int) 
 
     with _StatementCounter(deps) as statements:
         started = time.perf_counter()
-        await asyncio.gather(*(one(person) for person in people))
+        outcomes = await asyncio.gather(*(one(p) for p in people), return_exceptions=True)
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:  # every conversation has ended: the database can be dropped
+            raise RuntimeError(f"{len(failures)} of {count} conversations failed: {failures[0]}")
         elapsed = time.perf_counter() - started
     made = await confirmed_requests(deps) - before
     if made != count:
