@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import Pool
 from sqlalchemy.util import await_only
 
 from storage.text_safety import strip_nul_characters
@@ -29,15 +30,16 @@ _WRITING = "cancelbot_writing"  # connection.info: this transaction has written
 _GATED = "cancelbot_gated"  # connection.info: it holds its place in the WriteGate
 _READS = ("SELECT", "WITH", "PRAGMA")
 
-_gates: WeakKeyDictionary[Engine, WriteGate] = WeakKeyDictionary()
+# Keyed by pool: an engine with execution options (an update's) shares its parent's pool.
+_gates: WeakKeyDictionary[Pool, WriteGate] = WeakKeyDictionary()
 _update_engines: WeakKeyDictionary[Engine, AsyncEngine] = WeakKeyDictionary()
-_counters: WeakKeyDictionary[Engine, DatabaseCounters] = WeakKeyDictionary()
+_counters: WeakKeyDictionary[Pool, DatabaseCounters] = WeakKeyDictionary()
 
 
 def write_gate(engine: AsyncEngine | Engine) -> WriteGate | None:
     """The FIFO queue of this process's writers (SQLite only; None on PostgreSQL)."""
     sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
-    return _gates.get(sync)
+    return _gates.get(sync.pool)
 
 
 def update_scope_engine(engine: AsyncEngine) -> AsyncEngine:
@@ -52,7 +54,7 @@ def update_scope_engine(engine: AsyncEngine) -> AsyncEngine:
 def counters(engine: AsyncEngine | Engine) -> DatabaseCounters:
     """Transactions and write locks the engine took so far (the benchmark reads them)."""
     sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
-    return _counters.setdefault(sync, DatabaseCounters())
+    return _counters.setdefault(sync.pool, DatabaseCounters())
 
 
 def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncEngine:
@@ -115,7 +117,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    gate = _gates.setdefault(engine.sync_engine, WriteGate(counters(engine)))
+    gate = _gates.setdefault(engine.sync_engine.pool, WriteGate(counters(engine)))
     tally = gate.counters
 
     @event.listens_for(engine.sync_engine, "begin")

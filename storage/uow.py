@@ -109,6 +109,11 @@ class UnitOfWork:
         await self.session.flush()
 
 
+def _is_sqlite(bind: object) -> bool:
+    dialect = getattr(bind, "dialect", None)
+    return dialect is not None and dialect.name == "sqlite"
+
+
 Staged = Callable[["UpdateUnitOfWork"], Awaitable[None]]
 _current: ContextVar[UpdateUnitOfWork | None] = ContextVar("update_unit_of_work", default=None)
 
@@ -228,7 +233,12 @@ class UpdateUnitOfWork(UnitOfWork):
         for write in staged:
             await write(self)
         if not await self._written():
-            return  # reads only: they end with the update (on SQLite they hold nothing)
+            bind = self.session.bind
+            if self.session.in_transaction() and bind is not None and not _is_sqlite(bind):
+                # Reads only: end them, so the connection goes back to the pool while the
+                # bot talks to Telegram (on SQLite they are not in a transaction at all).
+                await self.session.commit()
+            return
         await self.session.commit()
         self.commits += 1
         self.run_after_commit()
