@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.api.errors import ErrorCode, from_service
+from bot.api.errors import from_service
+from bot.api.schemas import ErrorCode
 from bot.services.cancellation_requests import move_request, new_request, whole_order
 from bot.services.refund_states import IllegalTransition
 from bot.services.request_states import (
@@ -108,25 +109,28 @@ def test_a_request_from_a_case_carries_what_the_customer_said_and_is_keyed_by_it
     assert [(line.order_item_id, line.quantity) for line in request.items] == [(71, 2), (72, 1)]
 
 
-def test_a_request_without_a_case_needs_its_own_reason_and_key() -> None:
-    common = {
-        "kind": RequestKind.CANCEL,
-        "status": S.APPROVED,
-        "lines": {71: 2, 72: 0},
-        "refund_amount": Decimal("20.00"),
-        "now": NOW,
-    }
-    with pytest.raises(ValueError, match="reason and an idempotency key"):
-        new_request(_order(), **common)  # type: ignore[arg-type]
-    request = new_request(
+def _merchant_request(key: str | None, reason: ReasonCode | None) -> CancellationRequest:
+    return new_request(
         _order(),
-        idempotency_key="merchant:evt-1",
-        reason_code=ReasonCode.OTHER,
+        kind=RequestKind.CANCEL,
+        status=S.APPROVED,
+        lines={71: 2, 72: 0},
+        refund_amount=Decimal("20.00"),
+        now=NOW,
+        idempotency_key=key,
+        reason_code=reason,
         reason_text="out of stock",
-        **common,  # type: ignore[arg-type]
     )
+
+
+def test_a_request_without_a_case_needs_its_own_reason_and_key() -> None:
+    with pytest.raises(ValueError, match="reason and an idempotency key"):
+        _merchant_request(None, ReasonCode.OTHER)
+    with pytest.raises(ValueError, match="reason and an idempotency key"):
+        _merchant_request("merchant:evt-1", None)
+    request = _merchant_request("merchant:evt-1", ReasonCode.OTHER)
     assert (request.case_id, request.conversation_id, request.photo_file_id) == (None, None, None)
-    assert request.idempotency_key == "merchant:evt-1"
+    assert (request.idempotency_key, request.reason_text) == ("merchant:evt-1", "out of stock")
     assert [(line.order_item_id, line.quantity) for line in request.items] == [(71, 2)]
 
 
