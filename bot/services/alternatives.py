@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.services.cancellation_requests import move_request, new_request, whole_order
 from bot.services.case_facts import evaluate
 from bot.services.cases import CaseUnavailable
 from bot.services.clock import Clock
 from bot.services.errors import OrderNotVisible
 from bot.services.identity import Identity
 from bot.services.money import Money
+from bot.services.offer_records import OfferRecords
 from bot.services.outbox import Outbox
 from bot.services.policy import Approval, Decision, DecisionKind, OfferSpec, Policy
 from bot.services.refunds import RefundLedger
@@ -36,14 +38,7 @@ from storage.enums import (
     TicketReason,
     VoucherKind,
 )
-from storage.models import (
-    CancellationItem,
-    CancellationRequest,
-    Offer,
-    Order,
-    OrderItem,
-    SupportCase,
-)
+from storage.models import Offer, Order, OrderItem, SupportCase
 from storage.uow import UnitOfWork
 
 
@@ -70,6 +65,7 @@ class AlternativesService:
         self._outbox = Outbox(uow, clock)
         self._refunds = RefundLedger(uow, clock)
         self._tickets = TicketService(uow, clock)
+        self._offers = OfferRecords(uow)
 
     async def decline(self, identity: Identity, case_id: int) -> None:
         """ "No thanks": the customer goes on to the refund.
@@ -98,17 +94,16 @@ class AlternativesService:
                 offer, evaluation.offers
             ):
                 if offer.status is OfferStatus.SHOWN:
-                    offer.status, offer.answered_at = OfferStatus.EXPIRED, now
+                    self._offers.answer(offer, OfferStatus.EXPIRED, now)
                 return OfferOutcome(Accepted.UNAVAILABLE, view, offer.type)
             if offer.type is OfferType.STORE_CREDIT:
                 case.refund_method = PaymentMethod.STORE_CREDIT
                 return OfferOutcome(Accepted.REFUND_METHOD, view, offer.type, _value(offer))
             details = await self._apply(identity, case, order, offer, evaluation.decision, now)
             if details is None:
-                offer.status, offer.answered_at = OfferStatus.EXPIRED, now
+                self._offers.answer(offer, OfferStatus.EXPIRED, now)
                 return OfferOutcome(Accepted.UNAVAILABLE, view, offer.type)
-            await self._uow.offers.answer_shown(case.id, OfferStatus.DECLINED, now)
-            offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+            await self._offers.take(offer, now)
             case.status, case.closed_at, case.updated_at = CaseStatus.SAVED, now, now
             self._outbox.enqueue(
                 chat_id=identity.chat_id,
@@ -180,32 +175,20 @@ class AlternativesService:
     def _stage_closed_booking(
         self, case: SupportCase, order: Order, decision: Decision, now: datetime
     ) -> None:
-        assert case.reason_code is not None
         order.status = OrderStatus.CANCELLED
-        self._uow.cases.add_request(
-            CancellationRequest(
-                order_id=order.id,
-                customer_id=order.customer_id,
-                case_id=case.id,
-                conversation_id=case.conversation_id,
-                kind=RequestKind.BOOKING,
-                status=RequestStatus.COMPLETED,
-                is_active=False,
-                reason_code=case.reason_code,
-                reason_text=case.reason_text,
-                rule=decision.rule,
-                refund_amount=Money.zero(order.currency).amount,
-                currency=order.currency,
-                idempotency_key=f"case:{case.id}",
-                created_at=now,
-                updated_at=now,
-                closed_at=now,
-                items=[
-                    CancellationItem(order_item_id=item.id, quantity=item.quantity)
-                    for item in order.items
-                ],
-            )
+        request = new_request(
+            order,
+            case=case,
+            kind=RequestKind.BOOKING,
+            status=RequestStatus.APPROVED,
+            lines=whole_order(order),
+            refund_amount=Money.zero(order.currency).amount,
+            rule=decision.rule,
+            now=now,
         )
+        # Nothing to pay back (the voucher replaces the refund): finished as it is made.
+        move_request(request, RequestStatus.COMPLETED, now)
+        self._uow.cases.add_request(request)
 
     async def _exchange(
         self, case: SupportCase, order: Order, offer: Offer, now: datetime
@@ -246,25 +229,15 @@ class AlternativesService:
             ],
         )
         self._uow.orders.add(replacement)
-        assert case.reason_code is not None
-        request = CancellationRequest(
-            order_id=order.id,
-            customer_id=order.customer_id,
-            case_id=case.id,
-            conversation_id=case.conversation_id,
+        request = new_request(
+            order,
+            case=case,
             kind=RequestKind.RETURN,
             status=RequestStatus.APPROVED,
-            reason_code=case.reason_code,
-            reason_text=case.reason_text,
-            item_condition=case.item_condition,
-            photo_file_id=case.photo_file_id,
-            rule="exchange",
+            lines={original.id: quantity},
             refund_amount=Money.zero(order.currency).amount,
-            currency=order.currency,
-            idempotency_key=f"case:{case.id}",
-            created_at=now,
-            updated_at=now,
-            items=[CancellationItem(order_item_id=original.id, quantity=quantity)],
+            rule="exchange",
+            now=now,
         )
         self._uow.cases.add_request(request)
         await self._uow.flush()

@@ -15,6 +15,7 @@ from bot.services.clock import Clock
 from bot.services.errors import DomainError, OrderNotVisible
 from bot.services.identity import Identity
 from bot.services.matching import MatchingVocabulary, MatchKind, OrderCandidate, match_order
+from bot.services.offer_records import OfferRecords
 from bot.services.throttle import Limit, Throttle
 from bot.services.views import OrderView
 from storage.enums import (
@@ -121,7 +122,9 @@ class CaseService:
             if case is not None and _is_open_for(case, identity):
                 case.status = CaseStatus.ABANDONED
                 case.closed_at = case.updated_at = self._clock.now()
-                await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, self._clock.now())
+                await OfferRecords(self._uow).answer_open(
+                    case.id, OfferStatus.EXPIRED, self._clock.now()
+                )
 
     async def orders(self, identity: Identity, page: int = 0) -> OrderPage:
         """The reader's orders that can still be cancelled, newest first, five a page."""

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.cancellation_requests import move_request, new_request, whole_order
 from bot.services.clock import Clock
 from bot.services.import_records import (
     CustomerRecord,
@@ -52,7 +53,6 @@ from storage.enums import (
     VoucherKind,
 )
 from storage.models import (
-    CancellationItem,
     CancellationRequest,
     Conversation,
     Customer,
@@ -866,25 +866,21 @@ class _HistoryWriter:
         elif fate < 0.93 and at + timedelta(days=1) < self.now:
             steps.append((RefundStatus.FAILED, at + timedelta(days=1), "merchant"))
         ended = steps[-1][0] is RefundStatus.REFUNDED
-        request = CancellationRequest(
-            order_id=order.id,
-            customer_id=order.customer_id,
-            case_id=case.id,
-            conversation_id=case.conversation_id,
+        request = new_request(
+            order,
+            case=case,
             kind=RequestKind.CANCEL,
-            status=RequestStatus.COMPLETED if ended else RequestStatus.APPROVED,
-            is_active=not ended,
+            status=RequestStatus.APPROVED,
+            lines=whole_order(order),
+            refund_amount=Decimal(str(decision["refund_amount"])),
             reason_code=reason,
             rule="before_shipping",
             decision=decision,
-            refund_amount=Decimal(str(decision["refund_amount"])),
-            currency=order.currency,
-            idempotency_key=f"case:{case.id}",
-            created_at=at,
-            updated_at=steps[-1][1],
-            closed_at=steps[-1][1] if ended else None,
-            items=[CancellationItem(order_item_id=i.id, quantity=i.quantity) for i in order.items],
+            now=at,
         )
+        if ended:
+            move_request(request, RequestStatus.COMPLETED, steps[-1][1])
+        request.updated_at = steps[-1][1]
         self.session.add(request)
         await self.session.flush()
         self.session.add(self._refund(order, amount, method, steps, request_id=request.id))

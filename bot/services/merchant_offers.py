@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.services.cancellation_requests import move_request
 from bot.services.clock import Clock
 from bot.services.identity import Identity
 from bot.services.merchant_cancellation import merchant_request_id
 from bot.services.money import Money
+from bot.services.offer_records import OfferRecords
 from bot.services.outbox import Outbox
 from bot.services.policy import Policy
 from bot.services.refunds import CUSTOMER_ACTOR, RefundLedger
+from bot.services.request_states import may_move
 from bot.services.vouchers import stage_voucher
 from storage.enums import (
     OfferStatus,
@@ -58,6 +61,7 @@ class MerchantOffers:
         self._policy = policy
         self._ledger = RefundLedger(uow, clock)
         self._outbox = Outbox(uow, clock)
+        self._offers = OfferRecords(uow)
 
     async def accept(self, identity: Identity, case_id: int, offer_id: int) -> TakenOffer:
         """Put the offer in place and queue its receipt to the reader's chat."""
@@ -83,16 +87,15 @@ class MerchantOffers:
             now = self._clock.now()
             valid = timedelta(days=self._policy.merchant_cancellation.offer_valid_days)
             if now > offer.shown_at + valid:
-                await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, now)
+                await self._offers.answer_open(case.id, OfferStatus.EXPIRED, now)
                 return TakenOffer(Taken.UNAVAILABLE, offer.type, value)
             order = await self._uow.orders.get(offer.order_id)
             assert order is not None
             details = await self._apply(order, offer, request_id, now)
             if details is None:
-                offer.status, offer.answered_at = OfferStatus.EXPIRED, now
+                self._offers.answer(offer, OfferStatus.EXPIRED, now)
                 return TakenOffer(Taken.UNAVAILABLE, offer.type, value)
-            await self._uow.offers.answer_shown(case.id, OfferStatus.DECLINED, now)
-            offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+            await self._offers.take(offer, now)
             case.updated_at = now
             self._outbox.enqueue(
                 chat_id=identity.chat_id,
@@ -140,6 +143,7 @@ class MerchantOffers:
             refund is None
             or refund.status is not RefundStatus.APPROVED
             or request is None
+            or not may_move(request.status, RequestStatus.COMPLETED)
             or original is None
             or variant is None
             or (variant.unit_price, variant.currency) != (original.unit_price, order.currency)
@@ -179,6 +183,5 @@ class MerchantOffers:
             actor=CUSTOMER_ACTOR,
             note=f"exchanged for order {replacement.number}",
         )
-        request.status, request.is_active = RequestStatus.COMPLETED, False
-        request.closed_at, request.updated_at = now, now
+        move_request(request, RequestStatus.COMPLETED, now)
         return {"new_order": replacement.number, "variant": offer.params.get("attributes", "")}

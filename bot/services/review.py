@@ -17,6 +17,7 @@ from bot.services.clock import Clock
 from bot.services.errors import OrderNotVisible
 from bot.services.identity import Identity
 from bot.services.money import Money
+from bot.services.offer_records import OfferRecords
 from bot.services.policy import Decision, OfferSpec, Photo, Policy, RefundOption
 from bot.services.views import OrderView
 from storage.enums import CaseStatus, OfferStatus, OfferType, PaymentMethod, ReasonCode
@@ -154,24 +155,9 @@ class ReviewService:
         if [_key_of(offer) for offer in shown] == wanted:
             return tuple(_view(offer) for offer in shown)
         now = self._clock.now()
-        await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, now)
-        rows = [
-            Offer(
-                case_id=case.id,
-                customer_id=order.customer_id,
-                order_id=order.id,
-                type=spec.type,
-                value=spec.value.amount,
-                currency=spec.value.currency,
-                percent=spec.percent,
-                params=dict(spec.params),
-                shown_at=now,
-            )
-            for spec in evaluation.offers
-        ]
-        for row in rows:
-            self._uow.offers.add(row)
-        await self._uow.flush()
+        records = OfferRecords(self._uow)
+        await records.answer_open(case.id, OfferStatus.EXPIRED, now)
+        rows = await records.show(case.id, order, evaluation.offers, now)
         return tuple(_view(row) for row in rows)
 
 
