@@ -10,7 +10,9 @@ row holds are derived here from what is stored:
   prepared, else paid or unpaid by `paid_at`);
 - category: the category of the most valuable item the case is about (the items the
   customer selected, else the whole order);
-- language: the reader's language as the bot picks it (`pick_locale`).
+- language: the reader's language as the bot picks it (`pick_locale`);
+- agent: the first agent who took, answered or acted on the case's first ticket that an
+  agent touched (`AgentTrail`, from `agent_actions` and `relayed_messages`).
 """
 
 from __future__ import annotations
