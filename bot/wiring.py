@@ -186,6 +186,7 @@ def build_dispatcher(deps: AppDeps, inbox: UpdateInbox | None = None) -> Dispatc
         outbox_signal=deps.outbox_signal,
         clock=deps.clock,
         settings=deps.settings,
+        insights=deps.insights,
     )
     dp.update.outer_middleware(deps.in_flight)
     if inbox is not None:

@@ -375,6 +375,56 @@ CARD = {
     ],
     "open": True,
 }
+# /stats at its longest: every reason, as many agents as it lists, long names.
+STATS = {
+    "days": 30,
+    "since": NOW - timedelta(days=30),
+    "until": NOW,
+    "intents": 1234,
+    "requests": 456,
+    "kept": 78,
+    "save_rate": "6.3",
+    "refunds_paid": 400,
+    "refund_p50": 93784,
+    "refund_p90": 777600,
+    "answers": 321,
+    "average": "4.12",
+    "satisfied": "80.1",
+    "cases": 99,
+    "by_reason": [
+        {"key": key, "count": 12}
+        for key in (
+            "customer_asked",
+            "not_understood",
+            "needs_approval",
+            "not_eligible",
+            "complete_transfer",
+            "refund_failed",
+            "refund_overdue",
+        )
+    ],
+    "answered": 90,
+    "answer_rate": "90.9",
+    "untouched": 2,
+    "reply_p50": 45,
+    "reply_p90": 5400,
+    "approvals": 30,
+    "denials": 0,
+    "approval_rate": "100.0",
+    "agents": [
+        {
+            "name": f"{TRICKY_NAME} Agent Number {n} With A Long Telegram Name",
+            "cases": 10,
+            "reply_p50": None if n == 1 else 60 * n,
+            "approvals": 2,
+            "denials": 1,
+            "answers": 0 if n == 1 else 7,
+            "satisfied": None if n == 1 else "71.4",
+        }
+        for n in range(1, 16)
+    ],
+    "more_agents": 4,
+}
 SAMPLES.update(
     {
         "agent/card": CARD,
@@ -417,6 +467,8 @@ SAMPLES.update(
             "customer_name": "Ann & Bob",
             "chat_id": 1001,
         },
+        "agent/stats": STATS,
+        "agent/stats_usage": {"periods": [7, 30], "default": 30},
         "agent/plain/button": {"name": "ap"},
         "agent/plain/answer": {
             "kind": "result",
