@@ -24,6 +24,7 @@ from bot.services.refunds import RefundLedger
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
 from bot.services.vouchers import stage_voucher
+from bot.services.webhook_events import accept_offer, open_request
 from storage.enums import (
     CaseStatus,
     OfferStatus,
@@ -108,7 +109,7 @@ class AlternativesService:
                 offer.status, offer.answered_at = OfferStatus.EXPIRED, now
                 return OfferOutcome(Accepted.UNAVAILABLE, view, offer.type)
             await self._uow.offers.answer_shown(case.id, OfferStatus.DECLINED, now)
-            offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+            accept_offer(self._uow, offer, now)
             case.status, case.closed_at, case.updated_at = CaseStatus.SAVED, now, now
             self._outbox.enqueue(
                 chat_id=identity.chat_id,
@@ -182,7 +183,8 @@ class AlternativesService:
     ) -> None:
         assert case.reason_code is not None
         order.status = OrderStatus.CANCELLED
-        self._uow.cases.add_request(
+        open_request(
+            self._uow,
             CancellationRequest(
                 order_id=order.id,
                 customer_id=order.customer_id,
@@ -204,7 +206,7 @@ class AlternativesService:
                     CancellationItem(order_item_id=item.id, quantity=item.quantity)
                     for item in order.items
                 ],
-            )
+            ),
         )
 
     async def _exchange(
@@ -266,7 +268,7 @@ class AlternativesService:
             updated_at=now,
             items=[CancellationItem(order_item_id=original.id, quantity=quantity)],
         )
-        self._uow.cases.add_request(request)
+        open_request(self._uow, request)
         await self._uow.flush()
         return {"new_order": replacement.number, "variant": offer.params.get("attributes", "")}
 

@@ -30,6 +30,7 @@ from bot.services.surveys import SurveyService
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
 from bot.services.vouchers import stage_voucher
+from bot.services.webhook_events import accept_offer, open_request
 from storage.enums import (
     CaseStatus,
     OfferStatus,
@@ -209,7 +210,7 @@ class CancellationService:
             quantity = chosen.get(item.id, 0) if needs_item_choice(order) else item.quantity
             if quantity:
                 request.items.append(CancellationItem(order_item_id=item.id, quantity=quantity))
-        self._uow.cases.add_request(request)
+        open_request(self._uow, request)
         return request
 
     async def _stage_refund(
@@ -260,26 +261,25 @@ class CancellationService:
         shown = await self._uow.offers.shown_for_case(case.id)
         took_bonus = option is not None and option.bonus.amount > 0
         for offer in shown:
-            accepted = took_bonus and offer.type is OfferType.STORE_CREDIT
-            offer.status = OfferStatus.ACCEPTED if accepted else OfferStatus.DECLINED
-            offer.answered_at = now
+            if took_bonus and offer.type is OfferType.STORE_CREDIT:
+                accept_offer(self._uow, offer, now)
+            else:
+                offer.status, offer.answered_at = OfferStatus.DECLINED, now
         if took_bonus and not any(o.type is OfferType.STORE_CREDIT for o in shown):
             assert option is not None
-            self._uow.offers.add(
-                Offer(
-                    case_id=case.id,
-                    customer_id=order.customer_id,
-                    order_id=order.id,
-                    type=OfferType.STORE_CREDIT,
-                    value=option.amount.amount,
-                    currency=option.amount.currency,
-                    percent=None,
-                    params={"via": "refund_method"},
-                    status=OfferStatus.ACCEPTED,
-                    shown_at=now,
-                    answered_at=now,
-                )
+            taken = Offer(
+                case_id=case.id,
+                customer_id=order.customer_id,
+                order_id=order.id,
+                type=OfferType.STORE_CREDIT,
+                value=option.amount.amount,
+                currency=option.amount.currency,
+                percent=None,
+                params={"via": "refund_method"},
+                shown_at=now,
             )
+            accept_offer(self._uow, taken, now)
+            self._uow.offers.add(taken)
 
     async def _order(self, identity: Identity, case: SupportCase) -> Order:
         if case.order_id is None:

@@ -24,6 +24,7 @@ from bot.services.outbox import Outbox
 from bot.services.policy import Policy
 from bot.services.refunds import CUSTOMER_ACTOR, RefundLedger
 from bot.services.vouchers import stage_voucher
+from bot.services.webhook_events import accept_offer
 from storage.enums import (
     OfferStatus,
     OfferType,
@@ -92,7 +93,7 @@ class MerchantOffers:
                 offer.status, offer.answered_at = OfferStatus.EXPIRED, now
                 return TakenOffer(Taken.UNAVAILABLE, offer.type, value)
             await self._uow.offers.answer_shown(case.id, OfferStatus.DECLINED, now)
-            offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+            accept_offer(self._uow, offer, now)
             case.updated_at = now
             self._outbox.enqueue(
                 chat_id=identity.chat_id,
