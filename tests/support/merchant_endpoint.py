@@ -81,11 +81,12 @@ class MerchantEndpoint:
         assert self._server is not None
         return str(self._server.make_url("/hooks/cancelbot"))
 
-    async def wait_for(self, count: int) -> list[Received]:
-        """The first `count` accepted events, once they have arrived."""
+    async def wait_for(self, count: int, *, answered: bool = True) -> list[Received]:
+        """The first `count` accepted events (any POSTs, `answered=False`), once arrived."""
+        seen = self.accepted if answered else self.received
         async with asyncio.timeout(WAIT_LIMIT), self._changed:
-            await self._changed.wait_for(lambda: len(self.accepted) >= count)
-        return self.accepted[:count]
+            await self._changed.wait_for(lambda: len(seen) >= count)
+        return seen[:count]
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
