@@ -50,13 +50,12 @@ import aiohttp
 from bot.config import Settings
 from bot.services.clock import Clock
 from bot.services.signing import signed_headers
+from bot.services.webhook_payloads import EVENT_ID_HEADER, EVENT_TYPE_HEADER
 from storage.models import WebhookEvent
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-EVENT_ID_HEADER = "X-Cancelbot-Event-Id"
-EVENT_TYPE_HEADER = "X-Cancelbot-Event-Type"
 USER_AGENT = "cancelbot-webhook/1"
 MAX_ERROR_CHARS = 500
 

@@ -27,6 +27,10 @@ from storage.enums import (
     VoucherKind,
 )
 
+EVENT_ID_HEADER = "X-Cancelbot-Event-Id"
+EVENT_TYPE_HEADER = "X-Cancelbot-Event-Type"
+"""Sent with every POST beside the signature headers (bot.services.signing)."""
+
 MoneyText = Annotated[
     str, Field(pattern=r"^\d+(\.\d+)?$", description="With the currency's decimals.")
 ]

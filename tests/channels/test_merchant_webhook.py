@@ -11,15 +11,19 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from jsonschema import Draft202012Validator
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.api.openapi import openapi_document
+from bot.api.routes import ENDPOINTS, PREFIX
 from bot.channels.merchant_webhook import Backoff, WebhookConfig, WebhookSender
 from bot.config import ConfigError, Settings, load_settings
 from bot.services.clock import FixedClock
 from bot.services.money import Money
 from bot.services.refunds import RefundLedger
 from bot.services.vouchers import stage_voucher
+from bot.services.webhook_payloads import EventType
 from bot.wiring import AppDeps, build_webhook_sender
 from storage.enums import PaymentMethod, RefundStatus, VoucherKind, WebhookStatus
 from storage.models import WebhookEvent
@@ -322,3 +326,32 @@ class TestWithoutAUrl:
         assert (await refund_row(shop, refund_id)).status is RefundStatus.APPROVED
         assert await events(shop) == []
         assert build_webhook_sender(shop) is None
+
+
+async def test_the_served_openapi_document_describes_every_event_as_posted(
+    shop: AppDeps, endpoint: MerchantEndpoint
+) -> None:
+    """Each event type is under `webhooks`, and real bodies validate against its schema."""
+    document = openapi_document(ENDPOINTS, PREFIX)
+    assert set(document["webhooks"]) == {kind.value for kind in EventType}
+    await open_refund(shop, "SO-1")
+    async with shop.uow() as uow, uow.transaction():
+        found = await uow.orders.by_number("SO-3")
+        assert found is not None
+        stage_voucher(
+            uow,
+            customer_id=found.customer_id,
+            kind=VoucherKind.COMPENSATION,
+            value=Money(Decimal("15.00"), "CNY"),
+            now=NOW,
+        )
+    webhook = sender(shop, endpoint)
+    assert await webhook.drain() == 2
+    await webhook.close()
+
+    for got in endpoint.accepted:
+        operation = document["webhooks"][got.type]["post"]
+        headers = {parameter["name"] for parameter in operation["parameters"]}
+        assert headers <= set(got.headers)
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        Draft202012Validator({**schema, "components": document["components"]}).validate(got.body)
