@@ -18,6 +18,10 @@ from storage.text_safety import strip_nul_characters
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option for sessions that never write: on SQLite they take no write lock.
 READ_ONLY = "cancelbot_read_only"
+# `Session.info` key: True when MERCHANT_WEBHOOK_URL is set, so units of work queue
+# webhook events (storage.repositories.webhooks). Set once on the factory, it holds for
+# every unit of work the process opens, whoever opens it.
+WEBHOOK_EVENTS = "cancelbot_webhook_events"
 
 
 def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncEngine:
@@ -64,8 +68,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+def create_session_factory(
+    engine: AsyncEngine, *, webhook_events: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """`webhook_events`: queue events for the merchant's webhook (MERCHANT_WEBHOOK_URL set)."""
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=True, info={WEBHOOK_EVENTS: webhook_events}
+    )
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -9,6 +9,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import WEBHOOK_EVENTS
 from storage.repositories import (
     CaseRepository,
     ConversationRepository,
@@ -29,6 +30,7 @@ from storage.repositories import (
     ThrottleRepository,
     TicketRepository,
     VoucherRepository,
+    WebhookRepository,
 )
 
 
@@ -41,6 +43,9 @@ class UnitOfWork:
     database's write lock (see storage.db), so one left open while the bot talks
     to Telegram would stall every other writer, the FSM storage of this very
     update included.
+
+    Events for the merchant's webhook staged during a transaction are written just
+    before it commits (storage.repositories.webhooks), so they exist iff the change does.
     """
 
     session: AsyncSession
@@ -70,6 +75,10 @@ class UnitOfWork:
         self.inbox = InboxRepository(self.session)
         self.link_tokens = LinkTokenRepository(self.session)
         self.erasure = ErasureRepository(self.session)
+        # The merchant's webhook (issue 10)
+        self.webhooks = WebhookRepository(
+            self.session, enabled=bool(self.session.info.get(WEBHOOK_EVENTS))
+        )
         return self
 
     async def __aexit__(
@@ -81,6 +90,7 @@ class UnitOfWork:
         # Closing rolls back whatever is still open and detaches the loaded objects
         # without expiring them (an explicit rollback would), so views built from
         # them after the unit ends still read their values.
+        self.webhooks.discard_staged()
         await self.session.close()
 
     @asynccontextmanager
@@ -88,14 +98,20 @@ class UnitOfWork:
         try:
             yield self
         except BaseException:
-            await self.session.rollback()
+            await self.rollback()
+            raise
+        await self.commit()
+
+    async def commit(self) -> None:
+        try:
+            await self.webhooks.write_staged()
+        except BaseException:
+            await self.rollback()
             raise
         await self.session.commit()
 
-    async def commit(self) -> None:
-        await self.session.commit()
-
     async def rollback(self) -> None:
+        self.webhooks.discard_staged()
         await self.session.rollback()
 
     async def flush(self) -> None:

@@ -26,6 +26,7 @@ from bot.services.refunds import RefundLedger
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
 from bot.services.vouchers import stage_voucher
+from bot.services.webhook_events import open_request
 from storage.enums import (
     CaseStatus,
     OfferStatus,
@@ -188,7 +189,7 @@ class AlternativesService:
         )
         # Nothing to pay back (the voucher replaces the refund): finished as it is made.
         move_request(request, RequestStatus.COMPLETED, now)
-        self._uow.cases.add_request(request)
+        open_request(self._uow, request)
 
     async def _exchange(
         self, case: SupportCase, order: Order, offer: Offer, now: datetime
@@ -239,7 +240,7 @@ class AlternativesService:
             rule="exchange",
             now=now,
         )
-        self._uow.cases.add_request(request)
+        open_request(self._uow, request)
         await self._uow.flush()
         return {"new_order": replacement.number, "variant": offer.params.get("attributes", "")}
 

@@ -32,6 +32,7 @@ from bot.services.surveys import SurveyService
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
 from bot.services.vouchers import stage_voucher
+from bot.services.webhook_events import open_request
 from storage.enums import (
     CaseStatus,
     OfferStatus,
@@ -190,7 +191,7 @@ class CancellationService:
             decision=case.decision,
             now=now,
         )
-        self._uow.cases.add_request(request)
+        open_request(self._uow, request)
         return request
 
     async def _stage_refund(

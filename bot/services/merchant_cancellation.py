@@ -32,6 +32,7 @@ from bot.services.policy.model import MerchantReason
 from bot.services.refund_updates import Notice
 from bot.services.refunds import RefundLedger
 from bot.services.vouchers import stage_voucher
+from bot.services.webhook_events import open_request
 from storage.enums import (
     CaseStatus,
     OfferType,
@@ -98,10 +99,6 @@ def merchant_request_id(case: SupportCase) -> int | None:
 
 
 _KEY_PREFIX = MERCHANT_REQUEST_PREFIX
-
-
-def is_merchant_request(request: CancellationRequest) -> bool:
-    return request.idempotency_key.startswith(_KEY_PREFIX)
 
 
 def _key(event_id: str) -> str:
@@ -218,7 +215,7 @@ class MerchantCancellations:
             },
             now=now,
         )
-        self._uow.cases.add_request(request)
+        open_request(self._uow, request)
         return request
 
     async def _refundable(self, order: Order) -> Money:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.services.money import Money
 from bot.services.policy import OfferSpec
+from bot.services.webhook_events import accept_offer
 from storage.enums import OfferStatus, OfferType
 from storage.models import Offer, Order
 from storage.uow import UnitOfWork
@@ -74,19 +75,22 @@ class OfferRecords:
             currency=value.currency,
             percent=None,
             params=params,
-            status=OfferStatus.ACCEPTED,
+            status=OfferStatus.SHOWN,
             shown_at=now,
-            answered_at=now,
         )
+        accept_offer(self._uow, row, now)
         self._uow.offers.add(row)
         return row
 
-    @staticmethod
-    def answer(offer: Offer, status: OfferStatus, now: datetime) -> None:
-        """The customer's answer to one shown offer; an offer is answered once."""
+    def answer(self, offer: Offer, status: OfferStatus, now: datetime) -> None:
+        """The customer's answer to one shown offer; an offer is answered once, and an
+        acceptance tells the merchant's webhook."""
         if offer.status is not OfferStatus.SHOWN or status not in ANSWERS:
             raise OfferAlreadyAnswered(offer, status)
-        offer.status, offer.answered_at = status, now
+        if status is OfferStatus.ACCEPTED:
+            accept_offer(self._uow, offer, now)
+        else:
+            offer.status, offer.answered_at = status, now
 
     async def answer_open(self, case_id: int, status: OfferStatus, now: datetime) -> None:
         """Every offer of the case still shown gets `status` (declined, or expired with it)."""
@@ -99,4 +103,4 @@ class OfferRecords:
         if offer.status is not OfferStatus.SHOWN:
             raise OfferAlreadyAnswered(offer, OfferStatus.ACCEPTED)
         await self._uow.offers.answer_shown(offer.case_id, OfferStatus.DECLINED, now)
-        offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+        accept_offer(self._uow, offer, now)

@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from bot.services.money import Money
+from bot.services.webhook_events import voucher_issued
 from storage.enums import VoucherKind
 from storage.models import Voucher
 from storage.uow import UnitOfWork
@@ -31,7 +32,10 @@ def stage_voucher(
     request_id: int | None = None,
     offer_id: int | None = None,
 ) -> Voucher:
-    """Add a voucher to the caller's transaction (the code is unique; a clash fails the commit)."""
+    """Add a voucher to the caller's transaction (the code is unique; a clash fails the commit).
+
+    Every voucher is issued here, so the merchant's webhook hears of each (voucher.issued).
+    """
     voucher = Voucher(
         code=new_code(),
         customer_id=customer_id,
@@ -44,4 +48,5 @@ def stage_voucher(
         expires_at=now + VOUCHER_VALIDITY,
     )
     uow.vouchers.add(voucher)
+    voucher_issued(uow, voucher)
     return voucher

@@ -26,8 +26,9 @@ from typing import Any
 
 from bot.services.insights.figures import NONE, Dimension, Period
 from bot.services.locales import pick_locale
-from bot.services.merchant_cancellation import is_merchant_request, merchant_request_id
+from bot.services.merchant_cancellation import merchant_request_id
 from bot.services.money import Money
+from bot.services.request_origin import is_merchant_request
 from storage.enums import AgentActionKind, CaseStatus, OrderStatus, PaymentMethod, ReasonCode
 from storage.models import (
     AgentAction,
