@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from bot.config import Settings
 from tests.api.support import SECRET, MerchantClient
 from tests.conftest import NOW
-from tests.e2e.cancellation.chat import give_reason, money, offer, to_reason
+from tests.e2e.cancellation.chat import give_reason, money, offer, plain, to_reason
 from tests.e2e.cancellation.conftest import Scenario, ago, item
 
 
@@ -103,7 +103,9 @@ async def test_an_exchange_before_shipping_is_on_the_order_as_its_new_item(
 
     await to_reason(chat, order)
     await chat.send("I'd like them in blue")
-    await chat.accept(offer("exchange", "399.00", attributes="blue"))
+    exchange = offer("exchange", "399.00", attributes="blue")
+    await chat.expect(plain(chat.label("offer_line", exchange)))
+    await chat.accept(exchange)
     await chat.expect(order.number)
 
     answer = await api.get(f"/api/v1/orders/{order.number}")
