@@ -94,6 +94,14 @@ class AnswerOffer(CallbackData, prefix="of1"):
     offer_id: RowId
 
 
+class PickVariant(CallbackData, prefix="xv1"):
+    """The variant an exchange sends: `choice` is its place in the offer's list of variants."""
+
+    case_id: RowId
+    offer_id: RowId
+    choice: Annotated[int, Field(ge=0, le=99)]
+
+
 class PickMethod(CallbackData, prefix="rm1"):
     case_id: RowId
     method: PaymentMethod

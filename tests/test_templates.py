@@ -28,7 +28,7 @@ from bot.services.policy.explain import because
 from bot.services.policy.model import Rule, Span
 from bot.services.refunds import ActorKind
 from bot.services.review import OfferView
-from bot.services.status import RefundView, RequestView, TimelineEvent
+from bot.services.status import ExchangeView, RefundView, RequestView, TimelineEvent
 from bot.services.views import ItemView, OrderView
 from bot.texts import Renderer
 from storage.enums import (
@@ -183,7 +183,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 created_at=NOW,
                 updated_at=NOW,
                 refund_amount=Money(Decimal("314.00"), "CNY"),
-            )
+            ),
+            RequestView(
+                id=2,
+                order_number="SO-1002347",
+                status=RequestStatus.APPROVED,
+                created_at=NOW,
+                updated_at=NOW,
+                refund_amount=Money(Decimal("0.00"), "CNY"),
+                exchange=ExchangeView(
+                    new_order="SO-1002347-X1", variant="blue / L", was="blue / M"
+                ),
+            ),
         ],
         "refunds": [
             REFUND,
@@ -234,6 +245,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "cancel/describe_other": {},
     "cancel/reason_unclear": {},
     "cancel/choose_condition": {},
+    "cancel/choose_variant": {},
     "cancel/ask_photo": {"required": True},
     "cancel/photo_received": {},
     "cancel/photo_expected": {},
@@ -672,6 +684,27 @@ def test_every_accepted_offer_has_a_receipt(locale: str, offer: OfferView) -> No
         details=details,
     )
     assert text.strip(), f"no receipt for {offer.type}"
+
+
+def test_variant_values_render_in_the_readers_language() -> None:
+    """Colours and sizes come from bot/data/variants.toml, not from Python strings; a value
+    the vocabulary does not list is shown as the merchant wrote it."""
+    details = {"swapped": "SO-1", "variant": "blue / L", "was": "black / M"}
+    receipt = {"order_number": "SO-1", "type": "exchange", "value": Money(Decimal("99"), "CNY")}
+    zh = RENDERER.render("zh", "notify/offer_accepted", **receipt, details=details)
+    en = RENDERER.render("en", "notify/offer_accepted", **receipt, details=details)
+    assert "蓝色 / L码" in zh
+    assert "黑色 / M码" in zh
+    assert "blue" not in zh
+    assert "blue / L" in en
+    assert "black / M" in en
+    assert (
+        RENDERER.button("zh", "variant_choice", {"size": "42", "color": "white"}) == "🔁 白色 / 42"
+    )
+    overview = RENDERER.render("zh", "status/overview", **SAMPLES["status/overview"])
+    assert "蓝色 / M码 → 蓝色 / L码" in overview
+    assert "SO-1002347-X1" in overview
+    assert "（¥0.00）" not in overview  # an exchange is not a ¥0.00 cancellation
 
 
 def test_money_and_dates_follow_the_locale() -> None:

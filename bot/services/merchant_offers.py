@@ -3,7 +3,8 @@
 A button may be pressed days later: the offer is honoured only for the account and
 customer it was made to, once, within the policy's `offer_valid_days`, and an exchange
 only while the refund it replaces has not started and the variant is still in stock at
-the price paid. Taking one offer declines the others.
+the price paid. Taking one offer declines the others. The replacement order is built
+where every exchange is (`bot.services.exchanges`).
 
 `AlternativesService.accept` cannot serve these: it re-asks the policy's `[offers]`
 about a case the customer opened, and opens a return of the original order. Here the
@@ -18,6 +19,7 @@ from enum import StrEnum
 
 from bot.services.cancellation_requests import move_request
 from bot.services.clock import Clock
+from bot.services.exchanges import Exchanges
 from bot.services.identity import Identity
 from bot.services.merchant_cancellation import merchant_request_id
 from bot.services.money import Money
@@ -30,12 +32,11 @@ from bot.services.vouchers import stage_voucher
 from storage.enums import (
     OfferStatus,
     OfferType,
-    OrderStatus,
     RefundStatus,
     RequestStatus,
     VoucherKind,
 )
-from storage.models import Offer, Order, OrderItem
+from storage.models import Offer, Order
 from storage.uow import UnitOfWork
 
 
@@ -133,55 +134,29 @@ class MerchantOffers:
     async def _exchange(
         self, order: Order, offer: Offer, request_id: int, now: datetime
     ) -> dict[str, str] | None:
-        """The variant ships as a new order paid by the original payment, so the refund of
-        that payment is called off: only while it has not started."""
+        """The variant ships as a new order paid by the original payment (`Exchanges`), so
+        the refund of that payment is called off: only while it has not started."""
         refund = await self._uow.refunds.for_request_for_update(request_id)
         request = await self._uow.cases.get_request(request_id)
         original = next((i for i in order.items if i.sku == offer.params.get("replaces")), None)
-        variant = await self._uow.stock.get(offer.params.get("sku", ""))
         if (
             refund is None
             or refund.status is not RefundStatus.APPROVED
             or request is None
             or not may_move(request.status, RequestStatus.COMPLETED)
             or original is None
-            or variant is None
-            or (variant.unit_price, variant.currency) != (original.unit_price, order.currency)
         ):
             return None
-        if not await self._uow.stock.take(variant.sku, original.quantity):
+        sku = offer.params.get("sku", "")
+        done = await Exchanges(self._uow).replace(order, original, sku, original.quantity, now)
+        if done is None:
             return None
-        siblings = await self._uow.orders.replacements_of(order.id)
-        replacement = Order(
-            number=f"{order.number}-X{len(siblings) + 1}",
-            customer_id=order.customer_id,
-            status=OrderStatus.PROCESSING,
-            currency=order.currency,
-            payment_method=order.payment_method,
-            shipping_fee=Money.zero(order.currency).amount,
-            placed_at=now,
-            paid_at=order.paid_at,
-            replaces_order_id=order.id,
-            items=[
-                OrderItem(
-                    line_no=1,
-                    sku=variant.sku,
-                    name=variant.name,
-                    names=dict(variant.names),
-                    attributes=dict(variant.attributes),
-                    category=original.category,
-                    quantity=original.quantity,
-                    unit_price=variant.unit_price,
-                    returnable=original.returnable,
-                )
-            ],
-        )
-        self._uow.orders.add(replacement)
         self._ledger.move(
             refund,
             RefundStatus.CANCELLED,
             actor=CUSTOMER_ACTOR,
-            note=f"exchanged for order {replacement.number}",
+            note=f"exchanged for order {done.order_number}",
         )
         move_request(request, RequestStatus.COMPLETED, now)
-        return {"new_order": replacement.number, "variant": offer.params.get("attributes", "")}
+        request.decision = {**(request.decision or {}), "exchange": done.record()}
+        return done.receipt()

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.services.container import Services
 from bot.services.identity import Identity
 from bot.services.reasons import ReasonClassifier
+from bot.services.variants import reason_for_wish
 from bot.texts import Texts
 from dialogs.callbacks import ItemsDone, PickCondition, PickReason, SkipPhoto, StepItem
 from dialogs.cancellation import keyboards, screens
@@ -77,13 +78,13 @@ async def reason_typed(
 ) -> None:
     """Free text mapped to a reason; the customer's own words are kept with it."""
     text = message.text or ""
-    guess = reasons.classify(text)
-    if guess.code is None:
+    code = reasons.classify(text).code or reason_for_wish(text)
+    if code is None:
         await message.answer(t("cancel/reason_unclear"), reply_markup=keyboards.reasons(t, case_id))
         if await services.cases.misunderstood(identity, case_id) >= 2:
             await screens.offer_person(message, t, case_id, misunderstood=True)
         return
-    await services.cases.set_reason(identity, case_id, guess.code, text)
+    await services.cases.set_reason(identity, case_id, code, text)
     await advance(message, state, services, identity, t, case_id)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.services.alternatives import VariantChoice
 from bot.services.cases import OrderPage as Page
 from bot.services.cases import Selection
 from bot.services.policy import RefundOption
@@ -24,6 +25,7 @@ from dialogs.callbacks import (
     PickMethod,
     PickOrder,
     PickReason,
+    PickVariant,
     SkipPhoto,
     StepItem,
     SummaryAction,
@@ -148,6 +150,20 @@ def offers(
             text=t.button("person"), callback_data=AnswerPerson(case_id=case_id, yes=True)
         )
     builder.adjust(1)
+    return builder.as_markup()
+
+
+def variants(
+    t: Texts, case_id: int, offer_id: int, choices: Iterable[VariantChoice]
+) -> InlineKeyboardMarkup:
+    """One button per variant in stock, its values in the reader's language."""
+    builder = InlineKeyboardBuilder()
+    for choice in choices:
+        builder.button(
+            text=t.button("variant_choice", choice.attributes),
+            callback_data=PickVariant(case_id=case_id, offer_id=offer_id, choice=choice.index),
+        )
+    builder.adjust(2)
     return builder.as_markup()
 
 

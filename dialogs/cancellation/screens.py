@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.fsm.context import FSMContext
 
+from bot.services.alternatives import VariantChoice
 from bot.services.cases import Selection
 from bot.services.container import Services
 from bot.services.identity import Identity
@@ -109,6 +110,15 @@ async def decision(
             reason_code=review.reason,
         ),
         reply_markup=markup,
+    )
+
+
+async def variants(
+    target: Target, t: Texts, case_id: int, offer_id: int, choices: tuple[VariantChoice, ...]
+) -> None:
+    """The exchange's variants to pick from; the offers above keep their buttons."""
+    await target.answer(
+        t("cancel/choose_variant"), reply_markup=keyboards.variants(t, case_id, offer_id, choices)
     )
 
 

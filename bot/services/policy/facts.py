@@ -7,12 +7,13 @@ the clock halfway through; the caller gathers them once, in one transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Protocol
 
 from bot.services.money import Money
+from bot.services.variants import Wish
 from storage.enums import (
     CustomerTier,
     ItemCategory,
@@ -129,6 +130,7 @@ class RequestFacts:
     condition: ItemCondition | None = None
     selection: Mapping[int, int] | None = None
     has_photo: bool = False
+    wish: Wish = field(default_factory=Wish)  # the size or colour their words ask for
 
     def __post_init__(self) -> None:
         # Codes read back from the database arrive as plain strings; the engine compares
