@@ -73,6 +73,12 @@ class ItemsDone(CallbackData, prefix="cd1"):
     case_id: RowId
 
 
+class ChangeItems(CallbackData, prefix="cb1"):
+    """Back from the decision to the items, the earlier choice ticked."""
+
+    case_id: RowId
+
+
 class PickReason(CallbackData, prefix="re1"):
     case_id: RowId
     code: ReasonCode

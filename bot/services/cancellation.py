@@ -207,7 +207,7 @@ class CancellationService:
         chosen = {int(k): v for k, v in (case.selection or {}).items()}
         for item in order.items:
             quantity = chosen.get(item.id, 0) if needs_item_choice(order) else item.quantity
-            if quantity:
+            if quantity and decision.covers(item.id):  # excluded items stay with the customer
                 request.items.append(CancellationItem(order_item_id=item.id, quantity=quantity))
         self._uow.cases.add_request(request)
         return request

@@ -202,7 +202,23 @@ class CaseService:
                 raise CaseUnavailable
             current[item.id] = (current.get(item.id, 0) + 1) % (item.quantity + 1)
             case.selection = {str(key): value for key, value in current.items() if value}
+            # The condition and the photo described the items chosen before: ask again.
+            case.item_condition = None
+            case.photo_file_id, case.photo_skipped = None, False
             case.updated_at = self._clock.now()
+        return _selection_of(case, order, identity.locale)
+
+    async def reopen_items(self, identity: Identity, case_id: int) -> Selection:
+        """Back from the decision to the items: the choice stays ticked, the reason stays;
+        the offers shown and the refund method chosen for that choice lapse, so an old
+        button cannot act on terms the customer is changing."""
+        now = self._clock.now()
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            order = await self._case_order(identity, case)
+            await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, now)
+            case.decision, case.refund_method = None, None
+            case.updated_at = now
         return _selection_of(case, order, identity.locale)
 
     async def set_reason(

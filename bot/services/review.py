@@ -50,6 +50,7 @@ class Review:
     offers: tuple[OfferView, ...] = ()
     refund_method: PaymentMethod | None = None
     reason: ReasonCode | None = None
+    item_choice: bool = False  # the customer chose which items: they may go back to them
 
     @property
     def photo_required(self) -> bool:
@@ -114,7 +115,13 @@ class ReviewService:
             case.decision = decision.to_json(evaluation.offers)
             case.updated_at = now
             return Review(
-                Step.DECISION, view, decision, offers, case.refund_method, case.reason_code
+                Step.DECISION,
+                view,
+                decision,
+                offers,
+                case.refund_method,
+                case.reason_code,
+                item_choice=needs_item_choice(order),
             )
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""Steps 2–4: which items, why, in what condition, and a photo when the policy wants one."""
+"""Steps 2–4: which items (and back to them from the decision), why, in what condition,
+and a photo when the policy wants one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from bot.services.container import Services
 from bot.services.identity import Identity
 from bot.services.reasons import ReasonClassifier
 from bot.texts import Texts
-from dialogs.callbacks import ItemsDone, PickCondition, PickReason, SkipPhoto, StepItem
+from dialogs.callbacks import (
+    ChangeItems,
+    ItemsDone,
+    PickCondition,
+    PickReason,
+    SkipPhoto,
+    StepItem,
+)
 from dialogs.cancellation import keyboards, screens
 from dialogs.cancellation.flow import advance
 from dialogs.filters import CurrentCase
@@ -45,6 +53,22 @@ async def items_done(
     if callback.message is not None:
         await state.set_state(CancelFlow.reason)  # the choice is made: on to the reason
         await advance(callback.message, state, services, identity, t, case_id)
+
+
+async def items_reopened(
+    callback: CallbackQuery,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    """ "Change the items" on the decision: the earlier choice, ticked, to change."""
+    selection = await services.cases.reopen_items(identity, case_id)
+    if isinstance(callback.message, Message):  # its offers lapsed: take their buttons away
+        await callback.message.edit_reply_markup(reply_markup=None)
+    if callback.message is not None:
+        await screens.items(callback.message, state, t, case_id, selection)
 
 
 async def reason_picked(
@@ -153,6 +177,7 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(item_stepped, StepItem.filter(), CurrentCase())
     router.callback_query.register(items_done, ItemsDone.filter(), CurrentCase())
+    router.callback_query.register(items_reopened, ChangeItems.filter(), CurrentCase())
     router.callback_query.register(reason_picked, PickReason.filter(), CurrentCase())
     router.message.register(reason_typed, CancelFlow.reason, F.text, CurrentCase())
     router.message.register(other_reason_described, CancelFlow.reason_text, F.text, CurrentCase())

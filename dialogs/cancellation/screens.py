@@ -93,13 +93,17 @@ async def photo(
 async def decision(
     target: Target, state: FSMContext, t: Texts, case_id: int, review: Review
 ) -> None:
-    """The policy's answer in plain words with the money line by line, then the offers."""
+    """The policy's answer in plain words with the money line by line, then the offers;
+    when the customer chose items, a way back to change them."""
     assert review.decision is not None
     await state.set_state(CancelFlow.decision)
-    eligible = review.decision.eligible
-    markup = None
-    if review.offers or not eligible:
-        markup = keyboards.offers(t, case_id, review.offers, eligible=eligible)
+    markup = keyboards.decision(
+        t,
+        case_id,
+        review.offers,
+        eligible=review.decision.eligible,
+        change_items=review.item_choice,
+    )
     await target.answer(
         t(
             "cancel/decision",
