@@ -93,6 +93,12 @@ class SkipPhoto(CallbackData, prefix="ph1"):
     case_id: RowId
 
 
+class NoPhoto(CallbackData, prefix="np1"):
+    """A photo is required and the customer has none: they describe the problem instead."""
+
+    case_id: RowId
+
+
 class AnswerOffer(CallbackData, prefix="of1"):
     """Accept offer `offer_id`; 0 means "No thanks, cancel"."""
 

@@ -67,6 +67,7 @@ def request_facts(case: SupportCase, order: Order) -> RequestFacts:
         condition=case.item_condition,
         selection=selection,
         has_photo=case.photo_file_id is not None,
+        no_photo=case.photo_file_id is None and case.photo_skipped,
     )
 
 

@@ -248,6 +248,17 @@ class CaseService:
             case.photo_skipped = file_id is None
             case.updated_at = self._clock.now()
 
+    async def describe_without_photo(self, identity: Identity, case_id: int, text: str) -> None:
+        """No photo to send: the customer's description goes with their reason, for the
+        person who then checks the claim (`RequestFacts.no_photo`)."""
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            said = f"{case.reason_text}\n{text}" if case.reason_text else text
+            case.reason_text = said[:MAX_REASON_TEXT]
+            case.photo_file_id, case.photo_skipped = None, True
+            case.misunderstood = 0
+            case.updated_at = self._clock.now()
+
     async def misunderstood(self, identity: Identity, case_id: int) -> int:
         """Count an answer the bot could not read; two in a row and a person is offered."""
         async with self._uow.transaction():

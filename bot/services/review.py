@@ -126,11 +126,11 @@ class ReviewService:
 
     @staticmethod
     def _wants_photo(case: SupportCase, decision: Decision) -> bool:
+        """Ask for a photo the rule wants, until one came or the customer said they have
+        none (a required one: they described the problem instead, and a person checks)."""
         if case.photo_file_id is not None:
             return False
-        if decision.photo is Photo.REQUIRED:
-            return True
-        return decision.photo is Photo.OPTIONAL and not case.photo_skipped
+        return decision.photo is not Photo.NONE and not case.photo_skipped
 
     async def _load(self, identity: Identity, case_id: int) -> tuple[SupportCase, Order | None]:
         case = await self._uow.cases.get(case_id)

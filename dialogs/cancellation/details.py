@@ -4,6 +4,7 @@ and a photo when the policy wants one."""
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -14,6 +15,7 @@ from bot.texts import Texts
 from dialogs.callbacks import (
     ChangeItems,
     ItemsDone,
+    NoPhoto,
     PickCondition,
     PickReason,
     SkipPhoto,
@@ -169,6 +171,27 @@ async def photo_skipped(
         await advance(callback.message, state, services, identity, t, case_id)
 
 
+async def no_photo(
+    callback: CallbackQuery, callback_data: NoPhoto, state: FSMContext, t: Texts
+) -> None:
+    """ "No photo: describe it": their words instead, and a person checks the claim."""
+    if callback.message is not None:
+        await state.set_state(CancelFlow.photo_text)
+        await callback.message.answer(t("cancel/describe_without_photo"))
+
+
+async def described_without_photo(
+    message: Message,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    await services.cases.describe_without_photo(identity, case_id, message.text or "")
+    await advance(message, state, services, identity, t, case_id)
+
+
 async def photo_expected(message: Message, t: Texts) -> None:
     await message.answer(t("cancel/photo_expected"))
 
@@ -182,7 +205,11 @@ def build_router() -> Router:
     router.message.register(reason_typed, CancelFlow.reason, F.text, CurrentCase())
     router.message.register(other_reason_described, CancelFlow.reason_text, F.text, CurrentCase())
     router.callback_query.register(condition_picked, PickCondition.filter(), CurrentCase())
-    router.message.register(photo_sent, CancelFlow.photo, F.photo, CurrentCase())
+    router.message.register(
+        photo_sent, StateFilter(CancelFlow.photo, CancelFlow.photo_text), F.photo, CurrentCase()
+    )
     router.callback_query.register(photo_skipped, SkipPhoto.filter(), CurrentCase())
+    router.callback_query.register(no_photo, NoPhoto.filter(), CurrentCase())
+    router.message.register(described_without_photo, CancelFlow.photo_text, F.text, CurrentCase())
     router.message.register(photo_expected, CancelFlow.photo)
     return router

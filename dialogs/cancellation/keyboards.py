@@ -20,6 +20,7 @@ from dialogs.callbacks import (
     ChangeItems,
     ConfirmGuess,
     ItemsDone,
+    NoPhoto,
     OrderPage,
     PickCondition,
     PickMethod,
@@ -123,9 +124,16 @@ def conditions(t: Texts, case_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def skip_photo(t: Texts, case_id: int) -> InlineKeyboardMarkup:
+def photo(t: Texts, case_id: int, *, required: bool) -> InlineKeyboardMarkup:
+    """Never a dead end: an optional photo can be skipped; without a required one the
+    customer describes the problem in words, or asks for a person."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=t.button("skip_photo"), callback_data=SkipPhoto(case_id=case_id))
+    if not required:
+        builder.button(text=t.button("skip_photo"), callback_data=SkipPhoto(case_id=case_id))
+        return builder.as_markup()
+    builder.button(text=t.button("no_photo"), callback_data=NoPhoto(case_id=case_id))
+    builder.button(text=t.button("person"), callback_data=AnswerPerson(case_id=case_id, yes=True))
+    builder.adjust(1)
     return builder.as_markup()
 
 

@@ -86,7 +86,7 @@ async def photo(
     await state.set_state(CancelFlow.photo)
     await target.answer(
         t("cancel/ask_photo", required=required),
-        reply_markup=None if required else keyboards.skip_photo(t, case_id),
+        reply_markup=keyboards.photo(t, case_id, required=required),
     )
 
 

@@ -54,6 +54,7 @@ class Approval(StrEnum):
 class ApprovalReason(StrEnum):
     OVER_LIMIT = "over_limit"
     FREQUENT_REQUESTS = "frequent_requests"
+    NO_PHOTO = "no_photo"  # the rule wants a photo; the customer described it instead
 
 
 class _Jsonable(Protocol):
@@ -452,6 +453,11 @@ def _granted(
     breakdown = _breakdown(then, order, lines)
     refund = sum((line.amount for line in breakdown), Money.zero(order.currency))
     approval, reasons, approval_facts = _approval(refund, customer, now, policy.approval)
+    photo_missing = then.photo is Photo.REQUIRED and not request.has_photo
+    if photo_missing and request.no_photo and refund.amount > 0:
+        # The photo is how the claim is checked: without one, a person checks it (a VIP
+        # too: the VIP rule waives the amount and count limits, not the evidence).
+        approval, reasons = Approval.AGENT, (*reasons, ApprovalReason.NO_PHOTO)
     return Decision(
         eligible=True,
         rule=rule.id,
@@ -463,7 +469,7 @@ def _granted(
         approval_reasons=reasons,
         return_required=then.return_required,
         needs_condition=False,
-        needs_photo=then.photo is Photo.REQUIRED and not request.has_photo,
+        needs_photo=photo_missing and not request.no_photo,
         photo=then.photo,
         facts=MappingProxyType(facts | approval_facts),
         because=because,

@@ -198,6 +198,7 @@ class Chat:
         condition: str | None = None,
         excluded: Sequence[tuple[str, int]] = (),
         excluded_by: str = "non_returnable",
+        approval_reasons: Sequence[str] = (),
         **facts: Any,
     ) -> str:
         """The whole decision message: eligible when a refund (maybe 0.00) is given.
@@ -226,6 +227,7 @@ class Chat:
             breakdown=[breakdown_line(line) for line in lines],
             refund=money(refund or "0"),
             approval="agent" if agent else "automatic",
+            approval_reasons=list(approval_reasons),
             return_required=returned,
             excluded=exclusion,
         )
