@@ -229,7 +229,6 @@ class CaseService:
             case.reason_code = code
             case.reason_text = text[:MAX_REASON_TEXT] if text else case.reason_text
             case.item_condition = None
-            case.misunderstood = 0
             case.updated_at = self._clock.now()
 
     async def set_condition(
@@ -256,15 +255,7 @@ class CaseService:
             said = f"{case.reason_text}\n{text}" if case.reason_text else text
             case.reason_text = said[:MAX_REASON_TEXT]
             case.photo_file_id, case.photo_skipped = None, True
-            case.misunderstood = 0
             case.updated_at = self._clock.now()
-
-    async def misunderstood(self, identity: Identity, case_id: int) -> int:
-        """Count an answer the bot could not read; two in a row and a person is offered."""
-        async with self._uow.transaction():
-            case = await self._open_case(identity, case_id)
-            case.misunderstood += 1
-            return case.misunderstood
 
     async def _open_case(self, identity: Identity, case_id: int) -> SupportCase:
         case = await self._uow.cases.get(case_id)

@@ -87,15 +87,10 @@ class ReviewService:
         self._policy = policy
 
     async def review(self, identity: Identity, case_id: int) -> Review:
-        """The next question, or the decision with the offers shown for it (recorded once).
-
-        Every answer the bot understood ends here, so this is also where the count of
-        answers in a row it could not read (`CaseService.misunderstood`) starts again.
-        """
+        """The next question, or the decision with the offers shown for it (recorded once)."""
         now = self._clock.now()
         async with self._uow.transaction():
             case, order = await self._load(identity, case_id)
-            case.misunderstood = 0
             if order is None:
                 return Review(Step.ORDER)
             view = OrderView.of(order, identity.locale)

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.services.container import Services
 from bot.services.identity import Identity
 from bot.services.reasons import ReasonClassifier
+from bot.services.transcript import TranscriptBuffer
 from bot.texts import Texts
 from dialogs.callbacks import (
     ChangeItems,
@@ -24,6 +25,7 @@ from dialogs.callbacks import (
 from dialogs.cancellation import keyboards, screens
 from dialogs.cancellation.flow import advance
 from dialogs.filters import CurrentCase
+from dialogs.misunderstood import not_understood_again
 from dialogs.states import CancelFlow
 from storage.enums import ReasonCode
 
@@ -98,6 +100,7 @@ async def reason_typed(
     services: Services,
     identity: Identity,
     reasons: ReasonClassifier,
+    transcript: TranscriptBuffer,
     t: Texts,
     case_id: int,
 ) -> None:
@@ -106,8 +109,7 @@ async def reason_typed(
     guess = reasons.classify(text)
     if guess.code is None:
         await message.answer(t("cancel/reason_unclear"), reply_markup=keyboards.reasons(t, case_id))
-        if await services.cases.misunderstood(identity, case_id) >= 2:
-            await screens.offer_person(message, t, case_id, misunderstood=True)
+        await not_understood_again(message, services, identity, transcript, t, case_id)
         return
     await services.cases.set_reason(identity, case_id, guess.code, text)
     await advance(message, state, services, identity, t, case_id)
@@ -192,8 +194,18 @@ async def described_without_photo(
     await advance(message, state, services, identity, t, case_id)
 
 
-async def photo_expected(message: Message, t: Texts) -> None:
+async def photo_expected(
+    message: Message,
+    services: Services,
+    identity: Identity,
+    transcript: TranscriptBuffer,
+    t: Texts,
+    case_id: int,
+) -> None:
+    """Words, a sticker or a file where a photo was asked for: the buttons above say how
+    to go on without one."""
     await message.answer(t("cancel/photo_expected"))
+    await not_understood_again(message, services, identity, transcript, t, case_id)
 
 
 def build_router() -> Router:
@@ -211,5 +223,5 @@ def build_router() -> Router:
     router.callback_query.register(photo_skipped, SkipPhoto.filter(), CurrentCase())
     router.callback_query.register(no_photo, NoPhoto.filter(), CurrentCase())
     router.message.register(described_without_photo, CancelFlow.photo_text, F.text, CurrentCase())
-    router.message.register(photo_expected, CancelFlow.photo)
+    router.message.register(photo_expected, CancelFlow.photo, CurrentCase())
     return router

@@ -54,8 +54,9 @@ async def identify(
     t: Texts,
     case_id: int,
     text: str,
-) -> None:
-    """A typed order number or description: take it, confirm it, or offer the candidates."""
+) -> Found:
+    """A typed order number or description: take it, confirm it, or offer the candidates.
+    Returns how it went (`Found.NONE`: the words named none of the customer's orders)."""
     found = await services.cases.identify(identity, case_id, text)
     if found.found is Found.EXACT:
         await choose(target, state, services, identity, t, case_id, found.orders[0].id)
@@ -69,6 +70,7 @@ async def identify(
     else:
         intro = t("cancel/not_found", text=text)
         await screens.order_list(target, state, services, identity, t, case_id, intro=intro)
+    return found.found
 
 
 async def choose(
