@@ -1,0 +1,32 @@
+"""misunderstood from the transcript: drop the case's counter
+
+Two misunderstandings in a row are read from the transcript now (each message the bot
+could not read is marked on its own line), at every step and with no case at all, so the
+per-case counter is gone.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-08 10:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("support_cases", schema=None) as batch_op:
+        batch_op.drop_column("misunderstood")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("support_cases", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("misunderstood", sa.Integer(), nullable=False, server_default="0")
+        )
