@@ -117,11 +117,17 @@ class ExcludedItem:
     """One selected line the decision leaves out: it stays with the customer, unrefunded."""
 
     item_id: int
+    sku: str
     quantity: int
     price: Money
 
     def to_json(self) -> dict[str, Any]:
-        return {"item_id": self.item_id, "quantity": self.quantity, "price": self.price.plain()}
+        return {
+            "item_id": self.item_id,
+            "sku": self.sku,
+            "quantity": self.quantity,
+            "price": self.price.plain(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,7 +373,10 @@ def decide(
     refused = _decide_lines(order, request, customer, kept_back, now, policy)
     if refused.eligible or refused.needs_condition:
         return whole
-    items = tuple(ExcludedItem(line.item.item_id, line.quantity, line.total) for line in kept_back)
+    items = tuple(
+        ExcludedItem(line.item.item_id, line.item.sku, line.quantity, line.total)
+        for line in kept_back
+    )
     without = _decide_lines(order, request, customer, rest, now, policy)
     return replace(without, excluded=Exclusion(items, refused.rule, refused.because))
 

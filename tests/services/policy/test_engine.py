@@ -392,7 +392,7 @@ def test_a_mixed_selection_refunds_what_may_go_back_and_names_what_may_not() -> 
     assert [c.code for c in decision.excluded.because] == ["returnable", "reason_not"]
     assert (decision.covers(1), decision.covers(2)) == (True, False)
     assert decision.to_json()["excluded"]["items"] == [
-        {"item_id": 2, "quantity": 2, "price": "79.80"}
+        {"item_id": 2, "sku": "SKU-2", "quantity": 2, "price": "79.80"}
     ]
 
 
