@@ -173,9 +173,7 @@ async def photo_skipped(
         await advance(callback.message, state, services, identity, t, case_id)
 
 
-async def no_photo(
-    callback: CallbackQuery, callback_data: NoPhoto, state: FSMContext, t: Texts
-) -> None:
+async def no_photo(callback: CallbackQuery, state: FSMContext, t: Texts) -> None:
     """ "No photo: describe it": their words instead, and a person checks the claim."""
     if callback.message is not None:
         await state.set_state(CancelFlow.photo_text)
