@@ -21,12 +21,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("support_cases", schema=None) as batch_op:
-        batch_op.drop_column("misunderstood")
+    # A plain ALTER TABLE (SQLite 3.35+ drops a column in place): batch mode would copy
+    # the table, and dropping the old one fails while offers and tickets point at it.
+    op.drop_column("support_cases", "misunderstood")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("support_cases", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("misunderstood", sa.Integer(), nullable=False, server_default="0")
-        )
+    op.add_column(
+        "support_cases",
+        sa.Column("misunderstood", sa.Integer(), nullable=False, server_default="0"),
+    )
