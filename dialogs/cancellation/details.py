@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.services.container import Services
 from bot.services.identity import Identity
 from bot.services.reasons import ReasonClassifier
+from bot.services.review import Step
 from bot.services.transcript import TranscriptBuffer
 from bot.texts import Texts
 from dialogs.callbacks import (
@@ -200,9 +201,13 @@ async def photo_expected(
     t: Texts,
     case_id: int,
 ) -> None:
-    """Words, a sticker or a file where a photo was asked for: the buttons above say how
-    to go on without one."""
-    await message.answer(t("cancel/photo_expected"))
+    """Words, a sticker or a file where a photo was asked for: the ways on without one
+    again under the answer, not only on the question far above."""
+    review = await services.review.review(identity, case_id)
+    markup = None
+    if review.step is Step.PHOTO:
+        markup = keyboards.photo(t, case_id, required=review.photo_required)
+    await message.answer(t("cancel/photo_expected"), reply_markup=markup)
     await not_understood_again(message, services, identity, transcript, t, case_id)
 
 

@@ -448,7 +448,8 @@ async def test_a_sticker_where_a_photo_is_asked_for_gets_a_hint(scenario: Scenar
     chat, shop = await open_shop(scenario)
     await walk_to(chat, shop, "photo")
     await chat.person.send_sticker()
-    await chat.expect_text("cancel/photo_expected")
+    hint = await chat.expect_text("cancel/photo_expected")
+    assert hint.buttons() == [chat.button("skip_photo")]  # the way on, under the hint too
     await chat.person.send_voice()
     await chat.expect_text("cancel/photo_expected")
     await chat.person.send_photo()
