@@ -73,6 +73,12 @@ class ItemsDone(CallbackData, prefix="cd1"):
     case_id: RowId
 
 
+class ChangeItems(CallbackData, prefix="cb1"):
+    """Back from the decision to the items, the earlier choice ticked."""
+
+    case_id: RowId
+
+
 class PickReason(CallbackData, prefix="re1"):
     case_id: RowId
     code: ReasonCode
@@ -84,6 +90,12 @@ class PickCondition(CallbackData, prefix="cn1"):
 
 
 class SkipPhoto(CallbackData, prefix="ph1"):
+    case_id: RowId
+
+
+class NoPhoto(CallbackData, prefix="np1"):
+    """A photo is required and the customer has none: they describe the problem instead."""
+
     case_id: RowId
 
 

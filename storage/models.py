@@ -546,7 +546,6 @@ class SupportCase(Base):
     selection: Mapped[dict[str, int] | None]
     refund_method: Mapped[PaymentMethod | None] = mapped_column(str_enum(PaymentMethod))
     decision: Mapped[dict[str, Any] | None]
-    misunderstood: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]

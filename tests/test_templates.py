@@ -243,6 +243,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "cancel/choose_items": {"order": ORDER},
     "cancel/choose_reason": {"order": ORDER},
     "cancel/describe_other": {},
+    "cancel/describe_without_photo": {},
     "cancel/reason_unclear": {},
     "cancel/choose_condition": {},
     "cancel/choose_variant": {},
@@ -343,6 +344,7 @@ CARD = {
         "eligible": True,
         "rule": "faulty_30_days",
         "approval": "agent",
+        "approval_reasons": ["no_photo"],
         "refund": Money(Decimal("314.00"), "CNY"),
         "breakdown": [
             {

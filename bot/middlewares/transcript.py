@@ -63,6 +63,7 @@ class TranscriptMiddleware(BaseMiddleware):
         if incoming is not None:
             buffer.add(incoming)
         token = _current.set(buffer)
+        data["transcript"] = buffer  # a handler marks a message it did not understand
         try:
             return await handler(event, data)
         finally:

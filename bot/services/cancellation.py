@@ -183,7 +183,10 @@ class CancellationService:
             kind=RequestKind(decision.kind.value),
             status=RequestStatus.APPROVED if approved else RequestStatus.PENDING_REVIEW,
             lines={
-                item.id: chosen.get(item.id, 0) if needs_item_choice(order) else item.quantity
+                # Items the policy excludes stay with the customer: not part of the request.
+                item.id: (chosen.get(item.id, 0) if needs_item_choice(order) else item.quantity)
+                if decision.covers(item.id)
+                else 0
                 for item in order.items
             },
             refund_amount=decision.refund.amount,

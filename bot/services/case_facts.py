@@ -70,6 +70,7 @@ def request_facts(case: SupportCase, order: Order) -> RequestFacts:
         has_photo=case.photo_file_id is not None,
         # "Too small, need an L": the variant an exchange should offer.
         wish=default_variant_words().read_wish(case.reason_text or ""),
+        no_photo=case.photo_file_id is None and case.photo_skipped,
     )
 
 

@@ -51,6 +51,7 @@ class Review:
     offers: tuple[OfferView, ...] = ()
     refund_method: PaymentMethod | None = None
     reason: ReasonCode | None = None
+    item_choice: bool = False  # the customer chose which items: they may go back to them
 
     @property
     def photo_required(self) -> bool:
@@ -87,15 +88,10 @@ class ReviewService:
         self._policy = policy
 
     async def review(self, identity: Identity, case_id: int) -> Review:
-        """The next question, or the decision with the offers shown for it (recorded once).
-
-        Every answer the bot understood ends here, so this is also where the count of
-        answers in a row it could not read (`CaseService.misunderstood`) starts again.
-        """
+        """The next question, or the decision with the offers shown for it (recorded once)."""
         now = self._clock.now()
         async with self._uow.transaction():
             case, order = await self._load(identity, case_id)
-            case.misunderstood = 0
             if order is None:
                 return Review(Step.ORDER)
             view = OrderView.of(order, identity.locale)
@@ -115,16 +111,22 @@ class ReviewService:
             case.decision = decision.to_json(evaluation.offers)
             case.updated_at = now
             return Review(
-                Step.DECISION, view, decision, offers, case.refund_method, case.reason_code
+                Step.DECISION,
+                view,
+                decision,
+                offers,
+                case.refund_method,
+                case.reason_code,
+                item_choice=needs_item_choice(order),
             )
 
     @staticmethod
     def _wants_photo(case: SupportCase, decision: Decision) -> bool:
+        """Ask for a photo the rule wants, until one came or the customer said they have
+        none (a required one: they described the problem instead, and a person checks)."""
         if case.photo_file_id is not None:
             return False
-        if decision.photo is Photo.REQUIRED:
-            return True
-        return decision.photo is Photo.OPTIONAL and not case.photo_skipped
+        return decision.photo is not Photo.NONE and not case.photo_skipped
 
     async def _load(self, identity: Identity, case_id: int) -> tuple[SupportCase, Order | None]:
         case = await self._uow.cases.get(case_id)

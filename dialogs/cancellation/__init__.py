@@ -6,10 +6,14 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import Message
 
+from bot.services.container import Services
+from bot.services.identity import Identity
+from bot.services.transcript import TranscriptBuffer
 from bot.texts import Texts
 from dialogs.cancellation import details, entry, order, outcome, person
 from dialogs.cancellation.outcome import buttons_expected
 from dialogs.filters import CurrentCase
+from dialogs.misunderstood import not_understood_again
 from dialogs.states import CancelFlow
 
 
@@ -30,8 +34,13 @@ def build_router() -> Router:
 
 def _unexpected() -> Router:
     router = Router(name="cancellation.unexpected")
-    for step in (CancelFlow.order, CancelFlow.reason, CancelFlow.reason_text):
-        router.message.register(text_expected, step, ~F.text)
+    for step in (
+        CancelFlow.order,
+        CancelFlow.reason,
+        CancelFlow.reason_text,
+        CancelFlow.photo_text,
+    ):
+        router.message.register(text_expected, step, ~F.text, CurrentCase())
     for step in (
         CancelFlow.items,
         CancelFlow.condition,
@@ -43,6 +52,14 @@ def _unexpected() -> Router:
     return router
 
 
-async def text_expected(message: Message, t: Texts) -> None:
+async def text_expected(
+    message: Message,
+    services: Services,
+    identity: Identity,
+    transcript: TranscriptBuffer,
+    t: Texts,
+    case_id: int,
+) -> None:
     """A sticker, photo or voice note where words were asked for."""
     await message.answer(t("fallback/text_expected"))
+    await not_understood_again(message, services, identity, transcript, t, case_id)

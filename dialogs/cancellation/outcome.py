@@ -13,11 +13,13 @@ from bot.services.container import Services
 from bot.services.identity import Identity
 from bot.services.outbox import OutboxSignal
 from bot.services.review import Step
+from bot.services.transcript import TranscriptBuffer
 from bot.texts import Texts
 from dialogs.callbacks import AnswerOffer, AnswerSummary, PickMethod, PickVariant, SummaryAction
 from dialogs.cancellation import screens
 from dialogs.cancellation.flow import advance, to_refund
 from dialogs.filters import CurrentCase
+from dialogs.misunderstood import not_understood_again
 from dialogs.screens import Target
 from dialogs.states import CancelFlow
 
@@ -168,12 +170,16 @@ async def _to_refund(
 
 
 async def buttons_expected(
-    message: Message, services: Services, identity: Identity, t: Texts, case_id: int
+    message: Message,
+    services: Services,
+    identity: Identity,
+    transcript: TranscriptBuffer,
+    t: Texts,
+    case_id: int,
 ) -> None:
     """Text where a button was asked for; twice in a row and a person is offered."""
     await message.answer(t("cancel/use_buttons"))
-    if await services.cases.misunderstood(identity, case_id) >= 2:
-        await screens.offer_person(message, t, case_id, misunderstood=True)
+    await not_understood_again(message, services, identity, transcript, t, case_id)
 
 
 def build_router() -> Router:

@@ -87,20 +87,24 @@ async def photo(
     await state.set_state(CancelFlow.photo)
     await target.answer(
         t("cancel/ask_photo", required=required),
-        reply_markup=None if required else keyboards.skip_photo(t, case_id),
+        reply_markup=keyboards.photo(t, case_id, required=required),
     )
 
 
 async def decision(
     target: Target, state: FSMContext, t: Texts, case_id: int, review: Review
 ) -> None:
-    """The policy's answer in plain words with the money line by line, then the offers."""
+    """The policy's answer in plain words with the money line by line, then the offers;
+    when the customer chose items, a way back to change them."""
     assert review.decision is not None
     await state.set_state(CancelFlow.decision)
-    eligible = review.decision.eligible
-    markup = None
-    if review.offers or not eligible:
-        markup = keyboards.offers(t, case_id, review.offers, eligible=eligible)
+    markup = keyboards.decision(
+        t,
+        case_id,
+        review.offers,
+        eligible=review.decision.eligible,
+        change_items=review.item_choice,
+    )
     await target.answer(
         t(
             "cancel/decision",

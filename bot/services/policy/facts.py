@@ -124,13 +124,18 @@ class OrderFacts:
 
 @dataclass(frozen=True, slots=True)
 class RequestFacts:
-    """What the customer asked for; `selection` maps item id → quantity, None means everything."""
+    """What the customer asked for; `selection` maps item id → quantity, None means everything.
+
+    `no_photo`: asked for a photo, the customer said they have none and described the
+    problem in words instead; a rule that requires a photo then needs an agent's approval.
+    """
 
     reason: ReasonCode
     condition: ItemCondition | None = None
     selection: Mapping[int, int] | None = None
     has_photo: bool = False
     wish: Wish = field(default_factory=Wish)  # the size or colour their words ask for
+    no_photo: bool = False
 
     def __post_init__(self) -> None:
         # Codes read back from the database arrive as plain strings; the engine compares

@@ -73,7 +73,11 @@ def offers_for(
         return ()  # the rules have not decided yet
     settings = policy.offers
     lookup = StockTable(stock) if isinstance(stock, Mapping) else stock
-    lines = select_lines(order, request.selection)
+    lines = [
+        line
+        for line in select_lines(order, request.selection)
+        if decision.covers(line.item.item_id)
+    ]
     fault = merchant_fault(order, request.reason, now, policy.general)
     guard_since = now - timedelta(days=settings.once_per_customer_days)
     shown: list[OfferSpec] = []
