@@ -338,6 +338,11 @@ class Refund(Base):
     expected_by: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # A refund given while the order was kept (a partial refund), deducted from the
+    # refund of this later cancellation, so it is never deducted twice.
+    deducted_by_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cancellation_requests.id")
+    )
 
     events: Mapped[list[RefundEvent]] = relationship(
         order_by="RefundEvent.id", cascade="all, delete-orphan", lazy="selectin"
@@ -493,6 +498,12 @@ class Voucher(Base):
     # The merchant's event id and order reference of the redemption (merchant API).
     redeem_event_id: Mapped[str | None] = mapped_column(String(64))
     redeemed_for: Mapped[str | None] = mapped_column(String(64))
+    # Taken back by a later cancellation of the order it compensated (no stacking): an
+    # unused voucher is void from then on; a spent one had its value deducted.
+    taken_back_at: Mapped[datetime | None]
+    taken_back_by_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cancellation_requests.id")
+    )
 
 
 class FsmRecord(Base):

@@ -280,6 +280,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "type": "exchange",
         "value": Money(Decimal("99.00"), "CNY"),
         "details": {"new_order": "SO-1-X1", "variant": "blue / L"},
+        "voucher": None,
     },
     "notify/refund_status": {
         "order_number": "SO-1",
@@ -630,6 +631,13 @@ def test_a_renamed_rule_explains_itself_the_same_way(locale: str) -> None:
         assert _explained(renamed, locale) == _explained(rule, locale)
 
 
+VOUCHER = {
+    "code": "VC-ABCD-EFGH",
+    "value": Money(Decimal("110.00"), "CNY"),
+    "expires_at": NOW + timedelta(days=365),
+}
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize(
     ("kind", "approved", "method", "amount"),
@@ -638,6 +646,7 @@ def test_a_renamed_rule_explains_itself_the_same_way(locale: str) -> None:
         ("cancel", True, "card", "0.00"),
         ("booking", True, "store_credit", "50.00"),
         ("return", True, "e_wallet", "100.00"),
+        ("return", True, "store_credit", "110.00"),
         ("cancel", False, "card", "900.00"),
     ],
 )
@@ -650,9 +659,13 @@ def test_every_receipt_variant_renders(
         "approved": approved,
         "method": method,
         "refund": Money(Decimal(amount), "CNY"),
-        "voucher": "VC-ABCD-EFGH" if method == "store_credit" else None,
+        "voucher": VOUCHER if method == "store_credit" else None,
     }
-    assert "SO-1" in RENDERER.render(locale, "notify/cancellation_confirmed", **context)
+    text = RENDERER.render(locale, "notify/cancellation_confirmed", **context)
+    assert "SO-1" in text
+    # Store credit paid at once shows the voucher's code, value and expiry.
+    if method == "store_credit" and approved and kind != "return":
+        assert all(part in text for part in ("VC-ABCD-EFGH", "¥110.00", "2027")), text
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -684,6 +697,7 @@ def test_every_accepted_offer_has_a_receipt(locale: str, offer: OfferView) -> No
         type=offer.type.value,
         value=offer.value,
         details=details,
+        voucher=VOUCHER if offer.type is OfferType.COMPENSATION_VOUCHER else None,
     )
     assert text.strip(), f"no receipt for {offer.type}"
 

@@ -27,7 +27,12 @@ from bot.services.policy.offers import variant_values
 from bot.services.refunds import RefundLedger
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import (
+    issue_voucher,
+    pay_in_store_credit,
+    store_credit_due,
+    voucher_notice,
+)
 from bot.services.webhook_events import open_request
 from storage.enums import (
     CaseStatus,
@@ -41,7 +46,7 @@ from storage.enums import (
     TicketReason,
     VoucherKind,
 )
-from storage.models import Offer, Order, SupportCase
+from storage.models import Offer, Order, SupportCase, Voucher
 from storage.uow import UnitOfWork
 
 
@@ -69,6 +74,14 @@ class OfferOutcome:
     value: Money | None = None
     details: dict[str, str] = field(default_factory=dict)
     choices: tuple[VariantChoice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    """An alternative put in place: what the customer is told, and the voucher it issued."""
+
+    details: dict[str, str]
+    voucher: Voucher | None = None
 
 
 class AlternativesService:
@@ -129,8 +142,8 @@ class AlternativesService:
                     "sku": picked.sku,
                     "attributes": variant_values(picked.attributes),
                 }
-            details = await self._apply(identity, case, order, offer, evaluation.decision, now)
-            if details is None:
+            applied = await self._apply(identity, case, order, offer, evaluation.decision, now)
+            if applied is None:
                 self._offers.answer(offer, OfferStatus.EXPIRED, now)
                 return OfferOutcome(Accepted.UNAVAILABLE, view, offer.type)
             await self._offers.take(offer, now)
@@ -144,11 +157,12 @@ class AlternativesService:
                     "order_number": order.number,
                     "type": offer.type.value,
                     "value": _value(offer),
-                    "details": details,
+                    "details": applied.details,
+                    "voucher": voucher_notice(applied.voucher) if applied.voucher else None,
                 },
                 dedupe_key=f"offer:{offer.id}:accepted",
             )
-            return OfferOutcome(Accepted.SAVED, view, offer.type, _value(offer), details)
+            return OfferOutcome(Accepted.SAVED, view, offer.type, _value(offer), applied.details)
 
     async def _apply(
         self,
@@ -158,7 +172,7 @@ class AlternativesService:
         offer: Offer,
         decision: Decision,
         now: datetime,
-    ) -> dict[str, str] | None:
+    ) -> _Applied | None:
         """Put the alternative in place; None when it can no longer be done (stock gone)."""
         value = _value(offer)
         if offer.type is OfferType.PARTIAL_REFUND:
@@ -168,7 +182,7 @@ class AlternativesService:
             method = decision.refund_options[0].method if decision.refund_options else None
             if method is None:
                 return None
-            self._refunds.open(
+            refund = self._refunds.open(
                 order_id=order.id,
                 customer_id=order.customer_id,
                 offer_id=offer.id,
@@ -179,9 +193,13 @@ class AlternativesService:
             )
             if not automatic:
                 await self._tickets.stage(identity, TicketReason.NEEDS_APPROVAL, case_id=case.id)
-            return {"method": method.value, "approved": "yes" if automatic else "no"}
+            credit = None
+            if store_credit_due(refund, awaits_goods=False):  # cash on delivery: store credit
+                credit = pay_in_store_credit(self._uow, self._refunds, refund, now=now)
+            details = {"method": method.value, "approved": "yes" if automatic else "no"}
+            return _Applied(details, credit)
         if offer.type is OfferType.COMPENSATION_VOUCHER:
-            voucher = stage_voucher(
+            voucher = issue_voucher(
                 self._uow,
                 customer_id=order.customer_id,
                 kind=VoucherKind.COMPENSATION,
@@ -193,13 +211,14 @@ class AlternativesService:
                 # Too late to refund a booking: the voucher replaces the refund, and the
                 # customer still wanted it called off.
                 self._stage_closed_booking(case, order, decision, now)
-                return {"code": voucher.code, "cancelled": "yes"}
-            return {"code": voucher.code}
+                return _Applied({"code": voucher.code, "cancelled": "yes"}, voucher)
+            return _Applied({"code": voucher.code}, voucher)
         if offer.type is OfferType.EXPEDITED_SHIPPING:
             order.expedite_requested_at = now
-            return {}
+            return _Applied({})
         if offer.type is OfferType.EXCHANGE:
-            return await self._exchange(case, order, offer, now)
+            exchanged = await self._exchange(case, order, offer, now)
+            return None if exchanged is None else _Applied(exchanged)
         return None
 
     def _stage_closed_booking(

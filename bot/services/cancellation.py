@@ -11,6 +11,7 @@ devices confirming at once produce a single cancellation and a single refund.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -18,7 +19,7 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 
 from bot.services.cancellation_requests import move_request, new_request
-from bot.services.case_facts import Evaluation, evaluate, needs_item_choice
+from bot.services.case_facts import Evaluation, evaluate, given_refunds, needs_item_choice
 from bot.services.cases import CaseUnavailable
 from bot.services.clock import Clock
 from bot.services.errors import OrderNotVisible
@@ -31,7 +32,12 @@ from bot.services.refunds import RefundLedger
 from bot.services.surveys import SurveyService
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import (
+    pay_in_store_credit,
+    store_credit_due,
+    take_back_voucher,
+    voucher_notice,
+)
 from bot.services.webhook_events import open_request
 from storage.enums import (
     CaseStatus,
@@ -45,7 +51,13 @@ from storage.enums import (
     TicketReason,
     VoucherKind,
 )
-from storage.models import CancellationRequest, Order, Refund, SupportCase
+from storage.models import (
+    CancellationRequest,
+    Order,
+    Refund,
+    SupportCase,
+    Voucher,
+)
 from storage.uow import UnitOfWork
 
 
@@ -115,6 +127,8 @@ class CancellationService:
         now = self._clock.now()
         customer = await self._uow.customers.get(order.customer_id)
         assert customer is not None
+        # Lock what was given for the order first: none of it is spent while it is taken back.
+        given_vouchers = await self._uow.vouchers.compensating_order(order.id, lock=True)
         evaluation = await evaluate(self._uow, case, order, customer, now, self._policy)
         decision = evaluation.decision
         if not decision.eligible or not decision.final:
@@ -126,11 +140,14 @@ class CancellationService:
 
         request = self._stage_request(case, order, decision, now)
         await self._uow.flush()
+        await self._take_back_given(order, request, given_vouchers, now)
         approved = decision.approval is Approval.AUTOMATIC
         method = option.method if option else None
         refund_row, voucher = None, None
         if option is not None and option.amount.amount > 0:
-            refund_row, voucher = await self._stage_refund(order, request, option, approved, now)
+            refund_row, voucher = self._stage_refund(
+                order, request, option, approved, now, awaits_goods=decision.return_required
+            )
         if approved and (refund_row is None or refund_row.status is RefundStatus.REFUNDED):
             # Nothing (more) to pay back: the request is finished as it is made.
             move_request(request, RequestStatus.COMPLETED, now)
@@ -158,7 +175,7 @@ class CancellationService:
                 "approved": approved,
                 "return_required": decision.return_required,
                 "arrival": option.arrival.model_dump(mode="json") if option else None,
-                "voucher": voucher,
+                "voucher": voucher_notice(voucher) if voucher else None,
                 "by_agent": bool(option and option.completed_by_agent),
             },
             dedupe_key=f"request:{request.id}:confirmed",
@@ -197,16 +214,23 @@ class CancellationService:
         open_request(self._uow, request)
         return request
 
-    async def _stage_refund(
+    def _stage_refund(
         self,
         order: Order,
         request: CancellationRequest,
         option: RefundOption,
         approved: bool,
         now: datetime,
-    ) -> tuple[Refund, str | None]:
-        """The refund and, for store credit paid at once, the voucher's code."""
-        expected_by = option.arrival.expected_between(now)[1] if approved else None
+        *,
+        awaits_goods: bool,
+    ) -> tuple[Refund, Voucher | None]:
+        """The refund and, for store credit paid at once, its voucher.
+
+        While goods must come back first, nothing is on its way yet: no expected date,
+        and store credit is paid when the merchant records the parcel back.
+        """
+        on_its_way = approved and not awaits_goods
+        expected_by = option.arrival.expected_between(now)[1] if on_its_way else None
         refund = self._refunds.open(
             order_id=order.id,
             customer_id=order.customer_id,
@@ -216,20 +240,24 @@ class CancellationService:
             status=RefundStatus.APPROVED if approved else RefundStatus.PENDING_REVIEW,
             expected_by=expected_by,
         )
-        if not (approved and option.method is PaymentMethod.STORE_CREDIT):
+        if not store_credit_due(refund, awaits_goods=awaits_goods):
             return refund, None
-        # Store credit is paid at once, as a voucher the customer can spend.
-        await self._uow.flush()
-        voucher = stage_voucher(
-            self._uow,
-            customer_id=order.customer_id,
-            kind=VoucherKind.BONUS if option.bonus.amount else VoucherKind.STORE_CREDIT,
-            value=option.amount,
-            now=now,
-            request_id=request.id,
-        )
-        self._refunds.move(refund, RefundStatus.REFUNDED, actor="bot", note="store credit")
-        return refund, voucher.code
+        kind = VoucherKind.BONUS if option.bonus.amount else VoucherKind.STORE_CREDIT
+        return refund, pay_in_store_credit(self._uow, self._refunds, refund, now=now, kind=kind)
+
+    async def _take_back_given(
+        self,
+        order: Order,
+        request: CancellationRequest,
+        vouchers: Sequence[Voucher],
+        now: datetime,
+    ) -> None:
+        """What the decision deducted or took back (its `given_*` lines) is marked so, once:
+        an unused voucher is void from now on, a spent one and a refund were deducted."""
+        for voucher in vouchers:
+            take_back_voucher(voucher, now=now, request_id=request.id)
+        for refund in await given_refunds(self._uow, order.id):
+            refund.deducted_by_request_id = request.id
 
     async def _release_stock(self, order: Order, request: CancellationRequest) -> None:
         """Items of a cancelled order go back on the shelf."""

@@ -13,6 +13,8 @@ from bot.services.money import Money
 from bot.services.policy import (
     CustomerFacts,
     Decision,
+    Given,
+    GivenKind,
     OfferHistory,
     OfferSpec,
     OrderFacts,
@@ -24,8 +26,8 @@ from bot.services.policy import (
     offers_for,
 )
 from bot.services.variants import default_variant_words
-from storage.enums import OfferType, OrderStatus, PaymentMethod
-from storage.models import Customer, Order, SupportCase
+from storage.enums import OfferType, OrderStatus, PaymentMethod, RefundStatus
+from storage.models import Customer, Order, Refund, SupportCase
 from storage.uow import UnitOfWork
 
 
@@ -43,8 +45,9 @@ def needs_item_choice(order: Order) -> bool:
 
 
 async def order_facts(uow: UnitOfWork, order: Order) -> OrderFacts:
-    """The order as the engine sees it, less what earlier requests already took back."""
-    facts = OrderFacts.of(order)
+    """The order as the engine sees it, less what earlier requests already took back, with
+    what was given while it was kept (so a later cancellation cannot stack on it)."""
+    facts = replace(OrderFacts.of(order), given=await given_for(uow, order))
     taken = await uow.cases.requested_quantities(order.id)
     if not taken:
         return facts
@@ -54,6 +57,36 @@ async def order_facts(uow: UnitOfWork, order: Order) -> OrderFacts:
         if item.ordered_quantity > taken.get(item.item_id, 0)
     )
     return replace(facts, items=remaining)
+
+
+async def given_for(uow: UnitOfWork, order: Order) -> tuple[Given, ...]:
+    """Refunds given outside a cancellation (a partial refund to keep the item, an agent's)
+    and compensation vouchers of accepted offers, none taken back by a cancellation yet."""
+    refunds = [
+        Given(GivenKind.REFUND, Money(refund.amount, refund.currency))
+        for refund in await given_refunds(uow, order.id)
+    ]
+    vouchers = [
+        Given(
+            GivenKind.VOUCHER_UNUSED if voucher.redeemed_at is None else GivenKind.VOUCHER_SPENT,
+            Money(voucher.amount, voucher.currency),
+            voucher.code,
+        )
+        for voucher in await uow.vouchers.compensating_order(order.id)
+    ]
+    return (*refunds, *vouchers)
+
+
+async def given_refunds(uow: UnitOfWork, order_id: int) -> list[Refund]:
+    """Refunds of the order outside any cancellation request, not refused or withdrawn,
+    not yet deducted by a cancellation."""
+    return [
+        refund
+        for refund in await uow.refunds.for_order(order_id)
+        if refund.request_id is None
+        and refund.deducted_by_request_id is None
+        and refund.status not in (RefundStatus.REJECTED, RefundStatus.CANCELLED)
+    ]
 
 
 def request_facts(case: SupportCase, order: Order) -> RequestFacts:

@@ -31,7 +31,7 @@ from bot.services.policy.merchant import merchant_offers
 from bot.services.policy.model import MerchantReason
 from bot.services.refund_updates import Notice
 from bot.services.refunds import RefundLedger
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import pay_in_store_credit, store_credit_due, voucher_notice
 from bot.services.webhook_events import open_request
 from storage.enums import (
     CaseStatus,
@@ -42,7 +42,6 @@ from storage.enums import (
     RefundStatus,
     RequestKind,
     RequestStatus,
-    VoucherKind,
 )
 from storage.models import (
     MERCHANT_REQUEST_PREFIX,
@@ -52,6 +51,7 @@ from storage.models import (
     Order,
     Refund,
     SupportCase,
+    Voucher,
 )
 from storage.uow import UnitOfWork
 
@@ -236,7 +236,7 @@ class MerchantCancellations:
 
     async def _stage_refund(
         self, order: Order, request: CancellationRequest, reason: MerchantReason, now: datetime
-    ) -> tuple[Refund | None, str | None]:
+    ) -> tuple[Refund | None, Voucher | None]:
         """Approved at once, back the way it was paid (cash on delivery: the policy's first
         target, store credit by default, paid at once as a voucher)."""
         assert request.refund_amount is not None
@@ -256,18 +256,9 @@ class MerchantCancellations:
             actor=MERCHANT_ACTOR,
             note=f"merchant cancellation: {reason}",
         )
-        if target.method is not PaymentMethod.STORE_CREDIT:
+        if not store_credit_due(refund, awaits_goods=False):
             return refund, None
-        voucher = stage_voucher(
-            self._uow,
-            customer_id=order.customer_id,
-            kind=VoucherKind.STORE_CREDIT,
-            value=amount,
-            now=now,
-            request_id=request.id,
-        )
-        self._ledger.move(refund, RefundStatus.REFUNDED, actor="bot", note="store credit")
-        return refund, voucher.code
+        return refund, pay_in_store_credit(self._uow, self._ledger, refund, now=now)
 
     async def _release_stock(self, order: Order, request: CancellationRequest) -> None:
         skus = {item.id: item.sku for item in order.items}
@@ -279,7 +270,7 @@ class MerchantCancellations:
         order: Order,
         request: CancellationRequest,
         refund: Refund | None,
-        voucher: str | None,
+        voucher: Voucher | None,
         reason: MerchantReason,
         now: datetime,
     ) -> tuple[tuple[OfferMade, ...], Notice]:
@@ -311,7 +302,7 @@ class MerchantCancellations:
                 "refund": Money(refund.amount, refund.currency) if refund else None,
                 "method": method.value if method else None,
                 "arrival": arrival.model_dump(mode="json") if arrival else None,
-                "voucher": voucher,
+                "voucher": voucher_notice(voucher) if voucher else None,
                 "offers": [
                     {"type": offer.type.value, "value": offer.value, "params": offer.params}
                     for offer in offers

@@ -225,6 +225,11 @@ class MerchantFeeds:
                 f"voucher {code} was redeemed on {voucher.redeemed_at.isoformat()}"
                 + (f" for order {voucher.redeemed_for}" if voucher.redeemed_for else "")
             )
+        if voucher.taken_back_at is not None:
+            raise VoucherExpired(
+                f"voucher {code} was taken back on {voucher.taken_back_at.isoformat()}: "
+                "the order it compensated was cancelled and refunded"
+            )
         if voucher.expires_at is not None and voucher.expires_at <= now:
             raise VoucherExpired(f"voucher {code} expired on {voucher.expires_at.isoformat()}")
         voucher.redeemed_at, voucher.redeem_event_id = now, event_id
@@ -275,8 +280,10 @@ def _voucher(row: VoucherRow, now: datetime) -> VoucherEntry:
     voucher = row.voucher
     if voucher.redeemed_at is not None:
         status = VoucherStatus.REDEEMED
-    elif voucher.expires_at is not None and voucher.expires_at <= now:
-        status = VoucherStatus.EXPIRED
+    elif voucher.taken_back_at is not None or (
+        voucher.expires_at is not None and voucher.expires_at <= now
+    ):
+        status = VoucherStatus.EXPIRED  # taken back: its order was cancelled after all
     else:
         status = VoucherStatus.ACTIVE
     return VoucherEntry(

@@ -28,7 +28,7 @@ from bot.services.outbox import Outbox
 from bot.services.policy import Policy
 from bot.services.refunds import CUSTOMER_ACTOR, RefundLedger
 from bot.services.request_states import may_move
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import issue_voucher
 from storage.enums import (
     OfferStatus,
     OfferType,
@@ -118,7 +118,7 @@ class MerchantOffers:
     ) -> dict[str, str] | None:
         """The voucher's code or the replacement order; None when it can no longer be done."""
         if offer.type is OfferType.COMPENSATION_VOUCHER:
-            voucher = stage_voucher(
+            voucher = issue_voucher(
                 self._uow,
                 customer_id=order.customer_id,
                 kind=VoucherKind.COMPENSATION,

@@ -30,10 +30,10 @@ from bot.services.merchant_errors import (
 from bot.services.money import Money, parse_amount
 from bot.services.outbox import Outbox
 from bot.services.policy import Arrival, Policy
-from bot.services.refunds import RefundLedger
+from bot.services.refunds import RefundLedger, awaits_goods
 from bot.services.surveys import SurveyService
 from bot.services.tickets import TicketService
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import pay_in_store_credit, store_credit_due, voucher_notice
 from storage.enums import (
     OrderStatus,
     PaymentMethod,
@@ -42,7 +42,7 @@ from storage.enums import (
     RequestStatus,
     VoucherKind,
 )
-from storage.models import CancellationRequest, Order, Refund, RefundEvent
+from storage.models import CancellationRequest, Order, Refund, RefundEvent, Voucher
 from storage.uow import UnitOfWork
 
 CUSTOMER_VISIBLE = frozenset(
@@ -278,19 +278,24 @@ class RefundUpdates:
             raise InvalidTime("is in the future")
         return occurred_at.astimezone(UTC)
 
-    async def _follow(self, refund: Refund, event: RefundEvent) -> str | None:
+    async def _follow(self, refund: Refund, event: RefundEvent) -> Voucher | None:
         """Keep the arrival estimate, the store credit and the request in step with the refund.
 
-        Returns the voucher code when store credit was paid out now.
+        Returns the voucher when store credit was paid out now: at approval, or for a
+        return once the merchant moves the refund on (the parcel is back).
         """
-        if refund.status in _ON_ITS_WAY and (arrival := _arrival(self._policy, refund.method)):
-            refund.expected_by = arrival.expected_between(event.occurred_at)[1]
-        voucher = None
-        if refund.status is RefundStatus.APPROVED and refund.method is PaymentMethod.STORE_CREDIT:
-            voucher = self._pay_store_credit(refund)
         request = (
             await self._uow.cases.get_request(refund.request_id) if refund.request_id else None
         )
+        waiting = awaits_goods(request) and refund.status is RefundStatus.APPROVED
+        arrival = _arrival(self._policy, refund.method)
+        if refund.status in _ON_ITS_WAY and arrival and not waiting:
+            refund.expected_by = arrival.expected_between(event.occurred_at)[1]
+        voucher = None
+        if store_credit_due(refund, awaits_goods=awaits_goods(request)):
+            voucher = pay_in_store_credit(
+                self._uow, self._ledger, refund, now=self._clock.now(), kind=_credit_kind(request)
+            )
         if request is None or not request.is_active:
             return voucher
         now = self._clock.now()
@@ -302,19 +307,6 @@ class RefundUpdates:
             move_request(request, ended, now)
         request.updated_at = now
         return voucher
-
-    def _pay_store_credit(self, refund: Refund) -> str:
-        """Store credit is ours to pay, at once, as the cancellation flow does: a voucher."""
-        voucher = stage_voucher(
-            self._uow,
-            customer_id=refund.customer_id,
-            kind=VoucherKind.STORE_CREDIT,
-            value=Money(refund.amount, refund.currency),
-            now=self._clock.now(),
-            request_id=refund.request_id,
-        )
-        self._ledger.move(refund, RefundStatus.REFUNDED, actor="bot", note="store credit")
-        return voucher.code
 
     async def _approve(self, request: CancellationRequest, now: datetime) -> None:
         """The approval an agent was asked for: a cancellation that waited for it happens now."""
@@ -330,7 +322,7 @@ class RefundUpdates:
             await self._uow.stock.release(skus[line.order_item_id], line.quantity)
 
     async def _notify(
-        self, refund: Refund, event: RefundEvent, moved: Money | None, voucher: str | None
+        self, refund: Refund, event: RefundEvent, moved: Money | None, voucher: Voucher | None
     ) -> Notice:
         """Queue the customer's message in this transaction: it exists iff the change does."""
         if refund.status not in CUSTOMER_VISIBLE:
@@ -356,7 +348,7 @@ class RefundUpdates:
                 "arrival": arrival.model_dump(mode="json") if arrival else None,
                 "expected_by": refund.expected_by,
                 "note": event.note if refund.status in _NOTE_SHOWN else None,
-                "voucher": voucher,
+                "voucher": voucher_notice(voucher) if voucher else None,
             },
             dedupe_key=_notice_key(event),
             coalesce_key=f"refund:{refund.id}",
@@ -428,6 +420,17 @@ def _grantable(order: Order, amount: Decimal, refunds: Sequence[Refund]) -> Deci
     if exact > left.amount:
         raise InvalidAmount(f"is more than what is left to refund ({left.plain()} {left.currency})")
     return exact
+
+
+def _credit_kind(request: CancellationRequest | None) -> VoucherKind:
+    """Store credit the customer chose for its bonus is a bonus voucher, as at confirmation."""
+    methods = (request.decision or {}).get("refund_methods", []) if request else []
+    bonus = any(
+        option.get("method") == PaymentMethod.STORE_CREDIT.value
+        and Decimal(option.get("bonus", "0")) > 0
+        for option in methods
+    )
+    return VoucherKind.BONUS if bonus else VoucherKind.STORE_CREDIT
 
 
 def _arrival(policy: Policy, method: PaymentMethod) -> Arrival | None:

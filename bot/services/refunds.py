@@ -15,7 +15,7 @@ from bot.services.money import Money
 from bot.services.refund_states import check_transition
 from bot.services.webhook_events import refund_changed
 from storage.enums import PaymentMethod, RefundStatus
-from storage.models import Refund, RefundEvent
+from storage.models import CancellationRequest, Refund, RefundEvent
 from storage.uow import UnitOfWork
 
 BOT_ACTOR = "bot"
@@ -43,6 +43,12 @@ def actor_kind(actor: str) -> ActorKind:
     if actor == AGENT_ACTOR or actor.startswith(f"{AGENT_ACTOR}:"):
         return ActorKind.AGENT
     return ActorKind.MERCHANT
+
+
+def awaits_goods(request: CancellationRequest | None) -> bool:
+    """The request's refund waits for goods to come back (a return the policy wants sent
+    back); until the merchant moves the refund on, nothing is paid."""
+    return request is not None and bool((request.decision or {}).get("return_required"))
 
 
 class RefundLedger:

@@ -17,7 +17,7 @@ from bot.services.identity import Identity
 from bot.services.money import Money
 from bot.services.policy import Policy
 from bot.services.refund_states import FINAL, NOTE_SHOWN, ON_ITS_WAY
-from bot.services.refunds import ActorKind, actor_kind
+from bot.services.refunds import ActorKind, actor_kind, awaits_goods
 from bot.services.views import OrderView
 from storage.enums import PaymentMethod, RefundStatus, RequestStatus
 from storage.models import CancellationRequest, Refund, RefundEvent
@@ -42,6 +42,8 @@ class RefundView:
     """The latest expected arrival, only while the money is on its way."""
     expected_from: datetime | None
     """The earliest expected arrival, when the method's window has one (`[arrival]` min)."""
+    awaiting_return: bool = False
+    """Approved, but paid only once the goods are back: nothing is on its way yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,7 @@ class StatusService:
             numbers = {order.id: order.number for order in orders}
             requests = await self._uow.refunds.active_requests_for_orders(list(numbers))
             refunds = await self._uow.refunds.for_orders(list(numbers))
+        waiting_for_goods = {request.id for request in requests if awaits_goods(request)}
         shown = [
             refund
             for refund in refunds
@@ -120,7 +123,9 @@ class StatusService:
             orders=tuple(OrderView.of(order, identity.locale) for order in orders[:RECENT_ORDERS]),
             requests=tuple(_request_view(r, numbers[r.order_id]) for r in requests),
             refunds=tuple(
-                self._refund_view(refund, numbers[refund.order_id])
+                self._refund_view(
+                    refund, numbers[refund.order_id], refund.request_id in waiting_for_goods
+                )
                 for refund in shown[:RECENT_REFUNDS]
             ),
         )
@@ -137,15 +142,22 @@ class StatusService:
                     refund.order_id, identity.user_id, identity.customer_id, now
                 )
             )
+            request = (
+                None
+                if refund is None or refund.request_id is None
+                else await self._uow.cases.get_request(refund.request_id)
+            )
         if refund is None or order is None:
             return None
         return Timeline(
-            refund=self._refund_view(refund, order.number),
+            refund=self._refund_view(refund, order.number, awaits_goods(request)),
             events=tuple(TimelineEvent.of(event, refund.currency) for event in refund.events),
         )
 
-    def _refund_view(self, refund: Refund, order_number: str) -> RefundView:
-        expected_from, expected_by = self._expected(refund)
+    def _refund_view(self, refund: Refund, order_number: str, awaits_goods: bool) -> RefundView:
+        """`awaits_goods`: the refund's request wants the goods back before paying."""
+        awaiting = awaits_goods and refund.status is RefundStatus.APPROVED
+        expected_from, expected_by = (None, None) if awaiting else self._expected(refund)
         return RefundView(
             id=refund.id,
             order_number=order_number,
@@ -155,6 +167,7 @@ class StatusService:
             updated_at=refund.updated_at,
             expected_by=expected_by,
             expected_from=expected_from,
+            awaiting_return=awaiting,
         )
 
     def _expected(self, refund: Refund) -> tuple[datetime | None, datetime | None]:

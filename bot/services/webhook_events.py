@@ -5,7 +5,7 @@ it (the customer's chat, an agent, the merchant API, the command line):
 
     request.created       `open_request` (every new cancellation request)
     offer.accepted        `accept_offer`, through OfferRecords (every offer taken)
-    voucher.issued        bot.services.vouchers.stage_voucher
+    voucher.issued        bot.services.vouchers.issue_voucher
     refund.state_changed  bot.services.refunds.RefundLedger (every step of every refund)
 
 The event is staged in the caller's unit of work and written when it commits, so it

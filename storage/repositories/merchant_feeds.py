@@ -177,7 +177,11 @@ def _voucher_rows() -> Select[Voucher, str, str | None]:
 
 
 def _voucher_state(state: VoucherState) -> ColumnElement[bool]:
-    unexpired = or_(Voucher.expires_at.is_(None), Voucher.expires_at > state.now)
+    # A voucher taken back unused (its order was cancelled after all) is no longer valid.
+    unexpired = and_(
+        or_(Voucher.expires_at.is_(None), Voucher.expires_at > state.now),
+        Voucher.taken_back_at.is_(None),
+    )
     if state.name == "redeemed":
         return Voucher.redeemed_at.is_not(None)
     if state.name == "expired":

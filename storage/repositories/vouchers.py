@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Voucher
+from storage.enums import VoucherKind
+from storage.models import Offer, Voucher
 
 
 class VoucherRepository:
@@ -23,3 +24,20 @@ class VoucherRepository:
                 select(Voucher).where(Voucher.customer_id == customer_id).order_by(Voucher.id)
             )
         ).all()
+
+    async def compensating_order(self, order_id: int, *, lock: bool = False) -> Sequence[Voucher]:
+        """Compensation vouchers of offers accepted on the order, not yet taken back; locked
+        (PostgreSQL) while a cancellation takes them back, so none is spent meanwhile."""
+        query = (
+            select(Voucher)
+            .join(Offer, Offer.id == Voucher.offer_id)
+            .where(
+                Offer.order_id == order_id,
+                Voucher.kind == VoucherKind.COMPENSATION,
+                Voucher.taken_back_at.is_(None),
+            )
+            .order_by(Voucher.id)
+        )
+        if lock:
+            query = query.with_for_update(of=Voucher)
+        return (await self._session.scalars(query)).all()

@@ -239,7 +239,9 @@ async def test_store_credit_comes_back_at_once_as_a_voucher(
     request = await request_row(shop, answer.body["request_id"])
     assert (request.status, request.is_active) == (RequestStatus.COMPLETED, False)
     (message,) = await outbox(shop)
-    assert context(message)["voucher"].startswith("VC-")
+    voucher = context(message)["voucher"]
+    assert voucher["code"].startswith("VC-")
+    assert voucher["value"] == cny("109.00")  # what was paid: the item and its shipping
 
 
 async def test_a_shipped_order_is_restocked_only_when_the_parcel_is_back(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from bot.services.clock import FixedClock
 from bot.services.merchant_feeds import FEED_SETTLE
 from bot.services.money import Money
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import issue_voucher
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus, VoucherKind
 from tests.api.support import MerchantClient, counts, open_refund, refund_row, request_row
@@ -143,7 +143,7 @@ async def issue(deps: AppDeps, number: str, amount: str, **changes: object) -> s
         found = await uow.orders.by_number(number)
         assert found is not None
         [request] = await uow.cases.requests_for_order(found.id)
-        voucher = stage_voucher(
+        voucher = issue_voucher(
             uow,
             customer_id=found.customer_id,
             kind=VoucherKind.STORE_CREDIT,

@@ -28,6 +28,11 @@ ARRIVALS = {
 }
 REFUND_METHODS = [m.value for m in PaymentMethod if m is not PaymentMethod.CASH_ON_DELIVERY]
 TRICKY = "<b>Tom & Jerry</b>"
+VOUCHER = {
+    "code": "VC-ABCD-EFGH",
+    "value": Money(Decimal("314.00"), "CNY"),
+    "expires_at": NOW + timedelta(days=365),
+}
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -44,9 +49,11 @@ def test_every_refund_status_has_words(locale: str, status: str, method: str) ->
         arrival=ARRIVALS[method],
         expected_by=NOW + timedelta(days=3),
         note=TRICKY,
-        voucher="VC-ABCD-EFGH",
+        voucher=VOUCHER,
     )
     assert "SO-1" in text
+    if status == "refunded" and method == "store_credit":
+        assert "VC-ABCD-EFGH" in text  # the code, to spend it
     assert "<b>Tom" not in text  # the merchant's note is escaped
 
 
@@ -70,7 +77,7 @@ def test_every_apology_has_words(locale: str, reason: MerchantReason, method: st
         refund=Money(Decimal("314.00"), "CNY") if method else None,
         method=method,
         arrival=ARRIVALS[method] if method else None,
-        voucher="VC-ABCD-EFGH" if method == "store_credit" else None,
+        voucher=VOUCHER if method == "store_credit" else None,
         offers=offers,
         valid_until=NOW,
     )

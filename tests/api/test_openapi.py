@@ -18,7 +18,7 @@ from bot.api.app import build_web_app
 from bot.api.openapi import openapi_path
 from bot.api.routes import ENDPOINTS, PREFIX
 from bot.services.money import Money
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import issue_voucher
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus, VoucherKind
 from tests.api.support import MerchantClient, customer, open_refund
@@ -105,7 +105,7 @@ async def _voucher(deps: AppDeps) -> str:
         assert owner is not None
         value = Money(Decimal("10.00"), "CNY")
         kind = VoucherKind.COMPENSATION
-        return stage_voucher(uow, customer_id=owner.id, kind=kind, value=value, now=NOW).code
+        return issue_voucher(uow, customer_id=owner.id, kind=kind, value=value, now=NOW).code
 
 
 def _refs(node: Any) -> list[str]:

@@ -291,7 +291,11 @@ async def test_approving_store_credit_pays_it_at_once_as_a_voucher(
     message, survey = await outbox(shop)
     assert survey.template == "notify/survey"  # paid at once: the request is completed
     assert context(message)["status"] == "refunded"
-    assert context(message)["voucher"] == voucher.code
+    assert context(message)["voucher"] == {
+        "code": voucher.code,
+        "value": cny(str(voucher.amount)),
+        "expires_at": voucher.expires_at,
+    }
 
 
 async def test_a_customer_without_telegram_gets_no_message(

@@ -22,7 +22,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.services.clock import FixedClock
 from bot.services.money import Money
 from bot.services.refunds import RefundLedger
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import issue_voucher
 from bot.services.webhook_payloads import EventType
 from bot.wiring import AppDeps, build_webhook_sender
 from storage.enums import PaymentMethod, RefundStatus, VoucherKind, WebhookStatus
@@ -244,7 +244,7 @@ async def issue_then_fail(deps: AppDeps) -> None:
     async with deps.uow() as uow, uow.transaction():
         found = await uow.orders.by_number("SO-1")
         assert found is not None
-        stage_voucher(
+        issue_voucher(
             uow,
             customer_id=found.customer_id,
             kind=VoucherKind.COMPENSATION,
@@ -270,7 +270,7 @@ async def test_a_voucher_names_its_code_value_customer_and_expiry(
     async with shop.uow() as uow, uow.transaction():
         found = await uow.orders.by_number("SO-3")
         assert found is not None
-        voucher = stage_voucher(
+        voucher = issue_voucher(
             uow,
             customer_id=found.customer_id,
             kind=VoucherKind.COMPENSATION,
@@ -338,7 +338,7 @@ async def test_the_served_openapi_document_describes_every_event_as_posted(
     async with shop.uow() as uow, uow.transaction():
         found = await uow.orders.by_number("SO-3")
         assert found is not None
-        stage_voucher(
+        issue_voucher(
             uow,
             customer_id=found.customer_id,
             kind=VoucherKind.COMPENSATION,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.services.merchant_errors import EventIdConflict, VoucherRedeemed
 from bot.services.merchant_feeds import Redemption
 from bot.services.money import Money
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import issue_voucher
 from bot.wiring import AppDeps
 from storage.enums import VoucherKind
 from storage.models import Voucher
@@ -27,7 +27,7 @@ async def _vouchers(deps: AppDeps, count: int) -> list[str]:
         await add_all(uow, customer)
         async with uow.transaction():
             return [
-                stage_voucher(
+                issue_voucher(
                     uow,
                     customer_id=customer.id,
                     kind=VoucherKind.STORE_CREDIT,

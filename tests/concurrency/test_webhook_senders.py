@@ -18,7 +18,7 @@ from bot.channels.merchant_webhook import WebhookConfig, WebhookSender
 from bot.config import Settings
 from bot.services.clock import FixedClock
 from bot.services.money import Money
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import issue_voucher
 from bot.wiring import AppDeps
 from storage.enums import VoucherKind, WebhookStatus
 from storage.models import WebhookEvent
@@ -61,7 +61,7 @@ async def issue_vouchers(deps: AppDeps) -> None:
         async with uow.transaction():
             for _ in range(VOUCHERS_EACH):
                 for owner in customers:
-                    stage_voucher(
+                    issue_voucher(
                         uow,
                         customer_id=owner.id,
                         kind=VoucherKind.STORE_CREDIT,

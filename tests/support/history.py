@@ -370,7 +370,7 @@ class HistoryBuilder:
         request: CancellationRequest | None = None,
         currency: str = "CNY",
     ) -> Voucher:
-        """`stage_voucher`."""
+        """`issue_voucher`."""
         self._numbers += 1
         voucher = Voucher(
             code=f"VC-TEST-{self._numbers:04d}",

@@ -1,7 +1,7 @@
 """What agents do on a case: talk to the customer, take it, decide its refund, close it.
 
 Every action goes through the services the rest of the bot uses (RefundUpdates for any
-refund step, stage_voucher for vouchers, SurveyService for the survey), so an agent's
+refund step, issue_voucher for vouchers, SurveyService for the survey), so an agent's
 approval is the same approval as the merchant API's. Each one is recorded as an
 `AgentAction` with the agent's Telegram id and the time, under a unique key: whoever
 comes second (another agent, a repeated update) is told who did it, and nothing
@@ -32,7 +32,7 @@ from bot.services.refund_updates import RefundUpdates
 from bot.services.refunds import ActorKind, actor_kind
 from bot.services.surveys import SurveyService, ticket_subject
 from bot.services.tickets import TicketService
-from bot.services.vouchers import stage_voucher
+from bot.services.vouchers import issue_voucher
 from storage.enums import (
     AgentActionKind,
     HandoffState,
@@ -286,7 +286,7 @@ class AgentCases:
                     return _refused(kind, "bad_amount", detail="must be above 0")
                 action = self._record(ticket, agent, kind, key=f"voucher:{key}")
                 money = Money(value, currency)
-                voucher = stage_voucher(
+                voucher = issue_voucher(
                     self._uow,
                     customer_id=ticket.customer_id,
                     kind=VoucherKind.COMPENSATION,

@@ -20,6 +20,8 @@ from bot.services.policy.engine import (
 from bot.services.policy.explain import ExplainRow, explain_rows
 from bot.services.policy.facts import (
     CustomerFacts,
+    Given,
+    GivenKind,
     ItemFacts,
     OfferHistory,
     OrderFacts,
@@ -58,6 +60,8 @@ __all__ = [
     "ExcludedItem",
     "Exclusion",
     "ExplainRow",
+    "Given",
+    "GivenKind",
     "ItemFacts",
     "OfferHistory",
     "OfferSpec",

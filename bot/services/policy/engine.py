@@ -17,7 +17,13 @@ from typing import Any, Protocol
 
 from bot.services.money import Money
 from bot.services.policy.explain import Clause, because
-from bot.services.policy.facts import CustomerFacts, ItemFacts, OrderFacts, RequestFacts
+from bot.services.policy.facts import (
+    CustomerFacts,
+    GivenKind,
+    ItemFacts,
+    OrderFacts,
+    RequestFacts,
+)
 from bot.services.policy.model import (
     NO_RULE,
     ApprovalSettings,
@@ -68,7 +74,10 @@ class BreakdownLine:
 
     Codes: "items" (or "booking") at the rule's percent; "shipping", refunded or kept;
     "shipping_partial", kept because the rest of the order still needed it; "not_paid",
-    the order's total, owed and not paid, so nothing to refund.
+    the order's total, owed and not paid, so nothing to refund. What was given while the
+    order was kept comes last: "given_refund" and "given_voucher_spent" are deducted (a
+    negative `amount`), "given_voucher_unused" is taken back (amount 0); `reference` is
+    the voucher's code.
     """
 
     code: str
@@ -76,6 +85,7 @@ class BreakdownLine:
     amount: Money
     percent: Decimal | None = None
     kept: Money | None = None
+    reference: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +94,7 @@ class BreakdownLine:
             "amount": self.amount.plain(),
             "percent": None if self.percent is None else str(self.percent),
             "kept": None if self.kept is None else self.kept.plain(),
+            "reference": self.reference,
         }
 
 
@@ -275,7 +286,8 @@ class _Situation:
     merchant_fault: bool
     condition: ItemCondition | None
     since_delivery: timedelta | None
-    before_service: timedelta | None
+    before_service: timedelta | None  # None once the service time has come: see since_service
+    since_service: timedelta | None  # how long ago the service time came; None while ahead
 
 
 def _situation(
@@ -285,6 +297,9 @@ def _situation(
     now: datetime,
     general: GeneralSettings,
 ) -> _Situation:
+    # A service whose time has come is not "less than 24 hours away": it has passed, and
+    # only `service_passed` speaks of it, so no hours window can match it by accident.
+    ahead = None if order.service_at is None else order.service_at - now
     return _Situation(
         status=order.status,
         categories=frozenset(line.item.category for line in lines),
@@ -294,7 +309,8 @@ def _situation(
         merchant_fault=merchant_fault(order, request.reason, now, general),
         condition=request.condition,
         since_delivery=None if order.delivered_at is None else now - order.delivered_at,
-        before_service=None if order.service_at is None else order.service_at - now,
+        before_service=None if ahead is None or ahead <= timedelta(0) else ahead,
+        since_service=None if ahead is None or ahead > timedelta(0) else -ahead,
     )
 
 
@@ -330,6 +346,7 @@ def _match(when: When, s: _Situation) -> _Match:
         and (when.merchant_fault is None or when.merchant_fault == s.merchant_fault)
         and _within(when.days_since_delivery, s.since_delivery, DAY)
         and _within(when.hours_before_service, s.before_service, HOUR)
+        and (when.service_passed is None or when.service_passed == (s.since_service is not None))
     )
     if not matched:
         return _Match.NO
@@ -415,6 +432,7 @@ def _because(when: When, s: _Situation, general: GeneralSettings) -> tuple[Claus
         condition=s.condition,
         days_since_delivery=None if s.since_delivery is None else s.since_delivery // DAY,
         hours_before_service=None if s.before_service is None else s.before_service // HOUR,
+        days_since_service=None if s.since_service is None else s.since_service // DAY,
         non_returnable=general.non_returnable_categories,
     )
 
@@ -460,7 +478,10 @@ def _granted(
 ) -> Decision:
     then = rule.then
     breakdown = _breakdown(then, order, lines)
-    refund = sum((line.amount for line in breakdown), Money.zero(order.currency))
+    zero = Money.zero(order.currency)
+    # What was given while the order was kept may exceed what this request refunds.
+    total = sum((line.amount for line in breakdown), zero)
+    refund = total if total.amount > 0 else zero
     approval, reasons, approval_facts = _approval(refund, customer, now, policy.approval)
     photo_missing = then.photo is Photo.REQUIRED and not request.has_photo
     if photo_missing and request.no_photo and refund.amount > 0:
@@ -510,7 +531,22 @@ def _breakdown(
         else:
             kept_why = "shipping" if not then.refund_shipping else "shipping_partial"
             result.append(BreakdownLine(kept_why, fee, zero, kept=fee))
-    return tuple(result)
+    return tuple(result) + _taken_back(order)
+
+
+def _taken_back(order: OrderFacts) -> tuple[BreakdownLine, ...]:
+    """No stacking: a refund or a spent voucher given while the order was kept is deducted;
+    an unused voucher is taken back (voided) instead, so nothing is deducted for it."""
+    zero = Money.zero(order.currency)
+    return tuple(
+        BreakdownLine(
+            f"given_{given.kind}",
+            given.value,
+            zero if given.kind is GivenKind.VOUCHER_UNUSED else zero - given.value,
+            reference=given.reference,
+        )
+        for given in order.given
+    )
 
 
 def _approval(
@@ -579,6 +615,8 @@ def _situation_facts(order: OrderFacts, s: _Situation) -> dict[str, FactValue]:
         facts["days_since_delivery"] = s.since_delivery // DAY
     if s.before_service is not None:
         facts["hours_before_service"] = s.before_service // HOUR
+    if s.since_service is not None:
+        facts["days_since_service"] = s.since_service // DAY
     if order.promised_delivery_date is not None:
         facts["promised_delivery_date"] = order.promised_delivery_date.isoformat()
     return facts

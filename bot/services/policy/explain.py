@@ -43,7 +43,8 @@ class Clause:
     rule names, the customer's reason, the item's condition), except for `reason_not`
     (the reasons the rule excludes) and `returnable = false` (the categories the shop
     never takes back). The bounds are the rule's own numbers and `count` the request's
-    (whole days since delivery, whole hours before the service), so the explanation
+    (whole days since delivery, whole hours before the service, whole days since a
+    service whose time has passed), so the explanation
     says 48 hours when the file says 48.
     """
 
@@ -74,6 +75,7 @@ def because(
     condition: ItemCondition | None,
     days_since_delivery: int | None,
     hours_before_service: int | None,
+    days_since_service: int | None = None,
     non_returnable: Iterable[ItemCategory] = (),
 ) -> tuple[Clause, ...]:
     """The clauses of a rule that matched: what the order is, how long ago or ahead, then
@@ -98,6 +100,8 @@ def because(
         clauses.append(
             _spanned("hours_before_service", when.hours_before_service, hours_before_service)
         )
+    if when.service_passed is not None:
+        clauses.append(Clause("service_passed", flag=when.service_passed, count=days_since_service))
     if when.reason is not None:
         clauses.append(Clause("reason", (reason.value,), flag=merchant_fault))
     if when.reason_not is not None:
@@ -187,6 +191,10 @@ def describe_when(when: When) -> str:
         parts.append(f"delivered {_span(when.days_since_delivery, 'day')} ago")
     if when.hours_before_service:
         parts.append(f"service {_span(when.hours_before_service, 'hour')} away")
+    if when.service_passed is not None:
+        parts.append(
+            "the service time has passed" if when.service_passed else "the service is still ahead"
+        )
     return " and ".join(parts) or "always"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol
 
@@ -50,6 +51,24 @@ class ItemFacts:
             raise ValueError(f"item {self.item_id}: unit_price must not be negative")
 
 
+class GivenKind(StrEnum):
+    """What the customer already got for an order they kept (an accepted offer, an agent)."""
+
+    REFUND = "refund"  # a partial refund, paid or on its way: deducted
+    VOUCHER_SPENT = "voucher_spent"  # a compensation voucher already spent: deducted
+    VOUCHER_UNUSED = "voucher_unused"  # a compensation voucher not spent: taken back
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    """One thing given for the order while it was kept; a later cancellation takes it back
+    or deducts it, so refund and compensation never stack. `reference`: a voucher's code."""
+
+    kind: GivenKind
+    value: Money
+    reference: str | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderFacts:
     number: str
@@ -64,6 +83,7 @@ class OrderFacts:
     service_at: datetime | None = None
     promised_delivery_date: date | None = None
     items: tuple[ItemFacts, ...]
+    given: tuple[Given, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(
@@ -71,7 +91,11 @@ class OrderFacts:
         )
         if not self.items:
             raise ValueError(f"order {self.number} has no items")
-        prices = [self.shipping_fee, *(item.unit_price for item in self.items)]
+        prices = [
+            self.shipping_fee,
+            *(item.unit_price for item in self.items),
+            *(given.value for given in self.given),
+        ]
         if any(price.currency != self.currency for price in prices):
             raise ValueError(f"order {self.number}: every amount must be in {self.currency}")
         if self.shipping_fee.amount < 0:

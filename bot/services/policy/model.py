@@ -208,6 +208,7 @@ class When(_Table):
     condition: Annotated[tuple[ItemCondition, ...], NOT_EMPTY] | None = None
     days_since_delivery: Span | None = None
     hours_before_service: Span | None = None
+    service_passed: StrictBool | None = None
 
 
 class Then(_Table):

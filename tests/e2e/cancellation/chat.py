@@ -146,6 +146,7 @@ def because(
         condition=ItemCondition(condition) if condition else (when.condition or (None,))[0],
         days_since_delivery=facts.get("days_since_delivery", _whole(NOW, order.delivered_at, DAY)),
         hours_before_service=facts.get("hours_before_service", _whole(order.service_at, NOW, HOUR)),
+        days_since_service=facts.get("days_since_service", _whole(NOW, order.service_at, DAY)),
         non_returnable=policy.general.non_returnable_categories,
     )
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from bot.services.import_records import CustomerRecord, OrderRecord
+from bot.services.vouchers import voucher_notice
 from storage.enums import (
     CaseStatus,
     OfferStatus,
@@ -93,6 +94,7 @@ async def test_an_accepted_exchange_ships_a_replacement_and_records_the_return(
         type="exchange",
         value=money("259.00"),
         details={"new_order": f"{order.number}-X1", "variant": "L"},
+        voucher=None,
     )
     assert decision.inline_buttons() == []  # its buttons are gone
     replacement = await order_row(scenario.deps, f"{order.number}-X1")
@@ -183,6 +185,7 @@ async def test_an_accepted_voucher_keeps_the_late_order(scenario: Scenario, lang
         type="compensation_voucher",
         value=money("13.00"),
         details={"code": voucher.code},
+        voucher=voucher_notice(voucher),  # code, value, expiry and how to use it
     )
     assert (await order_row(scenario.deps, order.number)).status is OrderStatus.SHIPPED
     assert await requests_for(scenario.deps, order.number) == []
@@ -224,6 +227,7 @@ async def test_an_accepted_partial_refund_keeps_the_item(scenario: Scenario, lan
         type="partial_refund",
         value=money("27.00"),
         details={"method": "card", "approved": "yes"},
+        voucher=None,  # paid to the card: no voucher
     )
     accepted = next(
         o for o in await offers_for(scenario.deps, order.number) if o.status is OfferStatus.ACCEPTED
@@ -266,6 +270,7 @@ async def test_express_shipping_instead_of_cancelling_a_late_order(scenario: Sce
         type="expedited_shipping",
         value=money("0.00"),
         details={},
+        voucher=None,
     )
     stored = await order_row(scenario.deps, order.number)
     assert (stored.status, stored.expedite_requested_at) == (OrderStatus.PROCESSING, NOW)

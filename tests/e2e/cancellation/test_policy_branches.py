@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot.services.import_records import OrderItemRecord
+from bot.services.vouchers import voucher_notice
 from storage.enums import (
     ItemCondition,
     OfferStatus,
@@ -30,6 +31,7 @@ from tests.e2e.cancellation.chat import (
     money,
     offer,
     option,
+    plain,
     store_credit,
     to_reason,
 )
@@ -663,6 +665,7 @@ async def test_booking_less_than_24_hours_ahead_gets_no_refund_but_a_voucher(
         type="compensation_voucher",
         value=money("60.00"),
         details={"code": voucher.code, "cancelled": "yes"},
+        voucher=voucher_notice(voucher),
     )
     [accepted] = await offers_for(scenario.deps, order.number)
     assert (accepted.type, accepted.status) == (
@@ -679,3 +682,37 @@ async def test_booking_less_than_24_hours_ahead_gets_no_refund_but_a_voucher(
     )
     assert await refunds_for(scenario.deps, order.number) == []
     assert (await order_row(scenario.deps, order.number)).status is OrderStatus.CANCELLED
+
+
+async def test_a_booking_whose_date_has_passed_refunds_nothing_and_offers_a_person(
+    scenario: Scenario, lang: str
+) -> None:
+    """Like the demo's haircut three days ago: not "less than 24 hours away", so no
+    voucher to rebook and no cancellation; the bot says the date has passed."""
+    ann = scenario.customer()
+    order = scenario.order(
+        ann,
+        "BK-3000005",
+        yoga(),
+        status="delivered",
+        shipping="0.00",
+        placed=ago(days=12),
+        delivered=ago(days=3),
+        service=ago(days=3),
+    )
+    await scenario.load()
+    chat = await scenario.link(ann, lang)
+
+    await to_reason(chat, order)
+    await give_reason(chat, "booking_changed")
+    decision = await chat.expect_exactly(
+        chat.decision(order, "booking_service_passed", days_since_service=3)
+    )
+    assert decision.buttons() == [chat.button("person")]
+    said = plain(decision.text)
+    assert ("has passed (3 days ago)" if lang == "en" else "服务日期已过（3 天前）") in said
+
+    assert await vouchers_of(scenario.deps, ann) == []
+    assert await refunds_for(scenario.deps, order.number) == []
+    assert await requests_for(scenario.deps, order.number) == []
+    assert (await order_row(scenario.deps, order.number)).status is OrderStatus.DELIVERED

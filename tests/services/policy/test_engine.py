@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,8 @@ from bot.services.policy import (
     CustomerFacts,
     Decision,
     DecisionKind,
+    Given,
+    GivenKind,
     ItemFacts,
     OfferSpec,
     OfferType,
@@ -246,8 +249,22 @@ RULE_CASES = [
         id="booking-24h-minus-1s",
     ),
     pytest.param(
-        booking(-HOUR), BOOKING_CHANGED, "booking_last_minute", False, "0.00",
+        booking(SECOND), BOOKING_CHANGED, "booking_last_minute", False, "0.00",
+        id="booking-1s-ahead",
+    ),
+    # A service whose time has come is not "less than 24 hours away": it has passed.
+    pytest.param(
+        booking(timedelta(0)), BOOKING_CHANGED, "booking_service_passed", False, "0.00",
+        id="booking-starting-now",
+    ),
+    pytest.param(
+        booking(-HOUR), BOOKING_CHANGED, "booking_service_passed", False, "0.00",
         id="booking-already-begun",
+    ),
+    pytest.param(
+        order(status=Status.DELIVERED, items=booking(None).items, shipping="0.00",
+              service_in=-3 * DAY),
+        BOOKING_CHANGED, "booking_service_passed", False, "0.00", id="booking-3-days-ago",
     ),
     pytest.param(
         booking(None), BOOKING_CHANGED, "booking_without_date", False, "0.00",
@@ -597,6 +614,13 @@ def test_facts_for_the_explanation() -> None:
     late = decide_now(booking(72 * HOUR - SECOND), BOOKING_CHANGED).facts
     assert (late["hours_before_service"], late["hours_min"], late["hours_below"]) == (71, 24, 72)
     assert late["percent"] == Decimal(50)
+    passed = decide_now(booking(-3 * DAY - HOUR), BOOKING_CHANGED)
+    assert passed.facts["days_since_service"] == 3
+    assert "hours_before_service" not in passed.facts
+    assert [c.to_json() for c in passed.because] == [
+        {"code": "category", "values": ["booking"]},
+        {"code": "service_passed", "flag": True, "count": 3},
+    ]
     promised = decide_now(shipped(TODAY_IN_SHOP - DAY), request(Reason.LATE_DELIVERY)).facts
     assert (promised["promised_delivery_date"], promised["merchant_fault"]) == ("2026-11-22", True)
 
@@ -630,6 +654,7 @@ def test_to_json_is_plain_json_with_exact_amounts() -> None:
         "amount": "299.00",
         "percent": "100",
         "kept": None,
+        "reference": None,
     }
     assert data["because"] == [
         {"code": "order_status", "values": ["paid"]},
@@ -754,3 +779,57 @@ def test_refund_is_never_negative_never_above_what_was_paid_and_adds_up(
         assert decision.refund == Money.zero("CNY")
     for option in decision.refund_options:
         assert option.amount == decision.refund + option.bonus
+
+
+# -- no stacking: what was given while the order was kept -------------------------------------
+
+
+def _kept_with(*given: Given) -> OrderFacts:
+    """A delivered order (item 100.00, shipping 12.00) the customer kept with something."""
+    return replace(order(), given=given)
+
+
+def test_a_partial_refund_already_given_is_deducted() -> None:
+    decision = decide_now(
+        _kept_with(Given(GivenKind.REFUND, cny("15.00"))), request(Reason.NOT_AS_DESCRIBED)
+    )
+    assert decision.rule == "delivered_not_as_described"
+    assert decision.refund == cny("97.00")  # 100.00 + 12.00 shipping, less 15.00 given
+    assert decision.breakdown[-1].to_json() == {
+        "code": "given_refund",
+        "price": "15.00",
+        "amount": "-15.00",
+        "percent": None,
+        "kept": None,
+        "reference": None,
+    }
+    # Store credit and its bonus follow the refund after the deduction.
+    assert [option.amount for option in decision.refund_options] == [cny("97.00"), cny("106.70")]
+
+
+def test_an_unused_voucher_is_taken_back_and_a_spent_one_deducted() -> None:
+    unused = decide_now(
+        _kept_with(Given(GivenKind.VOUCHER_UNUSED, cny("20.00"), "VC-AAAA-BBBB")),
+        request(Reason.DEFECTIVE, photo=True),
+    )
+    assert unused.refund == cny("112.00")  # nothing deducted: the voucher is voided
+    assert (unused.breakdown[-1].code, unused.breakdown[-1].amount) == (
+        "given_voucher_unused",
+        cny("0.00"),
+    )
+    spent = decide_now(
+        _kept_with(Given(GivenKind.VOUCHER_SPENT, cny("20.00"), "VC-AAAA-BBBB")),
+        request(Reason.DEFECTIVE, photo=True),
+    )
+    assert spent.refund == cny("92.00")
+    assert spent.breakdown[-1].reference == "VC-AAAA-BBBB"
+
+
+def test_more_given_than_refunded_refunds_nothing_never_a_negative_amount() -> None:
+    decision = decide_now(
+        _kept_with(Given(GivenKind.REFUND, cny("60.00")), Given(GivenKind.REFUND, cny("60.00"))),
+        request(Reason.DEFECTIVE, photo=True),
+    )
+    assert decision.eligible
+    assert decision.refund == cny("0.00")
+    assert decision.refund_options == ()

@@ -23,7 +23,8 @@ from storage.enums import PaymentMethod
 from tests.services.policy import DEFAULT_POLICY, default_policy_data, policy_variant
 
 DEFAULT_RULES = [
-    "unpaid", "already_closed", "booking_early", "booking_late", "booking_last_minute",
+    "unpaid", "already_closed", "booking_service_passed",
+    "booking_early", "booking_late", "booking_last_minute",
     "booking_without_date", "before_shipping", "non_returnable", "in_transit_merchant_fault",
     "in_transit", "delivered_defective", "delivered_not_as_described", "fault_window_over",
     "delivered_unopened", "delivered_opened", "delivered_too_long_ago",
@@ -78,36 +79,36 @@ def _spoiled(tmp_path: Path, old: str, new: str) -> Path:
         (
             "hours_before_service = { min = 24, below = 72 }",
             "hours_before_service = { min = -1, below = 72 }",
-            'rules[3].when.hours_before_service.min: must be ≥ 0 (in "booking_late")',
+            'rules[4].when.hours_before_service.min: must be ≥ 0 (in "booking_late")',
         ),
         (
             "hours_before_service = { min = 24, below = 72 }",
             "hours_before_service = { min = 72, below = 24 }",
-            "rules[3].when.hours_before_service: the range is empty: its lower bound is not below "
+            "rules[4].when.hours_before_service: the range is empty: its lower bound is not below "
             'its upper bound (in "booking_late")',
         ),
         (
             "hours_before_service = { min = 24, below = 72 }",
             "hours_before_service = { min = 24.5, below = 72 }",
-            "rules[3].when.hours_before_service.min: 24.5 is not a whole number "
+            "rules[4].when.hours_before_service.min: 24.5 is not a whole number "
             '(in "booking_late")',
         ),
         (
             "refund_items_percent = 50",
             "refund_items_percent = 101",
-            "rules[3].then.refund_items_percent: must be between 0 and 100, not 101 "
+            "rules[4].then.refund_items_percent: must be between 0 and 100, not 101 "
             '(in "booking_late")',
         ),
         (
             "refund_items_percent = 50",
             "refund_items_percent = 50.0",
-            "rules[3].then.refund_items_percent: 50.0 is a float; write percents as integers or "
+            "rules[4].then.refund_items_percent: 50.0 is a float; write percents as integers or "
             'strings, e.g. "12.5" (in "booking_late")',
         ),
         (
             'category = ["booking"]\nhours_before_service = { min = 24, below = 72 }',
             'colour = ["booking"]\nhours_before_service = { min = 24, below = 72 }',
-            "rules[3].when.colour: unknown condition; known: " + ", ".join(When.model_fields)
+            "rules[4].when.colour: unknown condition; known: " + ", ".join(When.model_fields)
             + ' (in "booking_late")',
         ),
         (
@@ -123,7 +124,7 @@ def _spoiled(tmp_path: Path, old: str, new: str) -> Path:
         (
             'reason = ["not_as_described"]\ndays',
             'reason = ["not-as-described"]\ndays',
-            'rules[11].when.reason[0]: "not-as-described" is not one of',
+            'rules[12].when.reason[0]: "not-as-described" is not one of',
         ),
         (
             "frequent_requests = 3",
@@ -182,7 +183,7 @@ def _spoiled(tmp_path: Path, old: str, new: str) -> Path:
         (
             'id = "delivered_too_long_ago"\n[rules.when]',
             'id = "delivered_too_long_ago"\n[rules.when]\nreason = []',
-            'rules[15].when.reason: must not be empty (in "delivered_too_long_ago")',
+            'rules[16].when.reason: must not be empty (in "delivered_too_long_ago")',
         ),
     ],
 )  # fmt: skip
