@@ -93,6 +93,7 @@ async def test_the_size_the_customer_names_is_the_one_offered_and_status_shows_t
         type="exchange",
         value=money("79.00"),
         details={"new_order": f"{order.number}-X1", "variant": "blue / L"},
+        voucher=None,
     )
     replacement = await order_row(scenario.deps, f"{order.number}-X1")
     assert [(line.sku, line.attributes) for line in replacement.items] == [
@@ -142,6 +143,7 @@ async def test_a_colour_asked_for_before_shipping_swaps_the_item_on_the_order(
         type="exchange",
         value=money("399.00"),
         details={"swapped": order.number, "variant": "blue", "was": "black"},
+        voucher=None,
     )
     details = {"swapped": order.number, "variant": "blue", "was": "black"}
     receipt_context = {"order_number": order.number, "type": "exchange", "value": money("399.00")}
@@ -214,6 +216,7 @@ async def test_without_words_the_customer_picks_the_variant_from_those_in_stock(
         type="exchange",
         value=money("399.00"),
         details={"swapped": order.number, "variant": "black / M", "was": "white / M"},
+        voucher=None,
     )
     original = await order_row(scenario.deps, order.number)
     assert [line.sku for line in original.items] == ["WS-BLACK-M"]
