@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from bot.config import Settings
 from bot.services.clock import FixedClock
+from bot.services.vouchers import voucher_notice
 from storage.models import WebhookEvent
 from tests.api.support import SECRET, MerchantClient
 from tests.conftest import NOW
@@ -75,7 +76,7 @@ async def test_a_store_credit_cancellation_reaches_the_merchant_event_by_event(
         approved=True,
         return_required=False,
         arrival=ARRIVAL["store_credit"],
-        voucher=voucher.code,
+        voucher=voucher_notice(voucher),
         by_agent=False,
     )
 
