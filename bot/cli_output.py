@@ -67,6 +67,9 @@ def print_policy_check(check: PolicyCheck) -> None:
         return
     verdict = "eligible" if decision.eligible else "not eligible"
     stdout.print(f"{check.order_number}: {verdict} (rule {decision.rule})", markup=False)
+    if decision.excluded is not None:
+        left = ", ".join(f"{item.sku} ×{item.quantity}" for item in decision.excluded.items)
+        stdout.print(f"left out (rule {decision.excluded.rule}): {left}", markup=False)
     if decision.eligible:
         lines = Table("part", "price", "refunded", "kept", box=None)
         for line in decision.breakdown:

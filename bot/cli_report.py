@@ -15,6 +15,7 @@ _SPLIT_TITLES = {
     Dimension.CATEGORY: "By category",
     Dimension.TIER: "By customer tier",
     Dimension.LANGUAGE: "By language",
+    Dimension.AGENT: "By agent",
 }
 
 
@@ -33,6 +34,8 @@ def print_report(report: Report, console: Console) -> None:
         _refund_totals(report),
         _refund_times(report),
         _handoffs(report),
+        _agents(report),
+        _per_agent(report),
         _satisfaction(report),
         *(_split(report, dimension) for dimension in Dimension),
     ):
@@ -163,6 +166,45 @@ def _handoffs(report: Report) -> Table:
     )
 
 
+def _agents(report: Report) -> Table:
+    agents = report.agents
+    reply = agents.time_to_first_reply
+    return _pairs(
+        "The agents' group",
+        [
+            ("Cases handed to agents", str(agents.cases)),
+            ("  why", _counts(agents.by_reason)),
+            ("  answered by an agent", f"{agents.answered}  ({agents.answer_rate})"),
+            ("  nobody took, answered or acted", str(agents.untouched)),
+            ("Time to first agent reply, p50", format_duration(reply.p50)),
+            ("  p90", format_duration(reply.p90)),
+            ("Approvals / denials", f"{agents.approvals} / {agents.denials}"),
+            ("  approval rate", str(agents.approval_rate)),
+            ("Follow-ups agents opened", str(agents.follow_ups)),
+        ],
+    )
+
+
+def _per_agent(report: Report) -> Table:
+    table = Table(title="Per agent", title_justify="left")
+    columns = ("agent", "cases", "first reply p50", "p90", "approved", "denied")
+    for column in (*columns, "answers", "avg", "4–5★"):
+        table.add_column(column, justify="left" if column == "agent" else "right")
+    for row in report.agents.per_agent:
+        table.add_row(
+            row.name,
+            str(row.cases),
+            format_duration(row.time_to_first_reply.p50),
+            format_duration(row.time_to_first_reply.p90),
+            str(row.approvals),
+            str(row.denials),
+            str(row.answers),
+            "—" if row.average is None else str(row.average),
+            str(row.satisfied_rate),
+        )
+    return table
+
+
 def _satisfaction(report: Report) -> Table:
     s = report.satisfaction
     stars = "  ".join(f"{n}★ {count}" for n, count in enumerate(s.stars, start=1))
@@ -187,7 +229,7 @@ def _split(report: Report, dimension: Dimension) -> Table:
         table.add_column(column, justify="left" if column == "group" else "right")
     for row in report.splits[dimension]:
         table.add_row(
-            row.group,
+            report.agents.name_of(row.group) if dimension is Dimension.AGENT else row.group,
             str(row.intents),
             str(row.requests),
             str(row.kept),

@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
     merchant_api_secret: SecretStr | None = None
+    # The merchant's webhook (bot/channels/merchant_webhook.py): requests created, offers
+    # accepted, vouchers issued and refund changes are POSTed here, signed with
+    # MERCHANT_API_SECRET like the requests the merchant sends us. Unset, nothing is queued.
+    merchant_webhook_url: str | None = None
+    merchant_webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Attempts before an event is given up (kept as failed). The wait doubles from 5 s
+    # up to an hour, jittered down to half: the default keeps trying for 7 to 14 hours.
+    merchant_webhook_max_attempts: int = Field(default=24, ge=1, le=100)
     link_secret: SecretStr | None = None
     link_ttl_days: int = Field(default=7, ge=1, le=365)
     bot_username: str | None = None
@@ -111,7 +119,7 @@ class Settings(BaseSettings):
             raise ValueError("must look like 123456:ABC-DEF… as given by @BotFather")
         return value
 
-    @field_validator("telegram_api_base", "webhook_url")
+    @field_validator("telegram_api_base", "webhook_url", "merchant_webhook_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
@@ -170,6 +178,14 @@ class Settings(BaseSettings):
         if (self.dashboard_user is None) != (self.dashboard_password is None):
             raise ValueError(
                 "DASHBOARD_USER and DASHBOARD_PASSWORD go together: set both or neither"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_is_signed(self) -> Settings:
+        if self.merchant_webhook_url is not None and self.merchant_api_secret is None:
+            raise ValueError(
+                "MERCHANT_WEBHOOK_URL needs MERCHANT_API_SECRET: every event is signed with it"
             )
         return self
 

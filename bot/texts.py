@@ -7,7 +7,7 @@ plain text, because Telegram shows button text verbatim.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from bot.services.locales import LOCALES
 from bot.services.money import Money
+from bot.services.variants import default_variant_words
 
 __all__ = ["LOCALES", "Renderer", "Texts", "templates_dir"]
 
@@ -80,6 +81,18 @@ def _format_time(context: Context, value: datetime) -> str:
     return f"{value.astimezone(context['tz']):%H:%M}"
 
 
+@pass_context
+def _format_variant(
+    context: Context, value: str | Mapping[str, str] | None, locale: str | None = None
+) -> str:
+    """A variant's values ("blue / L", or its attributes) in the reader's language, from
+    `bot/data/variants.toml`: "蓝色 / L码" in Chinese. Macros imported without context
+    (labels.j2) name their locale: `|variant("zh")`."""
+    if not value:
+        return ""
+    return default_variant_words().show(value, locale or context["locale"])
+
+
 def _zone_label(moment: datetime) -> str:
     """UTC, UTC+8, UTC-3:30: the offset a reader anywhere can convert from."""
     minutes = int((moment.utcoffset() or timedelta(0)).total_seconds() // 60)
@@ -113,6 +126,7 @@ class Renderer:
             date=_format_date,
             datetime=_format_datetime,
             time=_format_time,
+            variant=_format_variant,
         )
 
     def render(self, locale: str, template: str, /, **context: Any) -> str:

@@ -28,6 +28,7 @@ from bot.channels.handoff_delivery import HandoffDeliveries
 from bot.channels.inbox import UpdateInbox
 from bot.channels.isolation import LocalChatLocks, RedisChatLocks
 from bot.channels.late_answers import LateCallbackAnswers
+from bot.channels.merchant_webhook import WebhookConfig, WebhookSender
 from bot.channels.notifier import KeyboardRegistry, MessageDelivery, Notifier, NotifierConfig
 from bot.channels.outages import build_outages_router
 from bot.channels.private_chat import build_private_chat_router
@@ -115,7 +116,9 @@ class AppDeps:
 
 def build_deps(settings: Settings, *, clock: Clock | None = None) -> AppDeps:
     engine = create_engine(settings.database_url, schema=settings.database_schema)
-    session_factory = create_session_factory(engine)
+    session_factory = create_session_factory(
+        engine, webhook_events=settings.merchant_webhook_url is not None
+    )
     fsm_storage, isolation = _fsm(settings, session_factory)
     intents, reasons, cancel_phrases = Intents.load(), ReasonClassifier.load(), CancelPhrases.load()
     service_config = _service_config(settings)
@@ -189,6 +192,7 @@ def build_dispatcher(deps: AppDeps, inbox: UpdateInbox | None = None) -> Dispatc
         outbox_signal=deps.outbox_signal,
         clock=deps.clock,
         settings=deps.settings,
+        insights=deps.insights,
     )
     dp.update.outer_middleware(deps.in_flight)
     dp.update.outer_middleware(UpdateLogMiddleware())
@@ -311,6 +315,12 @@ def build_watchdog(deps: AppDeps) -> WatchdogLoop:
         interval=settings.watchdog_interval_seconds,
         signal=deps.outbox_signal,
     )
+
+
+def build_webhook_sender(deps: AppDeps) -> WebhookSender | None:
+    """The merchant's webhook sender, or None when MERCHANT_WEBHOOK_URL is unset."""
+    config = WebhookConfig.from_settings(deps.settings)
+    return None if config is None else WebhookSender(deps.uow, deps.clock, config)
 
 
 def build_inbox(deps: AppDeps) -> UpdateInbox:

@@ -73,6 +73,12 @@ class ItemsDone(CallbackData, prefix="cd1"):
     case_id: RowId
 
 
+class ChangeItems(CallbackData, prefix="cb1"):
+    """Back from the decision to the items, the earlier choice ticked."""
+
+    case_id: RowId
+
+
 class PickReason(CallbackData, prefix="re1"):
     case_id: RowId
     code: ReasonCode
@@ -87,11 +93,25 @@ class SkipPhoto(CallbackData, prefix="ph1"):
     case_id: RowId
 
 
+class NoPhoto(CallbackData, prefix="np1"):
+    """A photo is required and the customer has none: they describe the problem instead."""
+
+    case_id: RowId
+
+
 class AnswerOffer(CallbackData, prefix="of1"):
     """Accept offer `offer_id`; 0 means "No thanks, cancel"."""
 
     case_id: RowId
     offer_id: RowId
+
+
+class PickVariant(CallbackData, prefix="xv1"):
+    """The variant an exchange sends: `choice` is its place in the offer's list of variants."""
+
+    case_id: RowId
+    offer_id: RowId
+    choice: Annotated[int, Field(ge=0, le=99)]
 
 
 class PickMethod(CallbackData, prefix="rm1"):

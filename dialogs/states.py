@@ -17,6 +17,7 @@ class CancelFlow(StatesGroup):
     reason_text = State()
     condition = State()
     photo = State()
+    photo_text = State()  # no photo: the problem described in words instead
     decision = State()
     method = State()
     confirm = State()

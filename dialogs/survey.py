@@ -28,7 +28,7 @@ from bot.services.intents import Intents
 from bot.services.surveys import COMMENT_WINDOW, STARS, Commented, Rated
 from bot.texts import Texts
 from dialogs.callbacks import RateSurvey
-from dialogs.fallback import not_understood
+from dialogs.fallback import say_not_understood
 from dialogs.states import SurveyFlow
 
 # Commands that end the wait on their own and say so (common.stop): left to them.
@@ -125,7 +125,7 @@ async def comment_typed(
         await message.answer(t("survey/comment_saved"))
     else:
         # Taken meanwhile (another device) or too late: answer as if nothing was awaited.
-        await not_understood(message, identity, t)
+        await say_not_understood(message, identity, t)
 
 
 def build_router() -> Router:

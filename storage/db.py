@@ -57,6 +57,12 @@ def counters(engine: AsyncEngine | Engine) -> DatabaseCounters:
     return _counters.setdefault(sync.pool, DatabaseCounters())
 
 
+# `Session.info` key: True when MERCHANT_WEBHOOK_URL is set, so units of work queue
+# webhook events (storage.repositories.webhooks). Set once on the factory, it holds for
+# every unit of work the process opens, whoever opens it.
+WEBHOOK_EVENTS = "cancelbot_webhook_events"
+
+
 def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; on SQLite also set WAL, a busy timeout and foreign keys.
 
@@ -212,8 +218,13 @@ def has_written(connection: Connection) -> bool:
     return bool(connection.info.get(_WRITING))
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+def create_session_factory(
+    engine: AsyncEngine, *, webhook_events: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """`webhook_events`: queue events for the merchant's webhook (MERCHANT_WEBHOOK_URL set)."""
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=True, info={WEBHOOK_EVENTS: webhook_events}
+    )
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -80,6 +80,14 @@ class OutboxStatus(StrEnum):
     UNREACHABLE = "unreachable"
 
 
+class WebhookStatus(StrEnum):
+    """Where an event for the merchant's webhook stands (`WebhookEvent.status`)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # every attempt failed; kept with the last reason
+
+
 class VoucherKind(StrEnum):
     STORE_CREDIT = "store_credit"
     BONUS = "bonus"

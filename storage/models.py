@@ -53,6 +53,7 @@ from storage.enums import (
     TicketReason,
     TicketStatus,
     VoucherKind,
+    WebhookStatus,
 )
 from storage.types import Amount, UtcDateTime
 
@@ -438,6 +439,48 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class WebhookEvent(Base):
+    """An event owed to the merchant's webhook, written in the transaction that made it.
+
+    The merchant's outbox, apart from the customers' (`outbox`): its own table, claims
+    and worker, so a merchant endpoint that is down never holds back a customer's
+    message. `payload` is the JSON body exactly as it is POSTed on every attempt, so
+    its `id` (`event_id`) is stable and the merchant can deduplicate on it.
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        # The sender looks for each ordering key's oldest pending event.
+        Index(
+            "ix_webhook_events_pending",
+            "ordering_key",
+            "id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_webhook_events_status_available", "status", "available_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    # One event per fact ("refund_event:17"): staging the same fact twice fails the commit.
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    # Events with the same key are delivered one at a time, oldest first ("customer:3").
+    ordering_key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[WebhookStatus] = mapped_column(
+        str_enum(WebhookStatus), default=WebhookStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
 class Voucher(Base):
     __tablename__ = "vouchers"
 
@@ -514,7 +557,6 @@ class SupportCase(Base):
     selection: Mapped[dict[str, int] | None]
     refund_method: Mapped[PaymentMethod | None] = mapped_column(str_enum(PaymentMethod))
     decision: Mapped[dict[str, Any] | None]
-    misunderstood: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]

@@ -11,7 +11,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
-from storage.db import begin_writing, has_written, update_scope_engine
+from storage.db import WEBHOOK_EVENTS, begin_writing, has_written, update_scope_engine
 from storage.repositories import (
     CaseRepository,
     ConversationRepository,
@@ -32,6 +32,7 @@ from storage.repositories import (
     ThrottleRepository,
     TicketRepository,
     VoucherRepository,
+    WebhookRepository,
 )
 
 
@@ -44,6 +45,9 @@ class UnitOfWork:
     database's write lock (see storage.db), so one left open while the bot talks
     to Telegram would stall every other writer, the FSM storage of this very
     update included.
+
+    Events for the merchant's webhook staged during a transaction are written just
+    before it commits (storage.repositories.webhooks), so they exist iff the change does.
     """
 
     session: AsyncSession
@@ -76,6 +80,10 @@ class UnitOfWork:
         self.inbox = InboxRepository(self.session)
         self.link_tokens = LinkTokenRepository(self.session)
         self.erasure = ErasureRepository(self.session)
+        # The merchant's webhook (issue 10)
+        self.webhooks = WebhookRepository(
+            self.session, enabled=bool(self.session.info.get(WEBHOOK_EVENTS))
+        )
         return self
 
     async def __aexit__(
@@ -87,6 +95,7 @@ class UnitOfWork:
         # Closing rolls back whatever is still open and detaches the loaded objects
         # without expiring them (an explicit rollback would), so views built from
         # them after the unit ends still read their values.
+        self.webhooks.discard_staged()
         await self.session.close()
 
     @asynccontextmanager
@@ -95,14 +104,20 @@ class UnitOfWork:
         try:
             yield self
         except BaseException:
-            await self.session.rollback()
+            await self.rollback()
+            raise
+        await self.commit()
+
+    async def commit(self) -> None:
+        try:
+            await self.webhooks.write_staged()
+        except BaseException:
+            await self.rollback()
             raise
         await self.session.commit()
 
-    async def commit(self) -> None:
-        await self.session.commit()
-
     async def rollback(self) -> None:
+        self.webhooks.discard_staged()
         await self.session.rollback()
 
     async def flush(self) -> None:
@@ -212,6 +227,7 @@ class UpdateUnitOfWork(UnitOfWork):
             yield self
         except BaseException:
             self._depth = 0
+            self.webhooks.discard_staged()  # the block's events never happened
             if savepoint is not None:
                 self._savepoints.pop()
                 if savepoint.is_active:
@@ -220,6 +236,17 @@ class UpdateUnitOfWork(UnitOfWork):
                 await self.session.rollback()
             raise
         self._depth = 0
+        try:
+            await self.webhooks.write_staged()  # inside the block: its events share its fate
+        except BaseException:
+            self.webhooks.discard_staged()
+            if savepoint is not None:
+                self._savepoints.pop()
+                if savepoint.is_active:
+                    await savepoint.rollback()
+            else:
+                await self.session.rollback()
+            raise
         if savepoint is not None:
             self._savepoints.pop()
             if savepoint.is_active:
@@ -232,6 +259,7 @@ class UpdateUnitOfWork(UnitOfWork):
         staged, self._staged = self._staged, []
         for write in staged:
             await write(self)
+        await self.webhooks.write_staged()
         if not await self._written():
             bind = self.session.bind
             if self.session.in_transaction() and bind is not None and not _is_sqlite(bind):
@@ -250,6 +278,7 @@ class UpdateUnitOfWork(UnitOfWork):
 
     async def rollback(self) -> None:
         """Inside a block with a savepoint, undo the block; otherwise the whole update."""
+        self.webhooks.discard_staged()
         if self._savepoints:
             savepoint = self._savepoints[-1]
             if savepoint.is_active:

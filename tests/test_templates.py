@@ -28,7 +28,7 @@ from bot.services.policy.explain import because
 from bot.services.policy.model import Rule, Span
 from bot.services.refunds import ActorKind
 from bot.services.review import OfferView
-from bot.services.status import RefundView, RequestView, TimelineEvent
+from bot.services.status import ExchangeView, RefundView, RequestView, TimelineEvent
 from bot.services.views import ItemView, OrderView
 from bot.texts import Renderer
 from storage.enums import (
@@ -183,7 +183,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 created_at=NOW,
                 updated_at=NOW,
                 refund_amount=Money(Decimal("314.00"), "CNY"),
-            )
+            ),
+            RequestView(
+                id=2,
+                order_number="SO-1002347",
+                status=RequestStatus.APPROVED,
+                created_at=NOW,
+                updated_at=NOW,
+                refund_amount=Money(Decimal("0.00"), "CNY"),
+                exchange=ExchangeView(
+                    new_order="SO-1002347-X1", variant="blue / L", was="blue / M"
+                ),
+            ),
         ],
         "refunds": [
             REFUND,
@@ -232,8 +243,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "cancel/choose_items": {"order": ORDER},
     "cancel/choose_reason": {"order": ORDER},
     "cancel/describe_other": {},
+    "cancel/describe_without_photo": {},
     "cancel/reason_unclear": {},
     "cancel/choose_condition": {},
+    "cancel/choose_variant": {},
     "cancel/ask_photo": {"required": True},
     "cancel/photo_received": {},
     "cancel/photo_expected": {},
@@ -332,6 +345,7 @@ CARD = {
         "eligible": True,
         "rule": "faulty_30_days",
         "approval": "agent",
+        "approval_reasons": ["no_photo"],
         "refund": Money(Decimal("314.00"), "CNY"),
         "breakdown": [
             {
@@ -376,6 +390,56 @@ CARD = {
     ],
     "open": True,
 }
+# /stats at its longest: every reason, as many agents as it lists, long names.
+STATS = {
+    "days": 30,
+    "since": NOW - timedelta(days=30),
+    "until": NOW,
+    "intents": 1234,
+    "requests": 456,
+    "kept": 78,
+    "save_rate": "6.3",
+    "refunds_paid": 400,
+    "refund_p50": 93784,
+    "refund_p90": 777600,
+    "answers": 321,
+    "average": "4.12",
+    "satisfied": "80.1",
+    "cases": 99,
+    "by_reason": [
+        {"key": key, "count": 12}
+        for key in (
+            "customer_asked",
+            "not_understood",
+            "needs_approval",
+            "not_eligible",
+            "complete_transfer",
+            "refund_failed",
+            "refund_overdue",
+        )
+    ],
+    "answered": 90,
+    "answer_rate": "90.9",
+    "untouched": 2,
+    "reply_p50": 45,
+    "reply_p90": 5400,
+    "approvals": 30,
+    "denials": 0,
+    "approval_rate": "100.0",
+    "agents": [
+        {
+            "name": f"{TRICKY_NAME} Agent Number {n} With A Long Telegram Name",
+            "cases": 10,
+            "reply_p50": None if n == 1 else 60 * n,
+            "approvals": 2,
+            "denials": 1,
+            "answers": 0 if n == 1 else 7,
+            "satisfied": None if n == 1 else "71.4",
+        }
+        for n in range(1, 16)
+    ],
+    "more_agents": 4,
+}
 SAMPLES.update(
     {
         "agent/card": CARD,
@@ -418,6 +482,8 @@ SAMPLES.update(
             "customer_name": "Ann & Bob",
             "chat_id": 1001,
         },
+        "agent/stats": STATS,
+        "agent/stats_usage": {"periods": [7, 30], "default": 30},
         "agent/plain/button": {"name": "ap"},
         "agent/plain/answer": {
             "kind": "result",
@@ -634,6 +700,27 @@ def test_every_accepted_offer_has_a_receipt(locale: str, offer: OfferView) -> No
         voucher=VOUCHER if offer.type is OfferType.COMPENSATION_VOUCHER else None,
     )
     assert text.strip(), f"no receipt for {offer.type}"
+
+
+def test_variant_values_render_in_the_readers_language() -> None:
+    """Colours and sizes come from bot/data/variants.toml, not from Python strings; a value
+    the vocabulary does not list is shown as the merchant wrote it."""
+    details = {"swapped": "SO-1", "variant": "blue / L", "was": "black / M"}
+    receipt = {"order_number": "SO-1", "type": "exchange", "value": Money(Decimal("99"), "CNY")}
+    zh = RENDERER.render("zh", "notify/offer_accepted", **receipt, details=details)
+    en = RENDERER.render("en", "notify/offer_accepted", **receipt, details=details)
+    assert "蓝色 / L码" in zh
+    assert "黑色 / M码" in zh
+    assert "blue" not in zh
+    assert "blue / L" in en
+    assert "black / M" in en
+    assert (
+        RENDERER.button("zh", "variant_choice", {"size": "42", "color": "white"}) == "🔁 白色 / 42"
+    )
+    overview = RENDERER.render("zh", "status/overview", **SAMPLES["status/overview"])
+    assert "蓝色 / M码 → 蓝色 / L码" in overview
+    assert "SO-1002347-X1" in overview
+    assert "（¥0.00）" not in overview  # an exchange is not a ¥0.00 cancellation
 
 
 def test_money_and_dates_follow_the_locale() -> None:

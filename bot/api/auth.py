@@ -1,4 +1,5 @@
-"""Signed requests: HMAC-SHA256 over `"{timestamp}.{raw body}"` with MERCHANT_API_SECRET.
+"""Signed requests: HMAC-SHA256 over `"{timestamp}.{raw body}"` with MERCHANT_API_SECRET
+(bot.services.signing; the merchant's webhook is signed the same way).
 
     X-Cancelbot-Timestamp: 1795428000            (Unix seconds)
     X-Cancelbot-Signature: sha256=<hex digest>
@@ -11,7 +12,6 @@ forgiven. Digests are compared in constant time. Without a secret the API is off
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable, Collection
 from datetime import datetime
@@ -23,19 +23,21 @@ from pydantic import SecretStr
 
 from bot.api.errors import ApiError
 from bot.api.schemas import ErrorCode
+from bot.services.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 
-TIMESTAMP_HEADER = "X-Cancelbot-Timestamp"
-SIGNATURE_HEADER = "X-Cancelbot-Signature"
-SCHEME = "sha256="
+__all__ = [
+    "MAX_AGE",
+    "MAX_AHEAD",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "hmac_auth",
+    "signature",
+    "verify",
+]
+
 MAX_AGE = 300  # seconds
 MAX_AHEAD = 30  # seconds
 MAX_TIMESTAMP_DIGITS = 12  # Unix seconds have 10 digits until the year 2286
-
-
-def signature(secret: bytes, timestamp: str, body: bytes) -> str:
-    """The `X-Cancelbot-Signature` value for this timestamp and body."""
-    digest = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return SCHEME + digest
 
 
 def verify(secret: bytes, headers: CIMultiDictProxy[str], body: bytes, now: float) -> None:

@@ -81,7 +81,7 @@ def _environment(renderer: Renderer) -> Environment:
     def label(kind: str, code: object) -> str:
         value = getattr(code, "value", code)
         if value is None or value == NONE:
-            return str(own.label("none", "none"))  # type: ignore[attr-defined]
+            return str(own.none_label(kind)).strip()  # type: ignore[attr-defined]
         if kind in _SHARED_LABELS:
             return renderer.macro("en", "labels", kind, value)
         return str(own.label(kind, value)).strip()  # type: ignore[attr-defined]

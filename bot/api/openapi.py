@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from bot.api.auth import MAX_AGE, MAX_AHEAD, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from bot.services.webhook_payloads import EVENT_ID_HEADER, EVENT_TYPE_HEADER, PAYLOAD_MODELS
 from storage.types import ROW_ID_MAX
 
 if TYPE_CHECKING:
@@ -46,6 +47,12 @@ answer, status and body alike, with `X-Cancelbot-Replayed: true`, and changes no
 **Money** is a string with the currency's decimals (`"314.00"`) next to its currency;
 send amounts as such strings or integers, never floats. Times are ISO 8601 with a time
 zone; answers use UTC.
+
+**Webhook.** With `MERCHANT_WEBHOOK_URL` set, the bot POSTs the events under `webhooks`
+there, signed with the same two headers and secret (a fresh timestamp per attempt), with
+`{EVENT_ID_HEADER}` and `{EVENT_TYPE_HEADER}`. Answer 2xx to take an event; anything
+else, or no answer in time, is retried with backoff. Delivery is at least once: the
+event's `id` is the same on every retry, so deduplicate on it.
 """
 
 
@@ -56,7 +63,10 @@ def openapi_path(prefix: str, path: str) -> str:
 
 def openapi_document(endpoints: Iterable[Endpoint], prefix: str) -> dict[str, Any]:
     endpoints = tuple(endpoints)
-    refs, schema = models_json_schema(_models(endpoints), ref_template=_REF)
+    events: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (model, "serialization") for model in PAYLOAD_MODELS
+    ]
+    refs, schema = models_json_schema(_models(endpoints) + events, ref_template=_REF)
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         operation: dict[str, Any] = {
@@ -90,6 +100,10 @@ def openapi_document(endpoints: Iterable[Endpoint], prefix: str) -> dict[str, An
         "openapi": "3.1.0",
         "info": {"title": "cancelbot merchant API", "version": "1", "description": DESCRIPTION},
         "paths": paths,
+        "webhooks": {
+            model.model_fields["type"].default: _webhook(model, refs[(model, "serialization")])
+            for model, _ in events
+        },
         "components": {
             "schemas": schema.get("$defs", {}),
             "securitySchemes": {
@@ -151,6 +165,24 @@ def _query_parameters(schema: dict[str, Any], ref: dict[str, Any]) -> list[dict[
             parameter |= {"style": "form", "explode": True}
         parameters.append(parameter)
     return parameters
+
+
+def _webhook(model: type[BaseModel], schema: dict[str, Any]) -> dict[str, Any]:
+    """What MERCHANT_WEBHOOK_URL receives for one event type (bot.channels.merchant_webhook)."""
+    headers = (TIMESTAMP_HEADER, SIGNATURE_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER)
+    return {
+        "post": {
+            "summary": (model.__doc__ or "").split("\n\n")[0].replace("\n", " "),
+            "parameters": [
+                {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+                for name in headers
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+            "responses": {
+                "2XX": {"description": "Taken in. Any other answer, or none, is retried."}
+            },
+        }
+    }
 
 
 def _response(description: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -69,6 +69,7 @@ class TranscriptMiddleware(BaseMiddleware):
             buffer.add(incoming)
         token = _current.set(buffer)
         services: Services = data["services"]
+        data["transcript"] = buffer  # a handler marks a message it did not understand
         try:
             result = await handler(event, data)
         except BaseException:

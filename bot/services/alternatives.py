@@ -12,14 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.services.cancellation_requests import move_request, new_request, whole_order
 from bot.services.case_facts import evaluate
 from bot.services.cases import CaseUnavailable
 from bot.services.clock import Clock
 from bot.services.errors import OrderNotVisible
+from bot.services.exchanges import EXCHANGE_RULE, Exchange, ExchangeKind, Exchanges
 from bot.services.identity import Identity
 from bot.services.money import Money
+from bot.services.offer_records import OfferRecords
 from bot.services.outbox import Outbox
 from bot.services.policy import Approval, Decision, DecisionKind, OfferSpec, Policy
+from bot.services.policy.offers import variant_values
 from bot.services.refunds import RefundLedger
 from bot.services.tickets import TicketService
 from bot.services.views import OrderView
@@ -29,6 +33,7 @@ from bot.services.vouchers import (
     store_credit_due,
     voucher_notice,
 )
+from bot.services.webhook_events import open_request
 from storage.enums import (
     CaseStatus,
     OfferStatus,
@@ -41,22 +46,24 @@ from storage.enums import (
     TicketReason,
     VoucherKind,
 )
-from storage.models import (
-    CancellationItem,
-    CancellationRequest,
-    Offer,
-    Order,
-    OrderItem,
-    SupportCase,
-    Voucher,
-)
+from storage.models import Offer, Order, SupportCase, Voucher
 from storage.uow import UnitOfWork
 
 
 class Accepted(StrEnum):
     SAVED = "saved"  # the alternative is in place; the case is closed
     REFUND_METHOD = "refund_method"  # store credit: go on to the summary with it
+    CHOOSE_VARIANT = "choose_variant"  # an exchange: the customer picks the variant first
     UNAVAILABLE = "unavailable"  # the offer expired or is no longer made
+
+
+@dataclass(frozen=True, slots=True)
+class VariantChoice:
+    """One variant an exchange may send; `index` is its place in the offer's list."""
+
+    index: int
+    sku: str
+    attributes: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,7 @@ class OfferOutcome:
     type: OfferType | None = None
     value: Money | None = None
     details: dict[str, str] = field(default_factory=dict)
+    choices: tuple[VariantChoice, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,7 @@ class AlternativesService:
         self._outbox = Outbox(uow, clock)
         self._refunds = RefundLedger(uow, clock)
         self._tickets = TicketService(uow, clock)
+        self._offers = OfferRecords(uow)
 
     async def decline(self, identity: Identity, case_id: int) -> None:
         """ "No thanks": the customer goes on to the refund.
@@ -96,7 +105,11 @@ class AlternativesService:
         async with self._uow.transaction():
             await self._open_case(identity, case_id)
 
-    async def accept(self, identity: Identity, case_id: int, offer_id: int) -> OfferOutcome:
+    async def accept(
+        self, identity: Identity, case_id: int, offer_id: int, choice: int | None = None
+    ) -> OfferOutcome:
+        """Put the offer in place. An exchange the customer's words did not settle asks
+        which variant first (CHOOSE_VARIANT); `choice` is their pick from that list."""
         async with self._uow.transaction():
             case = await self._open_case(identity, case_id, lock=True)
             offer = await self._uow.offers.get(offer_id)
@@ -112,17 +125,28 @@ class AlternativesService:
                 offer, evaluation.offers
             ):
                 if offer.status is OfferStatus.SHOWN:
-                    offer.status, offer.answered_at = OfferStatus.EXPIRED, now
+                    self._offers.answer(offer, OfferStatus.EXPIRED, now)
                 return OfferOutcome(Accepted.UNAVAILABLE, view, offer.type)
             if offer.type is OfferType.STORE_CREDIT:
                 case.refund_method = PaymentMethod.STORE_CREDIT
                 return OfferOutcome(Accepted.REFUND_METHOD, view, offer.type, _value(offer))
+            if offer.type is OfferType.EXCHANGE and not offer.params.get("sku"):
+                choices = await self._choices(offer)
+                if choice is None or not 0 <= choice < len(choices):
+                    return OfferOutcome(
+                        Accepted.CHOOSE_VARIANT, view, offer.type, _value(offer), choices=choices
+                    )
+                picked = choices[choice]
+                offer.params = {
+                    **offer.params,
+                    "sku": picked.sku,
+                    "attributes": variant_values(picked.attributes),
+                }
             applied = await self._apply(identity, case, order, offer, evaluation.decision, now)
             if applied is None:
-                offer.status, offer.answered_at = OfferStatus.EXPIRED, now
+                self._offers.answer(offer, OfferStatus.EXPIRED, now)
                 return OfferOutcome(Accepted.UNAVAILABLE, view, offer.type)
-            await self._uow.offers.answer_shown(case.id, OfferStatus.DECLINED, now)
-            offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+            await self._offers.take(offer, now)
             case.status, case.closed_at, case.updated_at = CaseStatus.SAVED, now, now
             self._outbox.enqueue(
                 chat_id=identity.chat_id,
@@ -200,95 +224,67 @@ class AlternativesService:
     def _stage_closed_booking(
         self, case: SupportCase, order: Order, decision: Decision, now: datetime
     ) -> None:
-        assert case.reason_code is not None
         order.status = OrderStatus.CANCELLED
-        self._uow.cases.add_request(
-            CancellationRequest(
-                order_id=order.id,
-                customer_id=order.customer_id,
-                case_id=case.id,
-                conversation_id=case.conversation_id,
-                kind=RequestKind.BOOKING,
-                status=RequestStatus.COMPLETED,
-                is_active=False,
-                reason_code=case.reason_code,
-                reason_text=case.reason_text,
-                rule=decision.rule,
-                refund_amount=Money.zero(order.currency).amount,
-                currency=order.currency,
-                idempotency_key=f"case:{case.id}",
-                created_at=now,
-                updated_at=now,
-                closed_at=now,
-                items=[
-                    CancellationItem(order_item_id=item.id, quantity=item.quantity)
-                    for item in order.items
-                ],
-            )
+        request = new_request(
+            order,
+            case=case,
+            kind=RequestKind.BOOKING,
+            status=RequestStatus.APPROVED,
+            lines=whole_order(order),
+            refund_amount=Money.zero(order.currency).amount,
+            rule=decision.rule,
+            now=now,
         )
+        # Nothing to pay back (the voucher replaces the refund): finished as it is made.
+        move_request(request, RequestStatus.COMPLETED, now)
+        open_request(self._uow, request)
 
     async def _exchange(
         self, case: SupportCase, order: Order, offer: Offer, now: datetime
     ) -> dict[str, str] | None:
-        """Reserve the variant, open the replacement order and the return of the original."""
+        """The variant in place (`Exchanges`); after shipping, the original's return too."""
         original = next((i for i in order.items if i.sku == offer.params.get("replaces")), None)
-        variant = await self._uow.stock.get(offer.params.get("sku", ""))
-        if original is None or variant is None:
+        sku = offer.params.get("sku", "")
+        if original is None or not sku:
             return None
         quantity = original.quantity
         if case.selection:
             quantity = int(case.selection.get(str(original.id), quantity))
-        if not await self._uow.stock.take(variant.sku, quantity):
+        original_id = original.id
+        done = await Exchanges(self._uow).exchange(order, original, sku, quantity, now)
+        if done is None:
             return None
-        siblings = await self._uow.orders.replacements_of(order.id)
-        replacement = Order(
-            number=f"{order.number}-X{len(siblings) + 1}",
-            customer_id=order.customer_id,
-            status=OrderStatus.PROCESSING,
-            currency=order.currency,
-            payment_method=order.payment_method,
-            shipping_fee=Money.zero(order.currency).amount,
-            placed_at=now,
-            paid_at=now,
-            replaces_order_id=order.id,
-            items=[
-                OrderItem(
-                    line_no=1,
-                    sku=variant.sku,
-                    name=variant.name,
-                    names=dict(variant.names),
-                    attributes=dict(variant.attributes),
-                    category=original.category,
-                    quantity=quantity,
-                    unit_price=variant.unit_price,
-                    returnable=original.returnable,
-                )
-            ],
-        )
-        self._uow.orders.add(replacement)
-        assert case.reason_code is not None
-        request = CancellationRequest(
-            order_id=order.id,
-            customer_id=order.customer_id,
-            case_id=case.id,
-            conversation_id=case.conversation_id,
+        if done.kind is ExchangeKind.REPLACEMENT:
+            self._stage_return(case, order, original_id, done, now)
+        await self._uow.flush()
+        return done.receipt()
+
+    def _stage_return(
+        self, case: SupportCase, order: Order, item_id: int, done: Exchange, now: datetime
+    ) -> None:
+        """The original comes back: a return with nothing to refund, marked an exchange."""
+        request = new_request(
+            order,
+            case=case,
             kind=RequestKind.RETURN,
             status=RequestStatus.APPROVED,
-            reason_code=case.reason_code,
-            reason_text=case.reason_text,
-            item_condition=case.item_condition,
-            photo_file_id=case.photo_file_id,
-            rule="exchange",
+            lines={item_id: done.quantity},
             refund_amount=Money.zero(order.currency).amount,
-            currency=order.currency,
-            idempotency_key=f"case:{case.id}",
-            created_at=now,
-            updated_at=now,
-            items=[CancellationItem(order_item_id=original.id, quantity=quantity)],
+            rule=EXCHANGE_RULE,
+            decision={"exchange": done.record()},
+            now=now,
         )
-        self._uow.cases.add_request(request)
-        await self._uow.flush()
-        return {"new_order": replacement.number, "variant": offer.params.get("attributes", "")}
+        open_request(self._uow, request)
+
+    async def _choices(self, offer: Offer) -> tuple[VariantChoice, ...]:
+        """The variants the offer lets the customer pick from, closest first."""
+        skus = [sku for sku in offer.params.get("alternatives", "").split(",") if sku]
+        stock = await self._uow.stock.by_skus(skus)
+        return tuple(
+            VariantChoice(index, sku, dict(stock[sku].attributes))
+            for index, sku in enumerate(skus)
+            if sku in stock
+        )
 
     async def _open_case(
         self, identity: Identity, case_id: int, *, lock: bool = False

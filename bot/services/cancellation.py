@@ -18,12 +18,14 @@ from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.services.cancellation_requests import move_request, new_request
 from bot.services.case_facts import Evaluation, evaluate, given_refunds, needs_item_choice
 from bot.services.cases import CaseUnavailable
 from bot.services.clock import Clock
 from bot.services.errors import OrderNotVisible
 from bot.services.identity import Identity
 from bot.services.money import Money
+from bot.services.offer_records import OfferRecords
 from bot.services.outbox import Outbox
 from bot.services.policy import Approval, Decision, DecisionKind, Policy, RefundOption
 from bot.services.refunds import RefundLedger
@@ -36,6 +38,7 @@ from bot.services.vouchers import (
     take_back_voucher,
     voucher_notice,
 )
+from bot.services.webhook_events import open_request
 from storage.enums import (
     CaseStatus,
     OfferStatus,
@@ -49,9 +52,7 @@ from storage.enums import (
     VoucherKind,
 )
 from storage.models import (
-    CancellationItem,
     CancellationRequest,
-    Offer,
     Order,
     Refund,
     SupportCase,
@@ -88,6 +89,7 @@ class CancellationService:
         self._outbox = Outbox(uow, clock)
         self._tickets = TicketService(uow, clock)
         self._surveys = SurveyService(uow, clock)
+        self._offers = OfferRecords(uow)
 
     async def choose_method(self, identity: Identity, case_id: int, method: PaymentMethod) -> None:
         """Remember how the customer wants the money back; checked again at confirmation."""
@@ -148,11 +150,7 @@ class CancellationService:
             )
         if approved and (refund_row is None or refund_row.status is RefundStatus.REFUNDED):
             # Nothing (more) to pay back: the request is finished as it is made.
-            request.status, request.is_active, request.closed_at = (
-                RequestStatus.COMPLETED,
-                False,
-                now,
-            )
+            move_request(request, RequestStatus.COMPLETED, now)
         if approved and decision.kind in (DecisionKind.CANCEL, DecisionKind.BOOKING):
             order.status = OrderStatus.CANCELLED
             await self._release_stock(order, request)
@@ -194,34 +192,26 @@ class CancellationService:
         self, case: SupportCase, order: Order, decision: Decision, now: datetime
     ) -> CancellationRequest:
         approved = decision.approval is Approval.AUTOMATIC
-        assert case.reason_code is not None
         assert decision.kind is not None
-        request = CancellationRequest(
-            order_id=order.id,
-            customer_id=order.customer_id,
-            case_id=case.id,
-            conversation_id=case.conversation_id,
+        chosen = {int(k): v for k, v in (case.selection or {}).items()}
+        request = new_request(
+            order,
+            case=case,
             kind=RequestKind(decision.kind.value),
             status=RequestStatus.APPROVED if approved else RequestStatus.PENDING_REVIEW,
-            is_active=True,
-            reason_code=case.reason_code,
-            reason_text=case.reason_text,
-            item_condition=case.item_condition,
-            photo_file_id=case.photo_file_id,
+            lines={
+                # Items the policy excludes stay with the customer: not part of the request.
+                item.id: (chosen.get(item.id, 0) if needs_item_choice(order) else item.quantity)
+                if decision.covers(item.id)
+                else 0
+                for item in order.items
+            },
+            refund_amount=decision.refund.amount,
             rule=decision.rule,
             decision=case.decision,
-            refund_amount=decision.refund.amount,
-            currency=order.currency,
-            idempotency_key=f"case:{case.id}",
-            created_at=now,
-            updated_at=now,
+            now=now,
         )
-        chosen = {int(k): v for k, v in (case.selection or {}).items()}
-        for item in order.items:
-            quantity = chosen.get(item.id, 0) if needs_item_choice(order) else item.quantity
-            if quantity:
-                request.items.append(CancellationItem(order_item_id=item.id, quantity=quantity))
-        self._uow.cases.add_request(request)
+        open_request(self._uow, request)
         return request
 
     def _stage_refund(
@@ -284,24 +274,18 @@ class CancellationService:
         took_bonus = option is not None and option.bonus.amount > 0
         for offer in shown:
             accepted = took_bonus and offer.type is OfferType.STORE_CREDIT
-            offer.status = OfferStatus.ACCEPTED if accepted else OfferStatus.DECLINED
-            offer.answered_at = now
+            self._offers.answer(
+                offer, OfferStatus.ACCEPTED if accepted else OfferStatus.DECLINED, now
+            )
         if took_bonus and not any(o.type is OfferType.STORE_CREDIT for o in shown):
             assert option is not None
-            self._uow.offers.add(
-                Offer(
-                    case_id=case.id,
-                    customer_id=order.customer_id,
-                    order_id=order.id,
-                    type=OfferType.STORE_CREDIT,
-                    value=option.amount.amount,
-                    currency=option.amount.currency,
-                    percent=None,
-                    params={"via": "refund_method"},
-                    status=OfferStatus.ACCEPTED,
-                    shown_at=now,
-                    answered_at=now,
-                )
+            self._offers.taken_unasked(
+                case.id,
+                order,
+                OfferType.STORE_CREDIT,
+                option.amount,
+                {"via": "refund_method"},
+                now,
             )
 
     async def _order(self, identity: Identity, case: SupportCase) -> Order:

@@ -25,6 +25,7 @@ from bot.services.policy import (
     decide,
     offers_for,
 )
+from bot.services.variants import default_variant_words
 from storage.enums import OfferType, OrderStatus, PaymentMethod, RefundStatus
 from storage.models import Customer, Order, Refund, SupportCase
 from storage.uow import UnitOfWork
@@ -100,6 +101,9 @@ def request_facts(case: SupportCase, order: Order) -> RequestFacts:
         condition=case.item_condition,
         selection=selection,
         has_photo=case.photo_file_id is not None,
+        # "Too small, need an L": the variant an exchange should offer.
+        wish=default_variant_words().read_wish(case.reason_text or ""),
+        no_photo=case.photo_file_id is None and case.photo_skipped,
     )
 
 

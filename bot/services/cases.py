@@ -16,6 +16,7 @@ from bot.services.clock import Clock
 from bot.services.errors import DomainError, OrderNotVisible
 from bot.services.identity import Identity
 from bot.services.matching import MatchingVocabulary, MatchKind, OrderCandidate, match_order
+from bot.services.offer_records import OfferRecords
 from bot.services.throttle import Limit, Throttle
 from bot.services.views import OrderView
 from storage.enums import (
@@ -129,7 +130,9 @@ class CaseService:
             if case is not None and _is_open_for(case, identity):
                 case.status = CaseStatus.ABANDONED
                 case.closed_at = case.updated_at = self._clock.now()
-                await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, self._clock.now())
+                await OfferRecords(self._uow).answer_open(
+                    case.id, OfferStatus.EXPIRED, self._clock.now()
+                )
 
     async def orders(self, identity: Identity, page: int = 0) -> OrderPage:
         """The reader's orders that can still be cancelled, newest first, five a page."""
@@ -229,7 +232,23 @@ class CaseService:
                 raise CaseUnavailable
             current[item.id] = (current.get(item.id, 0) + 1) % (item.quantity + 1)
             case.selection = {str(key): value for key, value in current.items() if value}
+            # The condition and the photo described the items chosen before: ask again.
+            case.item_condition = None
+            case.photo_file_id, case.photo_skipped = None, False
             case.updated_at = self._clock.now()
+        return _selection_of(case, order, identity.locale)
+
+    async def reopen_items(self, identity: Identity, case_id: int) -> Selection:
+        """Back from the decision to the items: the choice stays ticked, the reason stays;
+        the offers shown and the refund method chosen for that choice lapse, so an old
+        button cannot act on terms the customer is changing."""
+        now = self._clock.now()
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            order = await self._case_order(identity, case)
+            await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, now)
+            case.decision, case.refund_method = None, None
+            case.updated_at = now
         return _selection_of(case, order, identity.locale)
 
     async def set_reason(
@@ -240,7 +259,6 @@ class CaseService:
             case.reason_code = code
             case.reason_text = text[:MAX_REASON_TEXT] if text else case.reason_text
             case.item_condition = None
-            case.misunderstood = 0
             case.updated_at = self._clock.now()
 
     async def set_condition(
@@ -259,12 +277,15 @@ class CaseService:
             case.photo_skipped = file_id is None
             case.updated_at = self._clock.now()
 
-    async def misunderstood(self, identity: Identity, case_id: int) -> int:
-        """Count an answer the bot could not read; two in a row and a person is offered."""
+    async def describe_without_photo(self, identity: Identity, case_id: int, text: str) -> None:
+        """No photo to send: the customer's description goes with their reason, for the
+        person who then checks the claim (`RequestFacts.no_photo`)."""
         async with self._uow.transaction():
             case = await self._open_case(identity, case_id)
-            case.misunderstood += 1
-            return case.misunderstood
+            said = f"{case.reason_text}\n{text}" if case.reason_text else text
+            case.reason_text = said[:MAX_REASON_TEXT]
+            case.photo_file_id, case.photo_skipped = None, True
+            case.updated_at = self._clock.now()
 
     async def _open_case(self, identity: Identity, case_id: int) -> SupportCase:
         case = await self._uow.cases.get(case_id)

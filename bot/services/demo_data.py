@@ -24,6 +24,7 @@ from types import MappingProxyType
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.cancellation_requests import move_request, new_request, whole_order
 from bot.services.clock import Clock
 from bot.services.import_records import (
     CustomerRecord,
@@ -33,11 +34,14 @@ from bot.services.import_records import (
     StockRecord,
 )
 from bot.services.importer import Importer, ImportReport, ImportSource
+from bot.services.surveys import ticket_subject
 from storage.enums import (
+    AgentActionKind,
     CaseStatus,
     ConversationStatus,
     CustomerTier,
     Direction,
+    HandoffState,
     ItemCategory,
     OfferStatus,
     OfferType,
@@ -45,6 +49,7 @@ from storage.enums import (
     PaymentMethod,
     ReasonCode,
     RefundStatus,
+    RelayDirection,
     RequestKind,
     RequestStatus,
     TicketReason,
@@ -52,14 +57,18 @@ from storage.enums import (
     VoucherKind,
 )
 from storage.models import (
-    CancellationItem,
+    AgentAction,
+    AgentProfile,
+    AgentTopic,
     CancellationRequest,
     Conversation,
     Customer,
+    Handoff,
     Offer,
     Order,
     Refund,
     RefundEvent,
+    RelayedMessage,
     SupportCase,
     Survey,
     TelegramUser,
@@ -669,6 +678,17 @@ def _filler_booking(
 DEMO_HISTORY_USER_BASE = 9_100_000_000
 """Telegram ids of the demo history's accounts (not linked: the shell links its own)."""
 _HISTORY_SEED = 13
+DEMO_AGENT_GROUP = -1_009_100_000_000
+"""The agents' group the demo history's cases were in (no real group has this id)."""
+DEMO_AGENTS: tuple[tuple[int, str], ...] = (
+    (9_200_000_001, "Lina Zhou"),
+    (9_200_000_002, "Tom Becker"),
+    (9_200_000_003, "王磊"),
+)
+"""The demo history's agents: Telegram ids no real account has, and their names."""
+# How long demo customers waited for an agent's first message, in minutes.
+_REPLY_MINUTES = (2, 4, 6, 9, 15, 25, 40, 75, 180)
+_APPROVAL_LIMIT = Decimal("500.00")  # the sample policy's [approval] auto_approve_up_to
 # How long demo refunds took from request to money back, by payment method.
 _REFUND_SPEEDS: Mapping[PaymentMethod, tuple[timedelta, ...]] = MappingProxyType(
     {
@@ -700,12 +720,16 @@ _COMMENTS = (
 async def seed_demo_history(session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> int:
     """Past conversations about the demo shop's own orders, consistent with their status:
     cancellations and returns with refunds paid at several speeds, orders kept by an offer,
-    refusals, abandoned talks, tickets and survey answers. Returns the cases written; a
+    refusals, abandoned talks, agents' cases (approvals, denials, answers, closed talks
+    and their surveys, by three demo agents) and survey answers. Returns the cases written; a
     database that has any support case already is left alone (so seeding twice is safe)."""
     now = clock.now()
     async with session_factory() as session, session.begin():
         if await session.scalar(select(func.count()).select_from(SupportCase)):
             return 0
+        for agent_id, name in DEMO_AGENTS:
+            if await session.get(AgentProfile, agent_id) is None:
+                session.add(AgentProfile(agent_id=agent_id, name=name, alias=None, updated_at=now))
         writer = _HistoryWriter(session, now, random.Random(_HISTORY_SEED))
         orders = (
             await session.scalars(
@@ -730,6 +754,9 @@ class _HistoryWriter:
         self.cases = 0
         self._people: dict[int, tuple[int, int]] = {}  # customer id -> (user id, conversation)
         self._vouchers = 0
+        self._topics: dict[int, int] = {}  # chat id -> its agents' topic
+        self._requests: dict[int, list[datetime]] = {}  # customer id -> their requests
+        self._messages = 0
 
     async def story(self, order: Order) -> None:
         """What happened to this order, given the status the shop reports for it."""
@@ -742,6 +769,8 @@ class _HistoryWriter:
             await self._kept(order, OfferType.COMPENSATION_VOUCHER, ReasonCode.LATE_DELIVERY)
         elif order.status in (Status.PAID, Status.PROCESSING) and roll < 0.25:
             await self._abandoned(order)
+        elif order.status in (Status.PAID, Status.PROCESSING) and roll < 0.7:
+            await self._denied(order)
 
     async def _person(self, customer_id: int, at: datetime) -> tuple[int, int]:
         if customer_id not in self._people:
@@ -810,6 +839,17 @@ class _HistoryWriter:
         self.cases += 1
         return case
 
+    async def _frequent(self, order: Order, at: datetime) -> bool:
+        """The policy's `[approval] frequent_requests`: this customer's third request within
+        30 days (counting those written so far) needs an agent, unless they are a VIP."""
+        customer = await self.session.get(Customer, order.customer_id)
+        if customer is None or customer.tier is VIP:
+            return False
+        earlier = self._requests.setdefault(order.customer_id, [])
+        frequent = sum(at - timedelta(days=30) < t <= at for t in earlier) >= 2
+        earlier.append(at)
+        return frequent
+
     def _decision(self, order: Order, *, eligible: bool, rule: str) -> dict[str, object]:
         """The stored part of `Decision.to_json` the figures and the timeline read."""
         paid = order.items_total + order.shipping_fee if order.paid_at else Decimal(0)
@@ -820,7 +860,7 @@ class _HistoryWriter:
             "kind": "cancel" if eligible else None,
             "refund_amount": f"{paid:.2f}" if eligible else "0.00",
             "currency": order.currency,
-            "approval": "automatic" if paid <= 500 else "agent",
+            "approval": "automatic" if paid <= _APPROVAL_LIMIT else "agent",
             "refund_methods": [
                 {"method": order.payment_method.value, "amount": f"{paid:.2f}", "bonus": "0.00"},
                 {"method": "store_credit", "amount": f"{paid + bonus:.2f}", "bonus": f"{bonus}"},
@@ -830,9 +870,18 @@ class _HistoryWriter:
             "offers": [],
         }
 
-    async def _cancelled(self, order: Order) -> None:
+    async def _denied(self, order: Order) -> None:
+        """A big order the customer wanted cancelled: above the approval limit, so an agent
+        decided, and declined (the order is still paid). Other orders have no such story."""
+        customer = await self.session.get(Customer, order.customer_id)
+        paid = order.items_total + order.shipping_fee
+        if customer is not None and customer.tier is not VIP and paid > _APPROVAL_LIMIT:
+            await self._cancelled(order, deny=True)
+
+    async def _cancelled(self, order: Order, *, deny: bool = False) -> None:
         """A confirmed cancellation (`CancellationService.confirm`) and its refund's history
-        (`RefundLedger`, then the shop's events), a survey once it ended."""
+        (`RefundLedger`, then the shop's events), a survey once it ended. Above the approval
+        limit an agent decides first; `deny`: they declined it."""
         at = self._moment(order)
         if at is None:
             return
@@ -840,9 +889,11 @@ class _HistoryWriter:
             (ReasonCode.CHANGED_MIND, ReasonCode.MISTAKE, ReasonCode.FOUND_CHEAPER)
         )
         decision = self._decision(order, eligible=True, rule="before_shipping")
+        if decision["approval"] == "automatic" and await self._frequent(order, at):
+            decision["approval"] = "agent"
         case = await self._case(order, at, CaseStatus.CONFIRMED, reason, decision)
         amount = Decimal(str(decision["refund_amount"]))
-        credit = self.rng.random() < 0.15
+        credit = self.rng.random() < 0.15 and not deny
         method = Pay.STORE_CREDIT if credit else order.payment_method
         if method is Pay.CASH_ON_DELIVERY:
             method = Pay.BANK_TRANSFER
@@ -852,44 +903,55 @@ class _HistoryWriter:
         elif self.rng.random() < 0.5:
             self.session.add(self._offer(case, order, OfferType.STORE_CREDIT, amount, False, at))
         review = decision["approval"] == "agent"
+        agent = self.rng.choice(DEMO_AGENTS)[0] if review else None
+        denied = review and deny
+        decided = at
         steps = [(RefundStatus.PENDING_REVIEW if review else RefundStatus.APPROVED, at, "bot")]
         if review:
-            steps.append(
-                (RefundStatus.APPROVED, at + timedelta(hours=self.rng.randint(2, 30)), "merchant")
-            )
+            decided = min(at + timedelta(hours=self.rng.randint(1, 30)), at + (self.now - at) / 2)
+            verdict = RefundStatus.REJECTED if denied else RefundStatus.APPROVED
+            steps.append((verdict, decided, f"agent:{agent}"))
         took = self.rng.choice(_REFUND_SPEEDS[method])
         fate = self.rng.random()
-        if at + took < self.now and fate < 0.85:
+        if denied:
+            pass
+        elif decided + took < self.now and fate < 0.85:
             if took > timedelta(hours=1):
-                steps.append((RefundStatus.PROCESSING, at + took / 2, "merchant"))
-            steps.append((RefundStatus.REFUNDED, at + took, "bot" if credit else "merchant"))
-        elif fate < 0.93 and at + timedelta(days=1) < self.now:
-            steps.append((RefundStatus.FAILED, at + timedelta(days=1), "merchant"))
-        ended = steps[-1][0] is RefundStatus.REFUNDED
-        request = CancellationRequest(
-            order_id=order.id,
-            customer_id=order.customer_id,
-            case_id=case.id,
-            conversation_id=case.conversation_id,
+                steps.append((RefundStatus.PROCESSING, decided + took / 2, "merchant"))
+            steps.append((RefundStatus.REFUNDED, decided + took, "bot" if credit else "merchant"))
+        elif fate < 0.93 and decided + timedelta(days=1) < self.now:
+            steps.append((RefundStatus.FAILED, decided + timedelta(days=1), "merchant"))
+        ended = steps[-1][0] in (RefundStatus.REFUNDED, RefundStatus.REJECTED)
+        request = new_request(
+            order,
+            case=case,
             kind=RequestKind.CANCEL,
-            status=RequestStatus.COMPLETED if ended else RequestStatus.APPROVED,
-            is_active=not ended,
+            status=RequestStatus.PENDING_REVIEW if review else RequestStatus.APPROVED,
+            lines=whole_order(order),
+            refund_amount=Decimal(str(decision["refund_amount"])),
             reason_code=reason,
             rule="before_shipping",
             decision=decision,
-            refund_amount=Decimal(str(decision["refund_amount"])),
-            currency=order.currency,
-            idempotency_key=f"case:{case.id}",
-            created_at=at,
-            updated_at=steps[-1][1],
-            closed_at=steps[-1][1] if ended else None,
-            items=[CancellationItem(order_item_id=i.id, quantity=i.quantity) for i in order.items],
+            now=at,
         )
+        if denied:
+            move_request(request, RequestStatus.DENIED, decided)
+        else:
+            if review:
+                move_request(request, RequestStatus.APPROVED, decided)
+            if ended:
+                move_request(request, RequestStatus.COMPLETED, steps[-1][1])
+        request.updated_at = steps[-1][1]
         self.session.add(request)
         await self.session.flush()
-        self.session.add(self._refund(order, amount, method, steps, request_id=request.id))
-        if review:
-            self.session.add(self._ticket(case, TicketReason.NEEDS_APPROVAL, at, closed=True))
+        refund = self._refund(order, amount, method, steps, request_id=request.id)
+        self.session.add(refund)
+        if agent is not None:
+            ticket = self._ticket(case, TicketReason.NEEDS_APPROVAL, at, closed_at=decided)
+            self.session.add(ticket)
+            await self.session.flush()
+            kind = AgentActionKind.DENY if denied else AgentActionKind.APPROVE
+            await self._handed(ticket, agent, decided, decision=(kind, refund))
         if ended:
             await self._survey(order, request, steps[-1][1])
 
@@ -963,14 +1025,14 @@ class _HistoryWriter:
         decision = self._decision(order, eligible=False, rule=rule)
         case = await self._case(order, at, CaseStatus.ABANDONED, ReasonCode.CHANGED_MIND, decision)
         if self.rng.random() < 0.7:
-            self.session.add(self._ticket(case, TicketReason.NOT_ELIGIBLE, at, closed=True))
+            await self._talk(case, TicketReason.NOT_ELIGIBLE, at)
 
     async def _abandoned(self, order: Order) -> None:
         at = self._moment(order)
         if at is not None:
             case = await self._case(order, at, CaseStatus.ABANDONED, ReasonCode.CHANGED_MIND, None)
-            if self.rng.random() < 0.3:
-                self.session.add(self._ticket(case, TicketReason.CUSTOMER_ASKED, at, closed=True))
+            if self.rng.random() < 0.4:
+                await self._talk(case, TicketReason.CUSTOMER_ASKED, at)
 
     def _offer(
         self,
@@ -1031,7 +1093,7 @@ class _HistoryWriter:
         return refund
 
     def _ticket(
-        self, case: SupportCase, reason: TicketReason, at: datetime, *, closed: bool
+        self, case: SupportCase, reason: TicketReason, at: datetime, *, closed_at: datetime
     ) -> Ticket:
         return Ticket(
             telegram_user_id=case.telegram_user_id,
@@ -1042,7 +1104,117 @@ class _HistoryWriter:
             reason=reason,
             status=TicketStatus.CLOSED,
             created_at=at + timedelta(minutes=2),
-            closed_at=at + timedelta(hours=3),
+            closed_at=closed_at,
+        )
+
+    async def _talk(self, case: SupportCase, reason: TicketReason, at: datetime) -> None:
+        """The customer wanted a person (`HandoffService`): an agent answered after a while
+        (`AgentCases.relay_to_customer`), closed the case and the customer was asked how
+        it went (`AgentCases.close`). Too recent a talk is left out: it would be open."""
+        if at + timedelta(hours=6) >= self.now:
+            return
+        replied = at + timedelta(minutes=self.rng.choice(_REPLY_MINUTES))
+        closed = replied + timedelta(minutes=self.rng.randint(10, 60))
+        ticket = self._ticket(case, reason, at, closed_at=closed)
+        self.session.add(ticket)
+        await self.session.flush()
+        agent = self.rng.choice(DEMO_AGENTS)[0]
+        await self._handed(ticket, agent, replied, closed=closed)
+        if self.rng.random() < 0.7:
+            self.session.add(
+                Survey(
+                    subject_key=ticket_subject(ticket.id),
+                    customer_id=case.customer_id,
+                    chat_id=case.chat_id,
+                    locale="en",
+                    rating=self.rng.choices((5, 4, 3, 2, 1), (50, 25, 10, 8, 7))[0],
+                    asked_at=closed,
+                    answered_at=closed + timedelta(minutes=15),
+                )
+            )
+
+    async def _handed(
+        self,
+        ticket: Ticket,
+        agent: int,
+        acted: datetime,
+        *,
+        decision: tuple[AgentActionKind, Refund] | None = None,
+        closed: datetime | None = None,
+    ) -> None:
+        """The ticket as the agents' group held it (`Board.open_case`), closed now: the
+        agent's message to the customer, or their decision on the refund, at `acted`."""
+        topic_id = self._topics.get(ticket.chat_id)
+        if topic_id is None:
+            topic = AgentTopic(
+                group_chat_id=DEMO_AGENT_GROUP,
+                chat_id=ticket.chat_id,
+                customer_id=ticket.customer_id,
+                name="",
+                created_at=ticket.created_at,
+                updated_at=ticket.created_at,
+            )
+            self.session.add(topic)
+            await self.session.flush()
+            topic_id = self._topics[ticket.chat_id] = topic.id
+        ended = closed or acted
+        handoff = Handoff(
+            ticket_id=ticket.id,
+            topic_id=topic_id,
+            state=HandoffState.CLOSED,
+            taken_by=agent,
+            taken_at=acted,
+            created_at=ticket.created_at,
+            updated_at=ended,
+            closed_at=ended,
+        )
+        self.session.add(handoff)
+        await self.session.flush()
+        if decision is not None:
+            kind, refund = decision
+            self.session.add(
+                AgentAction(
+                    key=f"{kind.value}:{refund.id}",
+                    ticket_id=ticket.id,
+                    agent_id=agent,
+                    action=kind,
+                    refund_id=refund.id,
+                    amount=refund.amount,
+                    currency=refund.currency,
+                    note="already used" if kind is AgentActionKind.DENY else None,
+                    created_at=acted,
+                )
+            )
+            return
+        self._messages += 1
+        self.session.add_all(
+            (
+                RelayedMessage(
+                    ticket_id=ticket.id,
+                    direction=RelayDirection.TO_CUSTOMER,
+                    agent_id=agent,
+                    source_chat_id=DEMO_AGENT_GROUP,
+                    source_message_id=self._messages,
+                    copy_chat_id=ticket.chat_id,
+                    kind="text",
+                    created_at=acted,
+                    copied_at=acted,
+                ),
+                AgentAction(
+                    key=f"take:{handoff.id}",
+                    ticket_id=ticket.id,
+                    agent_id=agent,
+                    action=AgentActionKind.TAKE,
+                    created_at=acted,
+                ),
+                AgentAction(
+                    key=f"close:{handoff.id}",
+                    ticket_id=ticket.id,
+                    agent_id=agent,
+                    action=AgentActionKind.CLOSE,
+                    created_at=ended,
+                ),
+            )
         )
 
     async def _survey(self, order: Order, request: CancellationRequest, ended: datetime) -> None:

@@ -18,11 +18,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.services.cancellation_requests import move_request, new_request
 from bot.services.case_facts import stock_for
 from bot.services.clock import Clock
 from bot.services.customer_chat import CustomerChat, customer_chat
 from bot.services.merchant_errors import EventIdConflict, OrderNotCancellable, UnknownOrder
 from bot.services.money import Money
+from bot.services.offer_records import OfferRecords
 from bot.services.outbox import Outbox
 from bot.services.policy import OfferSpec, OrderFacts, Policy
 from bot.services.policy.merchant import merchant_offers
@@ -30,6 +32,7 @@ from bot.services.policy.model import MerchantReason
 from bot.services.refund_updates import Notice
 from bot.services.refunds import RefundLedger
 from bot.services.vouchers import pay_in_store_credit, store_credit_due, voucher_notice
+from bot.services.webhook_events import open_request
 from storage.enums import (
     CaseStatus,
     OfferType,
@@ -42,7 +45,6 @@ from storage.enums import (
 )
 from storage.models import (
     MERCHANT_REQUEST_PREFIX,
-    CancellationItem,
     CancellationRequest,
     Conversation,
     Offer,
@@ -97,10 +99,6 @@ def merchant_request_id(case: SupportCase) -> int | None:
 
 
 _KEY_PREFIX = MERCHANT_REQUEST_PREFIX
-
-
-def is_merchant_request(request: CancellationRequest) -> bool:
-    return request.idempotency_key.startswith(_KEY_PREFIX)
 
 
 def _key(event_id: str) -> str:
@@ -160,11 +158,7 @@ class MerchantCancellations:
             "refund_status": refund.status.value if refund else None,
         }
         if refund is None or refund.status is RefundStatus.REFUNDED:
-            request.status, request.is_active, request.closed_at = (
-                RequestStatus.COMPLETED,
-                False,
-                now,
-            )
+            move_request(request, RequestStatus.COMPLETED, now)
         order.status, order.updated_at = OrderStatus.CANCELLED, now
         if not shipped:  # a parcel on its way counts again once it is back (stock sync)
             await self._release_stock(order, request)
@@ -194,22 +188,23 @@ class MerchantCancellations:
     ) -> CancellationRequest:
         """The whole order, less what earlier requests already took back."""
         taken = await self._uow.cases.requested_quantities(order.id)
-        lines = [
-            CancellationItem(order_item_id=item.id, quantity=item.quantity - taken.get(item.id, 0))
+        lines = {
+            item.id: item.quantity - taken.get(item.id, 0)
             for item in order.items
             if item.quantity > taken.get(item.id, 0)
-        ]
+        }
         if not lines:
             raise OrderNotCancellable(
                 f"every item of order {order.number} is in a cancellation already"
             )
         refund = await self._refundable(order)
-        request = CancellationRequest(
-            order_id=order.id,
-            customer_id=order.customer_id,
+        request = new_request(
+            order,
             kind=RequestKind.CANCEL,
             status=RequestStatus.APPROVED,
-            is_active=True,
+            lines=lines,
+            refund_amount=refund.amount,
+            idempotency_key=_key(event_id),
             reason_code=ReasonCode.OTHER,
             reason_text=note,
             rule=MERCHANT_RULE,
@@ -218,14 +213,9 @@ class MerchantCancellations:
                 "merchant_reason": reason.value,
                 "event_id": event_id,
             },
-            refund_amount=refund.amount,
-            currency=order.currency,
-            idempotency_key=_key(event_id),
-            created_at=now,
-            updated_at=now,
-            items=lines,
+            now=now,
         )
-        self._uow.cases.add_request(request)
+        open_request(self._uow, request)
         return request
 
     async def _refundable(self, order: Order) -> Money:
@@ -356,23 +346,7 @@ class MerchantCancellations:
         )
         self._uow.cases.add(case)
         await self._uow.flush()
-        rows = [
-            Offer(
-                case_id=case.id,
-                customer_id=order.customer_id,
-                order_id=order.id,
-                type=spec.type,
-                value=spec.value.amount,
-                currency=spec.value.currency,
-                percent=spec.percent,
-                params=dict(spec.params),
-                shown_at=now,
-            )
-            for spec in specs
-        ]
-        for row in rows:
-            self._uow.offers.add(row)
-        await self._uow.flush()
+        rows = await OfferRecords(self._uow).show(case.id, order, specs, now)
         request.decision = {**(request.decision or {}), "offers_case_id": case.id}
         return case.id, tuple(_made(row) for row in rows)
 

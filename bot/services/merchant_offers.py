@@ -3,7 +3,8 @@
 A button may be pressed days later: the offer is honoured only for the account and
 customer it was made to, once, within the policy's `offer_valid_days`, and an exchange
 only while the refund it replaces has not started and the variant is still in stock at
-the price paid. Taking one offer declines the others.
+the price paid. Taking one offer declines the others. The replacement order is built
+where every exchange is (`bot.services.exchanges`).
 
 `AlternativesService.accept` cannot serve these: it re-asks the policy's `[offers]`
 about a case the customer opened, and opens a return of the original order. Here the
@@ -16,23 +17,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.services.cancellation_requests import move_request
 from bot.services.clock import Clock
+from bot.services.exchanges import Exchanges
 from bot.services.identity import Identity
 from bot.services.merchant_cancellation import merchant_request_id
 from bot.services.money import Money
+from bot.services.offer_records import OfferRecords
 from bot.services.outbox import Outbox
 from bot.services.policy import Policy
 from bot.services.refunds import CUSTOMER_ACTOR, RefundLedger
+from bot.services.request_states import may_move
 from bot.services.vouchers import issue_voucher
 from storage.enums import (
     OfferStatus,
     OfferType,
-    OrderStatus,
     RefundStatus,
     RequestStatus,
     VoucherKind,
 )
-from storage.models import Offer, Order, OrderItem
+from storage.models import Offer, Order
 from storage.uow import UnitOfWork
 
 
@@ -58,6 +62,7 @@ class MerchantOffers:
         self._policy = policy
         self._ledger = RefundLedger(uow, clock)
         self._outbox = Outbox(uow, clock)
+        self._offers = OfferRecords(uow)
 
     async def accept(self, identity: Identity, case_id: int, offer_id: int) -> TakenOffer:
         """Put the offer in place and queue its receipt to the reader's chat."""
@@ -83,16 +88,15 @@ class MerchantOffers:
             now = self._clock.now()
             valid = timedelta(days=self._policy.merchant_cancellation.offer_valid_days)
             if now > offer.shown_at + valid:
-                await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, now)
+                await self._offers.answer_open(case.id, OfferStatus.EXPIRED, now)
                 return TakenOffer(Taken.UNAVAILABLE, offer.type, value)
             order = await self._uow.orders.get(offer.order_id)
             assert order is not None
             details = await self._apply(order, offer, request_id, now)
             if details is None:
-                offer.status, offer.answered_at = OfferStatus.EXPIRED, now
+                self._offers.answer(offer, OfferStatus.EXPIRED, now)
                 return TakenOffer(Taken.UNAVAILABLE, offer.type, value)
-            await self._uow.offers.answer_shown(case.id, OfferStatus.DECLINED, now)
-            offer.status, offer.answered_at = OfferStatus.ACCEPTED, now
+            await self._offers.take(offer, now)
             case.updated_at = now
             self._outbox.enqueue(
                 chat_id=identity.chat_id,
@@ -130,55 +134,29 @@ class MerchantOffers:
     async def _exchange(
         self, order: Order, offer: Offer, request_id: int, now: datetime
     ) -> dict[str, str] | None:
-        """The variant ships as a new order paid by the original payment, so the refund of
-        that payment is called off: only while it has not started."""
+        """The variant ships as a new order paid by the original payment (`Exchanges`), so
+        the refund of that payment is called off: only while it has not started."""
         refund = await self._uow.refunds.for_request_for_update(request_id)
         request = await self._uow.cases.get_request(request_id)
         original = next((i for i in order.items if i.sku == offer.params.get("replaces")), None)
-        variant = await self._uow.stock.get(offer.params.get("sku", ""))
         if (
             refund is None
             or refund.status is not RefundStatus.APPROVED
             or request is None
+            or not may_move(request.status, RequestStatus.COMPLETED)
             or original is None
-            or variant is None
-            or (variant.unit_price, variant.currency) != (original.unit_price, order.currency)
         ):
             return None
-        if not await self._uow.stock.take(variant.sku, original.quantity):
+        sku = offer.params.get("sku", "")
+        done = await Exchanges(self._uow).replace(order, original, sku, original.quantity, now)
+        if done is None:
             return None
-        siblings = await self._uow.orders.replacements_of(order.id)
-        replacement = Order(
-            number=f"{order.number}-X{len(siblings) + 1}",
-            customer_id=order.customer_id,
-            status=OrderStatus.PROCESSING,
-            currency=order.currency,
-            payment_method=order.payment_method,
-            shipping_fee=Money.zero(order.currency).amount,
-            placed_at=now,
-            paid_at=order.paid_at,
-            replaces_order_id=order.id,
-            items=[
-                OrderItem(
-                    line_no=1,
-                    sku=variant.sku,
-                    name=variant.name,
-                    names=dict(variant.names),
-                    attributes=dict(variant.attributes),
-                    category=original.category,
-                    quantity=original.quantity,
-                    unit_price=variant.unit_price,
-                    returnable=original.returnable,
-                )
-            ],
-        )
-        self._uow.orders.add(replacement)
         self._ledger.move(
             refund,
             RefundStatus.CANCELLED,
             actor=CUSTOMER_ACTOR,
-            note=f"exchanged for order {replacement.number}",
+            note=f"exchanged for order {done.order_number}",
         )
-        request.status, request.is_active = RequestStatus.COMPLETED, False
-        request.closed_at, request.updated_at = now, now
-        return {"new_order": replacement.number, "variant": offer.params.get("attributes", "")}
+        move_request(request, RequestStatus.COMPLETED, now)
+        request.decision = {**(request.decision or {}), "exchange": done.record()}
+        return done.receipt()

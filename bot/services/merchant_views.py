@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.services.merchant_cancellation import is_merchant_request
 from bot.services.merchant_errors import UnknownOrder, UnknownRefund
 from bot.services.money import Money
+from bot.services.request_origin import is_merchant_request
 from storage.enums import (
     OfferType,
     OrderStatus,

@@ -9,6 +9,8 @@ pending_review ─► approved ─► processing ─► refunded
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from storage.enums import RefundStatus as S
 
 TRANSITIONS: dict[S | None, frozenset[S]] = {
@@ -31,8 +33,11 @@ NOTE_SHOWN = frozenset({S.REJECTED, S.CANCELLED})
 
 
 class IllegalTransition(ValueError):
-    def __init__(self, current: S | None, wanted: S) -> None:
-        super().__init__(f"a refund cannot go from {current or 'nothing'} to {wanted}")
+    """A move the table forbids. Cancellation requests raise a subclass (request_states), so
+    every caller that answers this one (merchant API, CLI, agents) answers both."""
+
+    def __init__(self, current: StrEnum | None, wanted: StrEnum, subject: str = "a refund") -> None:
+        super().__init__(f"{subject} cannot go from {current or 'nothing'} to {wanted}")
         self.current = current
         self.wanted = wanted
 

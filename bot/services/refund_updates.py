@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.services.cancellation_requests import move_request
 from bot.services.clock import Clock
 from bot.services.customer_chat import customer_chat
 from bot.services.merchant_errors import (
@@ -303,13 +304,13 @@ class RefundUpdates:
         ):
             await self._approve(request, now)
         if ended := REQUEST_WHEN_REFUND_ENDS.get(refund.status):
-            request.status, request.is_active, request.closed_at = ended, False, now
+            move_request(request, ended, now)
         request.updated_at = now
         return voucher
 
     async def _approve(self, request: CancellationRequest, now: datetime) -> None:
         """The approval an agent was asked for: a cancellation that waited for it happens now."""
-        request.status = RequestStatus.APPROVED
+        move_request(request, RequestStatus.APPROVED, now)
         if request.kind is RequestKind.RETURN:
             return  # the goods come back first; the order keeps its status
         order = await self._uow.orders.get(request.order_id)

@@ -1,7 +1,8 @@
 """Opening refunds and moving them along, always with an event that says who and when.
 
 Every change of a refund goes through `RefundLedger`, whoever asks for it: the
-cancellation flow, an agent, the merchant's API or the command line.
+cancellation flow, an agent, the merchant's API or the command line; so does every
+`refund.state_changed` event for the merchant's webhook.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from enum import StrEnum
 from bot.services.clock import Clock
 from bot.services.money import Money
 from bot.services.refund_states import check_transition
+from bot.services.webhook_events import refund_changed
 from storage.enums import PaymentMethod, RefundStatus
 from storage.models import CancellationRequest, Refund, RefundEvent
 from storage.uow import UnitOfWork
@@ -85,17 +87,17 @@ class RefundLedger:
             created_at=now,
             updated_at=now,
         )
-        refund.events.append(
-            RefundEvent(
-                from_status=None,
-                to_status=status,
-                actor=actor,
-                note=note,
-                occurred_at=now,
-                recorded_at=now,
-            )
+        event = RefundEvent(
+            from_status=None,
+            to_status=status,
+            actor=actor,
+            note=note,
+            occurred_at=now,
+            recorded_at=now,
         )
+        refund.events.append(event)
         self._uow.refunds.add(refund)
+        refund_changed(self._uow, refund, event, actor_kind(actor).value)
         return refund
 
     def move(
@@ -123,4 +125,5 @@ class RefundLedger:
         refund.events.append(event)
         refund.status = status
         refund.updated_at = now
+        refund_changed(self._uow, refund, event, actor_kind(actor).value)
         return event

@@ -17,6 +17,7 @@ from bot.services.clock import Clock
 from bot.services.errors import OrderNotVisible
 from bot.services.identity import Identity
 from bot.services.money import Money
+from bot.services.offer_records import OfferRecords
 from bot.services.policy import Decision, OfferSpec, Photo, Policy, RefundOption
 from bot.services.views import OrderView
 from storage.enums import CaseStatus, OfferStatus, OfferType, PaymentMethod, ReasonCode
@@ -50,6 +51,7 @@ class Review:
     offers: tuple[OfferView, ...] = ()
     refund_method: PaymentMethod | None = None
     reason: ReasonCode | None = None
+    item_choice: bool = False  # the customer chose which items: they may go back to them
 
     @property
     def photo_required(self) -> bool:
@@ -86,15 +88,10 @@ class ReviewService:
         self._policy = policy
 
     async def review(self, identity: Identity, case_id: int) -> Review:
-        """The next question, or the decision with the offers shown for it (recorded once).
-
-        Every answer the bot understood ends here, so this is also where the count of
-        answers in a row it could not read (`CaseService.misunderstood`) starts again.
-        """
+        """The next question, or the decision with the offers shown for it (recorded once)."""
         now = self._clock.now()
         async with self._uow.transaction():
             case, order = await self._load(identity, case_id)
-            case.misunderstood = 0
             if order is None:
                 return Review(Step.ORDER)
             view = OrderView.of(order, identity.locale)
@@ -114,16 +111,22 @@ class ReviewService:
             case.decision = decision.to_json(evaluation.offers)
             case.updated_at = now
             return Review(
-                Step.DECISION, view, decision, offers, case.refund_method, case.reason_code
+                Step.DECISION,
+                view,
+                decision,
+                offers,
+                case.refund_method,
+                case.reason_code,
+                item_choice=needs_item_choice(order),
             )
 
     @staticmethod
     def _wants_photo(case: SupportCase, decision: Decision) -> bool:
+        """Ask for a photo the rule wants, until one came or the customer said they have
+        none (a required one: they described the problem instead, and a person checks)."""
         if case.photo_file_id is not None:
             return False
-        if decision.photo is Photo.REQUIRED:
-            return True
-        return decision.photo is Photo.OPTIONAL and not case.photo_skipped
+        return decision.photo is not Photo.NONE and not case.photo_skipped
 
     async def _load(self, identity: Identity, case_id: int) -> tuple[SupportCase, Order | None]:
         case = await self._uow.cases.get(case_id)
@@ -154,24 +157,9 @@ class ReviewService:
         if [_key_of(offer) for offer in shown] == wanted:
             return tuple(_view(offer) for offer in shown)
         now = self._clock.now()
-        await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, now)
-        rows = [
-            Offer(
-                case_id=case.id,
-                customer_id=order.customer_id,
-                order_id=order.id,
-                type=spec.type,
-                value=spec.value.amount,
-                currency=spec.value.currency,
-                percent=spec.percent,
-                params=dict(spec.params),
-                shown_at=now,
-            )
-            for spec in evaluation.offers
-        ]
-        for row in rows:
-            self._uow.offers.add(row)
-        await self._uow.flush()
+        records = OfferRecords(self._uow)
+        await records.answer_open(case.id, OfferStatus.EXPIRED, now)
+        rows = await records.show(case.id, order, evaluation.offers, now)
         return tuple(_view(row) for row in rows)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.services.clock import Clock
+from bot.services.exchanges import EXCHANGE_RULE
 from bot.services.identity import Identity
 from bot.services.money import Money
 from bot.services.policy import Policy
@@ -46,6 +47,15 @@ class RefundView:
 
 
 @dataclass(frozen=True, slots=True)
+class ExchangeView:
+    """An exchange under way: the variant ships as `new_order`, the original comes back."""
+
+    new_order: str
+    variant: str  # "blue / L"
+    was: str  # the values of the item sent back
+
+
+@dataclass(frozen=True, slots=True)
 class RequestView:
     id: int
     order_number: str
@@ -53,6 +63,7 @@ class RequestView:
     created_at: datetime
     updated_at: datetime
     refund_amount: Money | None
+    exchange: ExchangeView | None = None  # a return that is an exchange, not a refund
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +189,7 @@ class StatusService:
 
 def _request_view(request: CancellationRequest, order_number: str) -> RequestView:
     amount = request.refund_amount
+    exchange = (request.decision or {}).get("exchange") if request.rule == EXCHANGE_RULE else None
     return RequestView(
         id=request.id,
         order_number=order_number,
@@ -185,4 +197,9 @@ def _request_view(request: CancellationRequest, order_number: str) -> RequestVie
         created_at=request.created_at,
         updated_at=request.updated_at,
         refund_amount=None if amount is None else Money(amount, request.currency),
+        exchange=(
+            ExchangeView(exchange["new_order"], exchange["variant"], exchange.get("was", ""))
+            if isinstance(exchange, dict)
+            else None
+        ),
     )

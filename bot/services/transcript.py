@@ -21,6 +21,10 @@ class TranscriptLine:
     at: datetime | None = None
 
 
+MISUNDERSTOOD = "misunderstood"
+"""Payload key of an incoming line the bot could not make sense of."""
+
+
 @dataclass(slots=True)
 class TranscriptBuffer:
     """Lines gathered while one update is handled, written together at its end."""
@@ -30,11 +34,27 @@ class TranscriptBuffer:
     def add(self, line: TranscriptLine) -> None:
         self.lines.append(line)
 
+    def mark_misunderstood(self) -> None:
+        """The message (or press) this update brought was not understood: say so on its line,
+        so the next one can tell whether it is the second in a row."""
+        for line in self.lines:
+            if line.direction is Direction.IN:
+                line.payload = {**(line.payload or {}), MISUNDERSTOOD: True}
+                return
+
 
 class TranscriptService:
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
+
+    async def misunderstood_before(self, conversation_id: int) -> bool:
+        """Whether the customer's previous message in this conversation was not understood
+        either. Anything understood in between (a word, a press, a command) breaks the row,
+        at any step of any flow and outside them, with no counter to reset."""
+        async with self._uow.transaction():
+            payload = await self._uow.conversations.last_incoming_payload(conversation_id)
+        return bool(payload and payload.get(MISUNDERSTOOD))
 
     async def record(self, conversation_id: int, lines: list[TranscriptLine]) -> None:
         if not lines:

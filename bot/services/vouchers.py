@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.services.money import Money
 from bot.services.refunds import BOT_ACTOR, RefundLedger
+from bot.services.webhook_events import voucher_issued
 from storage.enums import PaymentMethod, RefundStatus, VoucherKind
 from storage.models import Refund, Voucher
 from storage.uow import UnitOfWork
@@ -46,7 +47,8 @@ def issue_voucher(
     request_id: int | None = None,
     offer_id: int | None = None,
 ) -> Voucher:
-    """Issue one voucher in the caller's transaction: every voucher is made here.
+    """Issue one voucher in the caller's transaction: every voucher is made here, so the
+    merchant's webhook hears of each (voucher.issued).
 
     The code is unique; a clash fails the commit. The caller tells the customer (with
     `voucher_notice`) in the same transaction.
@@ -63,6 +65,7 @@ def issue_voucher(
         expires_at=now + VOUCHER_VALIDITY,
     )
     uow.vouchers.add(voucher)
+    voucher_issued(uow, voucher)
     return voucher
 
 

@@ -16,7 +16,7 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 from bot.channels.agent_group import AgentDirectory
 from bot.texts import Renderer
-from dialogs.agents import actions, outsiders, prompts, relay
+from dialogs.agents import actions, outsiders, prompts, relay, stats
 from dialogs.agents.filters import IsAgent
 from dialogs.filters import InChat
 
@@ -38,8 +38,8 @@ class AgentTexts(BaseMiddleware):
 
 
 def build_router(directory: AgentDirectory, renderer: Renderer, locale: str) -> Router:
-    """The group's routers: agents' actions first (a command is not a message to relay),
-    then answers to the bot's questions, then the relay; outsiders last."""
+    """The group's routers: agents' actions and /stats first (a command is not a message
+    to relay), then answers to the bot's questions, then the relay; outsiders last."""
     group = Router(name="agents_group")
     in_group = InChat(directory.group_id)  # async: no thread hop per update
     group.message.filter(in_group)
@@ -53,6 +53,8 @@ def build_router(directory: AgentDirectory, renderer: Renderer, locale: str) -> 
     is_agent = IsAgent(directory)
     for observer in (members.message, members.edited_message, members.callback_query):
         observer.filter(is_agent)
-    members.include_routers(actions.build_router(), prompts.build_router(), relay.build_router())
+    members.include_routers(
+        actions.build_router(), stats.build_router(), prompts.build_router(), relay.build_router()
+    )
     group.include_routers(members, outsiders.build_router())
     return group

@@ -7,10 +7,14 @@ from aiogram import Router
 from aiogram.filters import StateFilter
 from aiogram.types import Message
 
+from bot.services.container import Services
+from bot.services.identity import Identity
+from bot.services.transcript import TranscriptBuffer
 from bot.texts import Texts
 from dialogs.cancellation import details, entry, order, outcome, person
 from dialogs.cancellation.outcome import buttons_expected
 from dialogs.filters import NO_TEXT, CurrentCase
+from dialogs.misunderstood import not_understood_again
 from dialogs.states import CancelFlow
 
 
@@ -31,8 +35,13 @@ def build_router() -> Router:
 
 def _unexpected() -> Router:
     router = Router(name="cancellation.unexpected")
-    for step in (CancelFlow.order, CancelFlow.reason, CancelFlow.reason_text):
-        router.message.register(text_expected, StateFilter(step), NO_TEXT)
+    for step in (
+        CancelFlow.order,
+        CancelFlow.reason,
+        CancelFlow.reason_text,
+        CancelFlow.photo_text,
+    ):
+        router.message.register(text_expected, StateFilter(step), NO_TEXT, CurrentCase())
     for step in (
         CancelFlow.items,
         CancelFlow.condition,
@@ -44,6 +53,14 @@ def _unexpected() -> Router:
     return router
 
 
-async def text_expected(message: Message, t: Texts) -> None:
+async def text_expected(
+    message: Message,
+    services: Services,
+    identity: Identity,
+    transcript: TranscriptBuffer,
+    t: Texts,
+    case_id: int,
+) -> None:
     """A sticker, photo or voice note where words were asked for."""
     await message.answer(t("fallback/text_expected"))
+    await not_understood_again(message, services, identity, transcript, t, case_id)

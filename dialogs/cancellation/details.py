@@ -1,4 +1,5 @@
-"""Steps 2–4: which items, why, in what condition, and a photo when the policy wants one."""
+"""Steps 2–4: which items (and back to them from the decision), why, in what condition,
+and a photo when the policy wants one."""
 
 from __future__ import annotations
 
@@ -10,11 +11,23 @@ from aiogram.types import CallbackQuery, Message
 from bot.services.container import Services
 from bot.services.identity import Identity
 from bot.services.reasons import ReasonClassifier
+from bot.services.review import Step
+from bot.services.transcript import TranscriptBuffer
+from bot.services.variants import reason_for_wish
 from bot.texts import Texts
-from dialogs.callbacks import ItemsDone, PickCondition, PickReason, SkipPhoto, StepItem
+from dialogs.callbacks import (
+    ChangeItems,
+    ItemsDone,
+    NoPhoto,
+    PickCondition,
+    PickReason,
+    SkipPhoto,
+    StepItem,
+)
 from dialogs.cancellation import keyboards, screens
 from dialogs.cancellation.flow import advance
 from dialogs.filters import HAS_PHOTO, HAS_TEXT, CurrentCase
+from dialogs.misunderstood import not_understood_again
 from dialogs.states import CancelFlow
 from storage.enums import ReasonCode
 
@@ -48,6 +61,22 @@ async def items_done(
         await advance(callback.message, state, services, identity, t, case_id)
 
 
+async def items_reopened(
+    callback: CallbackQuery,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    """ "Change the items" on the decision: the earlier choice, ticked, to change."""
+    selection = await services.cases.reopen_items(identity, case_id)
+    if isinstance(callback.message, Message):  # its offers lapsed: take their buttons away
+        await callback.message.edit_reply_markup(reply_markup=None)
+    if callback.message is not None:
+        await screens.items(callback.message, state, t, case_id, selection)
+
+
 async def reason_picked(
     callback: CallbackQuery,
     callback_data: PickReason,
@@ -73,18 +102,18 @@ async def reason_typed(
     services: Services,
     identity: Identity,
     reasons: ReasonClassifier,
+    transcript: TranscriptBuffer,
     t: Texts,
     case_id: int,
 ) -> None:
     """Free text mapped to a reason; the customer's own words are kept with it."""
     text = message.text or ""
-    guess = reasons.classify(text)
-    if guess.code is None:
+    code = reasons.classify(text).code or reason_for_wish(text)
+    if code is None:
         await message.answer(t("cancel/reason_unclear"), reply_markup=keyboards.reasons(t, case_id))
-        if await services.cases.misunderstood(identity, case_id) >= 2:
-            await screens.offer_person(message, t, case_id, misunderstood=True)
+        await not_understood_again(message, services, identity, transcript, t, case_id)
         return
-    await services.cases.set_reason(identity, case_id, guess.code, text)
+    await services.cases.set_reason(identity, case_id, code, text)
     await advance(message, state, services, identity, t, case_id)
 
 
@@ -146,21 +175,61 @@ async def photo_skipped(
         await advance(callback.message, state, services, identity, t, case_id)
 
 
-async def photo_expected(message: Message, t: Texts) -> None:
-    await message.answer(t("cancel/photo_expected"))
+async def no_photo(callback: CallbackQuery, state: FSMContext, t: Texts) -> None:
+    """ "No photo: describe it": their words instead, and a person checks the claim."""
+    if callback.message is not None:
+        await state.set_state(CancelFlow.photo_text)
+        await callback.message.answer(t("cancel/describe_without_photo"))
+
+
+async def described_without_photo(
+    message: Message,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
+    await services.cases.describe_without_photo(identity, case_id, message.text or "")
+    await advance(message, state, services, identity, t, case_id)
+
+
+async def photo_expected(
+    message: Message,
+    services: Services,
+    identity: Identity,
+    transcript: TranscriptBuffer,
+    t: Texts,
+    case_id: int,
+) -> None:
+    """Words, a sticker or a file where a photo was asked for: the ways on without one
+    again under the answer, not only on the question far above."""
+    review = await services.review.review(identity, case_id)
+    markup = None
+    if review.step is Step.PHOTO:
+        markup = keyboards.photo(t, case_id, required=review.photo_required)
+    await message.answer(t("cancel/photo_expected"), reply_markup=markup)
+    await not_understood_again(message, services, identity, transcript, t, case_id)
 
 
 def build_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(item_stepped, StepItem.filter(), CurrentCase())
     router.callback_query.register(items_done, ItemsDone.filter(), CurrentCase())
+    router.callback_query.register(items_reopened, ChangeItems.filter(), CurrentCase())
     router.callback_query.register(reason_picked, PickReason.filter(), CurrentCase())
     router.message.register(reason_typed, StateFilter(CancelFlow.reason), HAS_TEXT, CurrentCase())
     router.message.register(
         other_reason_described, StateFilter(CancelFlow.reason_text), HAS_TEXT, CurrentCase()
     )
     router.callback_query.register(condition_picked, PickCondition.filter(), CurrentCase())
-    router.message.register(photo_sent, StateFilter(CancelFlow.photo), HAS_PHOTO, CurrentCase())
+    router.message.register(
+        photo_sent, StateFilter(CancelFlow.photo, CancelFlow.photo_text), HAS_PHOTO, CurrentCase()
+    )
     router.callback_query.register(photo_skipped, SkipPhoto.filter(), CurrentCase())
-    router.message.register(photo_expected, StateFilter(CancelFlow.photo))
+    router.callback_query.register(no_photo, NoPhoto.filter(), CurrentCase())
+    router.message.register(
+        described_without_photo, StateFilter(CancelFlow.photo_text), HAS_TEXT, CurrentCase()
+    )
+    router.message.register(photo_expected, StateFilter(CancelFlow.photo), CurrentCase())
     return router

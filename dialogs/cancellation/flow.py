@@ -54,8 +54,9 @@ async def identify(
     t: Texts,
     case_id: int,
     text: str,
-) -> None:
-    """A typed order number or description: take it, confirm it, or offer the candidates."""
+) -> Found:
+    """A typed order number or description: take it, confirm it, or offer the candidates.
+    Returns how it went (`Found.NONE`: the words named none of the customer's orders)."""
     found = await services.cases.identify(identity, case_id, text)
     if found.found is Found.EXACT:
         await choose(target, state, services, identity, t, case_id, found.orders[0].id)
@@ -69,6 +70,7 @@ async def identify(
     else:
         intro = t("cancel/not_found", text=text)
         await screens.order_list(target, state, services, identity, t, case_id, intro=intro)
+    return found.found
 
 
 async def choose(
@@ -106,16 +108,22 @@ async def advance(
 ) -> None:
     """Show the step the case is at, where the FSM state says the customer was: resuming
     after /start lands on the same step. The items stay open until "Continue" (which moves
-    the state on), and the offers are not shown again to a customer already choosing a
-    refund method or confirming (to go back to them, set CancelFlow.decision first)."""
-    review = await services.review.review(identity, case_id)
+    the state on, also after "Change the items" on the decision), and the offers are not
+    shown again to a customer already choosing a refund method or confirming (to go back
+    to them, set CancelFlow.decision first)."""
     current = await state.get_state()
+    if current == CancelFlow.items.state:
+        # Items tapped but not confirmed with Continue (or reopened from the decision):
+        # still choosing, so nothing is decided or offered until Continue.
+        await screens.items(
+            target, state, t, case_id, await services.cases.selection(identity, case_id)
+        )
+        return
+    review = await services.review.review(identity, case_id)
     eligible = review.decision is not None and review.decision.eligible
     if review.step is Step.ORDER:
         await screens.order_list(target, state, services, identity, t, case_id)
-    elif review.step is Step.ITEMS or (
-        review.step is Step.REASON and current == CancelFlow.items.state
-    ):  # items tapped but not confirmed with Continue: still choosing
+    elif review.step is Step.ITEMS:
         await screens.items(
             target, state, t, case_id, await services.cases.selection(identity, case_id)
         )

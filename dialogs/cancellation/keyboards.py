@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.services.alternatives import VariantChoice
 from bot.services.cases import OrderPage as Page
 from bot.services.cases import Selection
 from bot.services.policy import RefundOption
@@ -17,13 +18,16 @@ from dialogs.callbacks import (
     AnswerOffer,
     AnswerPerson,
     AnswerSummary,
+    ChangeItems,
     ConfirmGuess,
     ItemsDone,
+    NoPhoto,
     OrderPage,
     PickCondition,
     PickMethod,
     PickOrder,
     PickReason,
+    PickVariant,
     SkipPhoto,
     StepItem,
     SummaryAction,
@@ -122,32 +126,58 @@ def conditions(t: Texts, case_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def skip_photo(t: Texts, case_id: int) -> InlineKeyboardMarkup:
+def photo(t: Texts, case_id: int, *, required: bool) -> InlineKeyboardMarkup:
+    """Never a dead end: an optional photo can be skipped; without a required one the
+    customer describes the problem in words, or asks for a person."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=t.button("skip_photo"), callback_data=SkipPhoto(case_id=case_id))
+    if not required:
+        builder.button(text=t.button("skip_photo"), callback_data=SkipPhoto(case_id=case_id))
+        return builder.as_markup()
+    builder.button(text=t.button("no_photo"), callback_data=NoPhoto(case_id=case_id))
+    builder.button(text=t.button("person"), callback_data=AnswerPerson(case_id=case_id, yes=True))
+    builder.adjust(1)
     return builder.as_markup()
 
 
-def offers(
-    t: Texts, case_id: int, shown: Iterable[OfferView], *, eligible: bool
-) -> InlineKeyboardMarkup:
-    """Each alternative with its value, and always a plain way out."""
+def decision(
+    t: Texts, case_id: int, shown: Sequence[OfferView], *, eligible: bool, change_items: bool
+) -> InlineKeyboardMarkup | None:
+    """Each alternative with its value and a plain way out (a refusal: a person); with
+    `change_items`, a way back to the items. None when there is nothing to press."""
+    if eligible and not shown and not change_items:
+        return None
     builder = InlineKeyboardBuilder()
     for offer in shown:
         builder.button(
             text=t.button("offer", offer.type.value, offer.value, offer.params, not eligible),
             callback_data=AnswerOffer(case_id=case_id, offer_id=offer.id),
         )
-    if eligible:
+    if eligible and shown:
         builder.button(
             text=t.button("no_thanks_cancel"),
             callback_data=AnswerOffer(case_id=case_id, offer_id=0),
         )
-    else:
+    elif not eligible:
         builder.button(
             text=t.button("person"), callback_data=AnswerPerson(case_id=case_id, yes=True)
         )
+    if change_items:
+        builder.button(text=t.button("change_items"), callback_data=ChangeItems(case_id=case_id))
     builder.adjust(1)
+    return builder.as_markup()
+
+
+def variants(
+    t: Texts, case_id: int, offer_id: int, choices: Iterable[VariantChoice]
+) -> InlineKeyboardMarkup:
+    """One button per variant in stock, its values in the reader's language."""
+    builder = InlineKeyboardBuilder()
+    for choice in choices:
+        builder.button(
+            text=t.button("variant_choice", choice.attributes),
+            callback_data=PickVariant(case_id=case_id, offer_id=offer_id, choice=choice.index),
+        )
+    builder.adjust(2)
     return builder.as_markup()
 
 

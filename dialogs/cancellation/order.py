@@ -7,13 +7,16 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.services.cases import Found
 from bot.services.container import Services
 from bot.services.identity import Identity
+from bot.services.transcript import TranscriptBuffer
 from bot.texts import Texts
 from dialogs.callbacks import ConfirmGuess, OrderPage, PickOrder
 from dialogs.cancellation import screens
 from dialogs.cancellation.flow import choose, identify
 from dialogs.filters import HAS_TEXT, CurrentCase
+from dialogs.misunderstood import not_understood_again
 from dialogs.states import CancelFlow
 
 
@@ -71,10 +74,13 @@ async def order_typed(
     state: FSMContext,
     services: Services,
     identity: Identity,
+    transcript: TranscriptBuffer,
     t: Texts,
     case_id: int,
 ) -> None:
-    await identify(message, state, services, identity, t, case_id, message.text or "")
+    found = await identify(message, state, services, identity, t, case_id, message.text or "")
+    if found is Found.NONE:  # the words named no order of theirs: not understood
+        await not_understood_again(message, services, identity, transcript, t, case_id)
 
 
 def build_router() -> Router:

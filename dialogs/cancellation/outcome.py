@@ -7,17 +7,19 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.services.alternatives import Accepted
+from bot.services.alternatives import Accepted, OfferOutcome
 from bot.services.cancellation import Outcome
 from bot.services.container import Services
 from bot.services.identity import Identity
 from bot.services.outbox import OutboxSignal
 from bot.services.review import Step
+from bot.services.transcript import TranscriptBuffer
 from bot.texts import Texts
-from dialogs.callbacks import AnswerOffer, AnswerSummary, PickMethod, SummaryAction
+from dialogs.callbacks import AnswerOffer, AnswerSummary, PickMethod, PickVariant, SummaryAction
 from dialogs.cancellation import screens
 from dialogs.cancellation.flow import advance, to_refund
 from dialogs.filters import CurrentCase
+from dialogs.misunderstood import not_understood_again
 from dialogs.screens import Target
 from dialogs.states import CancelFlow
 
@@ -40,6 +42,55 @@ async def offer_answered(
         await _to_refund(callback.message, state, services, identity, t, case_id)
         return
     outcome = await services.alternatives.accept(identity, case_id, callback_data.offer_id)
+    if outcome.result is Accepted.CHOOSE_VARIANT:  # an exchange: which variant?
+        await screens.variants(
+            callback.message, t, case_id, callback_data.offer_id, outcome.choices
+        )
+        return
+    await _settle(
+        callback, callback_answer, state, services, identity, outbox_signal, t, case_id, outcome
+    )
+
+
+async def variant_picked(
+    callback: CallbackQuery,
+    callback_data: PickVariant,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    outbox_signal: OutboxSignal,
+    t: Texts,
+    case_id: int,
+) -> None:
+    """The variant an exchange sends, picked from the list of those in stock."""
+    outcome = await services.alternatives.accept(
+        identity, case_id, callback_data.offer_id, callback_data.choice
+    )
+    if callback.message is not None and outcome.result is Accepted.CHOOSE_VARIANT:
+        # The list changed since it was shown (a variant sold out): here it is again.
+        choices = outcome.choices
+        await screens.variants(callback.message, t, case_id, callback_data.offer_id, choices)
+        return
+    await _settle(
+        callback, callback_answer, state, services, identity, outbox_signal, t, case_id, outcome
+    )
+
+
+async def _settle(
+    callback: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    outbox_signal: OutboxSignal,
+    t: Texts,
+    case_id: int,
+    outcome: OfferOutcome,
+) -> None:
+    """Saved (the receipt is in the outbox), store credit chosen, or what is offered now."""
+    if callback.message is None:
+        return
     if outcome.result is Accepted.UNAVAILABLE:
         callback_answer.text, callback_answer.show_alert = t("plain/offer_unavailable"), True
         await state.set_state(CancelFlow.decision)  # "here is what I can offer now"
@@ -119,17 +170,22 @@ async def _to_refund(
 
 
 async def buttons_expected(
-    message: Message, services: Services, identity: Identity, t: Texts, case_id: int
+    message: Message,
+    services: Services,
+    identity: Identity,
+    transcript: TranscriptBuffer,
+    t: Texts,
+    case_id: int,
 ) -> None:
     """Text where a button was asked for; twice in a row and a person is offered."""
     await message.answer(t("cancel/use_buttons"))
-    if await services.cases.misunderstood(identity, case_id) >= 2:
-        await screens.offer_person(message, t, case_id, misunderstood=True)
+    await not_understood_again(message, services, identity, transcript, t, case_id)
 
 
 def build_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(offer_answered, AnswerOffer.filter(), CurrentCase())
+    router.callback_query.register(variant_picked, PickVariant.filter(), CurrentCase())
     router.callback_query.register(method_picked, PickMethod.filter(), CurrentCase())
     router.callback_query.register(summary_answered, AnswerSummary.filter(), CurrentCase())
     return router

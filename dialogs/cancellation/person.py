@@ -17,6 +17,7 @@ from bot.services.container import Services
 from bot.services.handoff.customers import Escalation
 from bot.services.identity import Identity
 from bot.services.outbox import OutboxSignal
+from bot.services.review import Step
 from bot.texts import Texts
 from dialogs.callbacks import AnswerPerson, MenuAction, MenuCallback
 from dialogs.cancellation import screens
@@ -54,7 +55,8 @@ async def person_answered(
     reason = TicketReason.NOT_UNDERSTOOD if callback_data.stuck else TicketReason.CUSTOMER_ASKED
     if case_id and case_id == callback_data.case_id:
         review = await services.review.review(identity, case_id)
-        if review.decision is not None and not review.decision.eligible:
+        refused = review.decision is not None and not review.decision.eligible
+        if review.step is Step.DECISION and refused:  # not while a question is still open
             reason = TicketReason.NOT_ELIGIBLE
     escalation = await services.handoff.escalate(identity, reason, case_id=case_id or None)
     if escalation.with_agents:

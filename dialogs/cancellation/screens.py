@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.fsm.context import FSMContext
 
+from bot.services.alternatives import VariantChoice
 from bot.services.cases import Selection
 from bot.services.container import Services
 from bot.services.identity import Identity
@@ -86,20 +87,24 @@ async def photo(
     await state.set_state(CancelFlow.photo)
     await target.answer(
         t("cancel/ask_photo", required=required),
-        reply_markup=None if required else keyboards.skip_photo(t, case_id),
+        reply_markup=keyboards.photo(t, case_id, required=required),
     )
 
 
 async def decision(
     target: Target, state: FSMContext, t: Texts, case_id: int, review: Review
 ) -> None:
-    """The policy's answer in plain words with the money line by line, then the offers."""
+    """The policy's answer in plain words with the money line by line, then the offers;
+    when the customer chose items, a way back to change them."""
     assert review.decision is not None
     await state.set_state(CancelFlow.decision)
-    eligible = review.decision.eligible
-    markup = None
-    if review.offers or not eligible:
-        markup = keyboards.offers(t, case_id, review.offers, eligible=eligible)
+    markup = keyboards.decision(
+        t,
+        case_id,
+        review.offers,
+        eligible=review.decision.eligible,
+        change_items=review.item_choice,
+    )
     await target.answer(
         t(
             "cancel/decision",
@@ -109,6 +114,15 @@ async def decision(
             reason_code=review.reason,
         ),
         reply_markup=markup,
+    )
+
+
+async def variants(
+    target: Target, t: Texts, case_id: int, offer_id: int, choices: tuple[VariantChoice, ...]
+) -> None:
+    """The exchange's variants to pick from; the offers above keep their buttons."""
+    await target.answer(
+        t("cancel/choose_variant"), reply_markup=keyboards.variants(t, case_id, offer_id, choices)
     )
 
 

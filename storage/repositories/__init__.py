@@ -16,6 +16,7 @@ from storage.repositories.stock import StockRepository
 from storage.repositories.surveys import RatingSummary, SurveyRepository
 from storage.repositories.throttle import ThrottleRepository
 from storage.repositories.vouchers import VoucherRepository
+from storage.repositories.webhooks import WebhookRepository
 
 __all__ = [
     "CaseRepository",
@@ -40,4 +41,5 @@ __all__ = [
     "ThrottleRepository",
     "TicketRepository",
     "VoucherRepository",
+    "WebhookRepository",
 ]

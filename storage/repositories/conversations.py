@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import ConversationStatus
+from storage.enums import ConversationStatus, Direction
 from storage.models import Conversation, TranscriptEntry
 
 
@@ -42,6 +42,18 @@ class ConversationRepository:
             update(Conversation)
             .where(Conversation.id == conversation_id)
             .values(last_activity_at=at)
+        )
+
+    async def last_incoming_payload(self, conversation_id: int) -> dict[str, Any] | None:
+        """The payload of the customer's latest line in the conversation (None without one)."""
+        return await self._session.scalar(
+            select(TranscriptEntry.payload)
+            .where(
+                TranscriptEntry.conversation_id == conversation_id,
+                TranscriptEntry.direction == Direction.IN,
+            )
+            .order_by(TranscriptEntry.id.desc())
+            .limit(1)
         )
 
     async def transcript(self, conversation_id: int) -> Sequence[TranscriptEntry]:

@@ -16,15 +16,19 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import READ_ONLY
-from storage.enums import OutboxStatus, RefundStatus, TicketStatus
+from storage.enums import OutboxStatus, RefundStatus, RelayDirection, TicketStatus
 from storage.models import (
+    AgentAction,
+    AgentProfile,
     Base,
     CancellationRequest,
     Customer,
+    Handoff,
     Offer,
     Order,
     OutboxMessage,
     Refund,
+    RelayedMessage,
     SupportCase,
     Survey,
     TelegramUser,
@@ -139,6 +143,44 @@ class InsightsRepository:
 
     async def tickets_of_cases(self, case_ids: Collection[int]) -> list[Ticket]:
         return await self._by_ids(Ticket, Ticket.case_id, case_ids)
+
+    async def tickets(self, ids: Collection[int]) -> list[Ticket]:
+        return await self._by_ids(Ticket, Ticket.id, ids)
+
+    # -- the agents' side (issue 9): what they did, read from their own records --------------
+
+    async def handoffs_of_tickets(self, ticket_ids: Collection[int]) -> list[Handoff]:
+        """The tickets that reached the agents' group, as the group's cases."""
+        return await self._by_ids(Handoff, Handoff.ticket_id, ticket_ids)
+
+    async def agent_actions_between(self, since: datetime, until: datetime) -> list[AgentAction]:
+        return await self._all(
+            select(AgentAction)
+            .where(AgentAction.created_at >= since, AgentAction.created_at < until)
+            .order_by(AgentAction.id)
+        )
+
+    async def agent_actions_of_tickets(self, ticket_ids: Collection[int]) -> list[AgentAction]:
+        return await self._by_ids(AgentAction, AgentAction.ticket_id, ticket_ids)
+
+    async def first_agent_messages(self, ticket_ids: Collection[int]) -> list[RelayedMessage]:
+        """Per ticket, the first message an agent wrote to the customer (if any)."""
+        wanted = sorted(set(ticket_ids))
+        rows: list[RelayedMessage] = []
+        for start in range(0, len(wanted), _CHUNK):
+            first = (
+                select(func.min(RelayedMessage.id))
+                .where(
+                    RelayedMessage.ticket_id.in_(wanted[start : start + _CHUNK]),
+                    RelayedMessage.direction == RelayDirection.TO_CUSTOMER,
+                )
+                .group_by(RelayedMessage.ticket_id)
+            )
+            rows += await self._all(select(RelayedMessage).where(RelayedMessage.id.in_(first)))
+        return rows
+
+    async def agent_profiles(self, agent_ids: Collection[int]) -> list[AgentProfile]:
+        return await self._by_ids(AgentProfile, AgentProfile.agent_id, agent_ids)
 
     async def surveys_touched(self, since: datetime, until: datetime) -> list[Survey]:
         """Surveys asked, first answered or commented on in the period."""

@@ -282,3 +282,47 @@ def test_policy_check_asks_for_the_condition_and_prints_no_approval_for_a_refusa
     )  # fmt: skip
     assert "approval: automatic" in granted.stdout
     assert "eligible (rule delivered_unopened)" in granted.stdout
+
+
+def test_policy_check_names_what_a_mixed_order_leaves_out(
+    tmp_path: Path, command: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """A kettle may go back, strawberries may not: the kettle is refunded, and the check
+    says the strawberries are left out and by which rule."""
+    delivered = NOW - timedelta(days=2)
+    line = {"category": "home", "quantity": 1, "unit_price": "199.00"}
+    document = {
+        "customers": [{"id": "C1", "name": "Ann", "phone": "+86 138 0000 0001"}],
+        "orders": [
+            {
+                "number": "SO-1002351",
+                "customer_id": "C1",
+                "status": "delivered",
+                "currency": "CNY",
+                "payment_method": "card",
+                "placed_at": (delivered - timedelta(days=2)).isoformat(),
+                "paid_at": (delivered - timedelta(days=2)).isoformat(),
+                "shipped_at": (delivered - timedelta(days=1)).isoformat(),
+                "delivered_at": delivered.isoformat(),
+                "items": [
+                    {**line, "sku": "EK-17", "name": "Electric Kettle"},
+                    {**line, "sku": "FD-STRAW", "name": "Strawberries", "quantity": 2,
+                     "category": "food_perishable", "unit_price": "39.90"},
+                ],
+            }
+        ],
+    }  # fmt: skip
+    (tmp_path / "shop.json").write_text(json.dumps(document), encoding="utf-8")
+    assert command("db", "upgrade").returncode == 0
+    assert command("import", "shop.json").returncode == 0
+
+    checked = command("policy", "check", "SO-1002351", "--reason", "changed_mind",
+        "--condition", "unopened", "--at", NOW.isoformat(),
+    )  # fmt: skip
+    assert checked.returncode == 0
+    lines = checked.stdout.splitlines()
+    assert lines[:2] == [
+        "SO-1002351: eligible (rule delivered_unopened)",
+        "left out (rule non_returnable): FD-STRAW ×2",
+    ]
+    assert "199.00" in checked.stdout

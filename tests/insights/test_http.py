@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from bot.api.app import build_web_app
 from bot.config import Settings
 from bot.services.clock import FixedClock
-from bot.services.demo_data import seed_demo, seed_demo_history
+from bot.services.demo_data import DEMO_AGENTS, seed_demo, seed_demo_history
 from bot.services.insights import Period
 from bot.wiring import AppDeps, build_deps
 from storage.db import create_engine, create_session_factory
@@ -94,6 +94,33 @@ async def test_the_overview_shows_the_reports_figures_and_charts(
     assert "<script" not in text
     first = report.recent_cases[0]
     assert f'href="/dashboard/cases/{first.id}"' in text
+
+
+async def test_the_overview_shows_the_agents_work_on_the_demo_history(
+    http: TestClient,  # type: ignore[type-arg]
+    demo: AppDeps,
+) -> None:
+    """seed-demo's agents' cases: answers, an approval and a denial, surveys per agent."""
+    page = await http.get("/dashboard", headers={"Authorization": f"Bearer {TOKEN}"})
+    text = await page.text()
+    async with demo.uow() as uow:
+        agents = (await demo.insights(uow).report(Period.last(30, demo.clock.now()))).agents
+    assert (agents.cases >= 5, agents.answered >= 5) == (True, True)
+    assert (agents.approvals >= 1, agents.denials >= 1) == (True, True)
+    assert {row.name for row in agents.per_agent} == {name for _, name in DEMO_AGENTS}
+    assert sum(row.answers for row in agents.per_agent) >= 3
+    section = text[text.index('<section id="agents">') :]
+    assert f"<tr><th>Cases handed to agents</th><td>{agents.cases}</td></tr>" in section
+    answered = f"{agents.answered} <small>{agents.answer_rate}</small>"
+    assert f"<tr><th>Answered by an agent</th><td>{answered}</td></tr>" in section
+    decided = (
+        f"{agents.approvals} / {agents.denials} <small>{agents.approval_rate} approved</small>"
+    )
+    assert decided in section
+    for row in agents.per_agent:
+        assert f"<tr><td>{row.name}</td><td>{row.cases}</td>" in section
+    assert "<summary>By agent</summary>" in text
+    assert "no agent" in text  # customers' cases no agent handled, in the split by agent
 
 
 async def test_a_case_timeline_masks_personal_data(http: TestClient, demo: AppDeps) -> None:  # type: ignore[type-arg]

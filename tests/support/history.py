@@ -12,11 +12,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import (
+    AgentActionKind,
     CaseStatus,
     CustomerTier,
+    HandoffState,
     ItemCategory,
     OfferStatus,
     OfferType,
@@ -24,6 +27,7 @@ from storage.enums import (
     PaymentMethod,
     ReasonCode,
     RefundStatus,
+    RelayDirection,
     RequestKind,
     RequestStatus,
     TicketReason,
@@ -32,16 +36,21 @@ from storage.enums import (
 )
 from storage.models import (
     MERCHANT_REQUEST_PREFIX,
+    AgentAction,
+    AgentProfile,
+    AgentTopic,
     CancellationItem,
     CancellationRequest,
     Conversation,
     Customer,
+    Handoff,
     Offer,
     Order,
     OrderItem,
     Refund,
     RefundEscalation,
     RefundEvent,
+    RelayedMessage,
     SupportCase,
     Survey,
     TelegramUser,
@@ -424,6 +433,117 @@ class HistoryBuilder:
             asked_at=asked,
             answered_at=answered,
             commented_at=commented,
+        )
+        self.session.add(survey)
+        await self.session.flush()
+        return survey
+
+
+class AgentHistoryBuilder(HistoryBuilder):
+    """The agents' records (issue 9), in the shapes `bot.services.handoff` writes them."""
+
+    GROUP = -1001234567890
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._keys = 0
+        self._messages = 0
+
+    async def agent(self, agent_id: int, name: str, at: datetime) -> None:
+        """`HandoffRepository.seen_agent`: the profile of an agent the bot has seen."""
+        self.session.add(AgentProfile(agent_id=agent_id, name=name, alias=None, updated_at=at))
+        await self.session.flush()
+
+    async def handoff(self, ticket: Ticket, at: datetime) -> Handoff:
+        """`Board.open_case`: the ticket's case in the customer's topic (claimed if new)."""
+        topic = await self.session.scalar(
+            select(AgentTopic).where(
+                AgentTopic.group_chat_id == self.GROUP, AgentTopic.chat_id == ticket.chat_id
+            )
+        )
+        if topic is None:
+            topic = AgentTopic(
+                group_chat_id=self.GROUP,
+                chat_id=ticket.chat_id,
+                customer_id=ticket.customer_id,
+                thread_id=ticket.chat_id % 100000,
+                created_at=at,
+                updated_at=at,
+            )
+            self.session.add(topic)
+            await self.session.flush()
+        handoff = Handoff(
+            ticket_id=ticket.id,
+            topic_id=topic.id,
+            state=HandoffState.CLOSED if ticket.closed_at else HandoffState.NEW,
+            created_at=at,
+            updated_at=at,
+            closed_at=ticket.closed_at,
+        )
+        self.session.add(handoff)
+        await self.session.flush()
+        return handoff
+
+    async def act(
+        self,
+        ticket: Ticket,
+        agent_id: int,
+        kind: AgentActionKind,
+        at: datetime,
+        *,
+        refund: Refund | None = None,
+        note: str | None = None,
+    ) -> None:
+        """`AgentCases._record`: what an agent did, once (a unique key)."""
+        self._keys += 1
+        self.session.add(
+            AgentAction(
+                key=f"{kind.value}:test-{self._keys}",
+                ticket_id=ticket.id,
+                agent_id=agent_id,
+                action=kind,
+                refund_id=refund.id if refund else None,
+                amount=refund.amount if refund else None,
+                currency=refund.currency if refund else None,
+                note=note,
+                created_at=at,
+            )
+        )
+        await self.session.flush()
+
+    async def relay(
+        self, ticket: Ticket, direction: RelayDirection, at: datetime, agent_id: int | None = None
+    ) -> None:
+        """`Relay.record`: a message copied between the customer's chat and their topic."""
+        self._messages += 1
+        to_customer = direction is RelayDirection.TO_CUSTOMER
+        self.session.add(
+            RelayedMessage(
+                ticket_id=ticket.id,
+                direction=direction,
+                agent_id=agent_id,
+                source_chat_id=self.GROUP if to_customer else ticket.chat_id,
+                source_message_id=self._messages,
+                copy_chat_id=ticket.chat_id if to_customer else self.GROUP,
+                kind="text",
+                created_at=at,
+                copied_at=at,
+            )
+        )
+        await self.session.flush()
+
+    async def ticket_survey(
+        self, person: Person, ticket: Ticket, *, asked: datetime, rating: int, answered: datetime
+    ) -> Survey:
+        """`SurveyService.ask` when an agent closes a conversation (`ticket_subject`)."""
+        survey = Survey(
+            subject_key=f"ticket:{ticket.id}",
+            customer_id=person.customer.id,
+            chat_id=person.user.id,
+            locale="en",
+            rating=rating,
+            asked_at=asked,
+            answered_at=answered,
         )
         self.session.add(survey)
         await self.session.flush()

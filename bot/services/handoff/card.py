@@ -192,6 +192,7 @@ def _decision(stored: dict[str, Any] | None) -> dict[str, Any] | None:
         "eligible": stored.get("eligible"),
         "rule": stored.get("rule"),
         "approval": stored.get("approval"),
+        "approval_reasons": list(stored.get("approval_reasons", [])),
         "refund": _money(stored.get("refund_amount"), currency),
         "breakdown": [
             {

@@ -7,7 +7,12 @@ Definitions (the README's "Insights" section says the same in words):
 - Kept: the case was saved (an alternative accepted) and no other cancellation request
   for its order, by the customer or the shop and not declined or withdrawn, was made
   within the window after the save.
-- Refunds, tickets and surveys count in the period they were opened, asked or answered.
+- Refunds, tickets and surveys count in the period they were opened, asked or answered;
+  agents' approvals and denials in the period they were made.
+- An agents' case is a ticket that reached the agents' group; its agent is the first
+  agent who took, answered or acted on it, and a customer case's agent is that of its
+  first ticket with one. Its first reply is the first agent message copied to the
+  customer or the first decision they were told of (`history.REPLIES`).
 - A figure filtered by a reason covers only what belongs to a customer's case with that
   reason: the shop's own cancellations and tickets asked for outside a case drop out.
 - Percentiles are nearest-rank: p50 of 1, 2, 3, 4 is 2.
@@ -28,6 +33,8 @@ from bot.services.insights.figures import (
     MERCHANT,
     NONE,
     TIME_BUCKETS,
+    AgentFigures,
+    AgentRow,
     CaseOutcome,
     CaseSummary,
     Comment,
@@ -52,6 +59,7 @@ from bot.services.insights.history import CaseFact, History
 from bot.services.money import Money
 from bot.services.refunds import actor_kind
 from storage.enums import (
+    AgentActionKind,
     CaseStatus,
     OfferStatus,
     OfferType,
@@ -59,9 +67,10 @@ from storage.enums import (
     ReasonCode,
     RefundStatus,
     RequestStatus,
+    TicketReason,
     TicketStatus,
 )
-from storage.models import Offer, Refund, Survey
+from storage.models import AgentAction, Offer, Refund, Survey, Ticket
 
 RECENT_CASES = 20
 LATEST_COMMENTS = 10
@@ -86,6 +95,11 @@ def compute_report(
     refunds = [r for r in history.refunds if select(history.case_of_refund(r))]
     tickets = [t for t in history.tickets if select(history.cases.get(t.case_id or 0))]
     surveys = [s for s in history.surveys if select(_survey_case(history, s))]
+    actions = [
+        a
+        for a in history.agent_actions
+        if select(history.cases.get(history.all_tickets[a.ticket_id].case_id or 0))
+    ]
     return Report(
         period=history.period,
         reason=reason,
@@ -99,6 +113,7 @@ def compute_report(
             by_reason=_counts(t.reason.value for t in tickets),
             still_open=sum(t.status is TicketStatus.OPEN for t in tickets),
         ),
+        agents=agent_figures(history, tickets, actions, surveys),
         satisfaction=satisfaction_figures(history, surveys),
         trend=trend(history, cases, outcomes, refunds, surveys, ZoneInfo(timezone)),
         splits={
@@ -359,6 +374,68 @@ def _bucket(seconds: int) -> str:
     raise AssertionError("the last bucket has no bound")
 
 
+def agent_figures(
+    history: History,
+    tickets: Sequence[Ticket],
+    actions: Sequence[AgentAction],
+    surveys: Sequence[Survey],
+) -> AgentFigures:
+    """The agents' cases of the period (tickets that reached their group), their first
+    replies, their decisions and the satisfaction of the customers they served."""
+    trail = history.agents
+    handed = [t for t in tickets if t.id in history.handed]
+    follow_ups = [t for t in handed if t.reason is TicketReason.AGENT_FOLLOW_UP]
+    cases = [t for t in handed if t.reason is not TicketReason.AGENT_FOLLOW_UP]
+    waits = {t.id: _first_reply(history, t) for t in cases}
+    decided = Counter((a.agent_id, a.action) for a in actions)
+    ratings: dict[int, list[int]] = defaultdict(list)
+    for survey in surveys:
+        if survey.rating is not None and survey.answered_at in history.period:
+            group = _survey_group(history, survey, Dimension.AGENT)
+            if group not in (NONE, MERCHANT):
+                ratings[int(group)].append(survey.rating)
+    by_agent: dict[int, list[Ticket]] = defaultdict(list)
+    for ticket in cases:
+        if (agent := trail.agent_of_ticket.get(ticket.id)) is not None:
+            by_agent[agent].append(ticket)
+    agent_ids = by_agent.keys() | ratings.keys() | {agent for agent, _ in decided}
+    rows = [
+        AgentRow(
+            agent_id=agent,
+            name=trail.name(agent),
+            cases=len(by_agent.get(agent, ())),
+            time_to_first_reply=timing(
+                [w for t in by_agent.get(agent, ()) if (w := waits[t.id]) is not None]
+            ),
+            approvals=decided[agent, AgentActionKind.APPROVE],
+            denials=decided[agent, AgentActionKind.DENY],
+            answers=len(ratings.get(agent, ())),
+            satisfied=sum(rating >= 4 for rating in ratings.get(agent, ())),
+            average=average(ratings.get(agent, [])),
+        )
+        for agent in agent_ids
+    ]
+    return AgentFigures(
+        cases=len(cases),
+        by_reason=_counts(t.reason.value for t in cases),
+        follow_ups=len(follow_ups),
+        answered=sum(wait is not None for wait in waits.values()),
+        untouched=sum(t.id not in trail.agent_of_ticket for t in cases),
+        time_to_first_reply=timing([wait for wait in waits.values() if wait is not None]),
+        approvals=sum(a.action is AgentActionKind.APPROVE for a in actions),
+        denials=sum(a.action is AgentActionKind.DENY for a in actions),
+        per_agent=tuple(sorted(rows, key=lambda r: (-r.cases, r.name, r.agent_id))),
+    )
+
+
+def _first_reply(history: History, ticket: Ticket) -> int | None:
+    """Whole seconds from the ticket to the first agent message or decision the customer got."""
+    replied = history.agents.first_reply.get(ticket.id)
+    if replied is None:
+        return None
+    return max(0, int((replied - ticket.created_at).total_seconds()))
+
+
 def satisfaction_figures(history: History, surveys: Sequence[Survey]) -> SatisfactionFigures:
     period = history.period
     asked = [s for s in surveys if s.asked_at in period]
@@ -465,15 +542,16 @@ def split_rows(
     outcomes: dict[int, CaseOutcome],
     surveys: Sequence[Survey],
 ) -> tuple[SplitRow, ...]:
-    """One row per group; a survey about no customer case (none today) is in `merchant`."""
+    """One row per group. A survey about an agent's conversation counts for that agent;
+    one about no customer case is in `none` if it was an agent's conversation (asked for
+    outside a cancellation), else in `merchant`."""
     by_group: dict[str, list[CaseFact]] = defaultdict(list)
     for case in cases:
         by_group[case.groups[dimension]].append(case)
     ratings: dict[str, list[int]] = defaultdict(list)
     for survey in surveys:
         if survey.rating is not None and survey.answered_at in history.period:
-            about = _survey_case(history, survey)
-            ratings[about.groups[dimension] if about else MERCHANT].append(survey.rating)
+            ratings[_survey_group(history, survey, dimension)].append(survey.rating)
     rows = []
     for group in sorted(by_group.keys() | ratings.keys(), key=_group_order(by_group)):
         members = by_group.get(group, [])
@@ -503,6 +581,17 @@ def split_rows(
             )
         )
     return tuple(rows)
+
+
+def _survey_group(history: History, survey: Survey, dimension: Dimension) -> str:
+    ticket_id = history.survey_ticket.get(survey.id)
+    if dimension is Dimension.AGENT and ticket_id is not None:
+        agent = history.agents.agent_of_ticket.get(ticket_id)
+        return str(agent) if agent is not None else NONE
+    about = _survey_case(history, survey)
+    if about is not None:
+        return about.groups[dimension]
+    return NONE if ticket_id is not None else MERCHANT
 
 
 def _executed(history: History, case: CaseFact, outcomes: dict[int, CaseOutcome]) -> bool:

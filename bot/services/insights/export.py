@@ -22,7 +22,7 @@ from bot.services.money import Money
 
 CSV_COLUMNS = ("section", "figure", "value", "currency")
 # Fields that name a row of a list, so a CSV line reads "offers.exchange.shown".
-_ROW_NAMES = ("type", "method", "key", "group", "day", "id")
+_ROW_NAMES = ("type", "method", "key", "group", "day", "id", "agent_id")
 
 
 def report_json(report: Report) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The merchant's figures for one period, as plain values every surface shows alike.
 
-The report, the dashboard and (later) the agents' /stats read these objects; none of
+The report, the dashboard and the agents' /stats read these objects; none of
 them computes a figure of its own. Money is `Money` per currency and never summed across
 currencies; a share whose denominator is zero has no value (`Rate.percent` is None), and
 the surfaces show "—" for it.
@@ -25,14 +25,14 @@ _TENTHS = Decimal("0.1")
 
 
 class Dimension(StrEnum):
-    """What the figures can be split by. The agents' side (issue 9) adds AGENT here and
-    one line to `history.case_groups`; every split then has its per-agent rows."""
+    """What the figures can be split by."""
 
     REASON = "reason"
     ORDER_STATUS = "order_status"  # the order's status when the case started
     CATEGORY = "category"  # the category of the case's most valuable item
     TIER = "tier"
     LANGUAGE = "language"
+    AGENT = "agent"  # the agent who handled the case (their Telegram id), "none" if nobody
 
 
 class CaseOutcome(StrEnum):
@@ -238,6 +238,74 @@ class HandoffFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentRow:
+    """One agent's part of the period: their cases, how fast they answered, what they
+    decided and how satisfied the customers they served were."""
+
+    agent_id: int
+    name: str
+    """Their Telegram name as the bot last saw it (`AgentProfile`), else their id."""
+    cases: int
+    """Cases of the period this agent handled: the first to take, answer or act on them."""
+    time_to_first_reply: Timing
+    approvals: int
+    denials: int
+    """Refund approvals and denials this agent made in the period."""
+    answers: int
+    satisfied: int
+    average: Decimal | None
+    """Survey answers of the period about cases this agent handled."""
+
+    @property
+    def approval_rate(self) -> Rate:
+        return Rate(self.approvals, self.approvals + self.denials)
+
+    @property
+    def satisfied_rate(self) -> Rate:
+        return Rate(self.satisfied, self.answers)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFigures:
+    """The agents' group: cases handed to it, how fast agents answered, what they decided.
+
+    Read from the agents' own records: a ticket's case in the group (`handoffs`), what
+    agents did (`agent_actions`) and the messages they wrote to customers
+    (`relayed_messages`).
+    """
+
+    cases: int
+    """Tickets of the period that reached the agents' group (follow-ups not counted)."""
+    by_reason: tuple[Count, ...]
+    """Why they were handed over (the ticket's reason)."""
+    follow_ups: int
+    """Cases agents opened themselves, by writing to a customer after closing."""
+    answered: int
+    """Of `cases`, those where the customer heard from an agent (whenever it came)."""
+    untouched: int
+    """Of `cases`, those no agent took, answered or acted on (yet)."""
+    time_to_first_reply: Timing
+    """From the ticket to the first agent message or decision the customer got."""
+    approvals: int
+    denials: int
+    """Refund approvals and denials agents made in the period."""
+    per_agent: tuple[AgentRow, ...]
+    """Most cases first."""
+
+    @property
+    def answer_rate(self) -> Rate:
+        return Rate(self.answered, self.cases)
+
+    @property
+    def approval_rate(self) -> Rate:
+        return Rate(self.approvals, self.approvals + self.denials)
+
+    def name_of(self, group: str) -> str:
+        """An agent's name for a split's group (their id), the group itself otherwise."""
+        return next((row.name for row in self.per_agent if str(row.agent_id) == group), group)
+
+
+@dataclass(frozen=True, slots=True)
 class Comment:
     at: datetime
     rating: int | None
@@ -342,6 +410,7 @@ class Report:
     kept: KeptFigures
     refunds: RefundFigures
     handoffs: HandoffFigures
+    agents: AgentFigures
     satisfaction: SatisfactionFigures
     trend: tuple[DayFigures, ...]
     splits: dict[Dimension, tuple[SplitRow, ...]]

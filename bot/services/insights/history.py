@@ -10,13 +10,15 @@ row holds are derived here from what is stored:
   prepared, else paid or unpaid by `paid_at`);
 - category: the category of the most valuable item the case is about (the items the
   customer selected, else the whole order);
-- language: the reader's language as the bot picks it (`pick_locale`).
+- language: the reader's language as the bot picks it (`pick_locale`);
+- agent: the first agent who took, answered or acted on the case's first ticket that an
+  agent touched (`AgentTrail`, from `agent_actions` and `relayed_messages`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -24,10 +26,12 @@ from typing import Any
 
 from bot.services.insights.figures import NONE, Dimension, Period
 from bot.services.locales import pick_locale
-from bot.services.merchant_cancellation import is_merchant_request, merchant_request_id
+from bot.services.merchant_cancellation import merchant_request_id
 from bot.services.money import Money
-from storage.enums import CaseStatus, OrderStatus, PaymentMethod, ReasonCode
+from bot.services.request_origin import is_merchant_request
+from storage.enums import AgentActionKind, CaseStatus, OrderStatus, PaymentMethod, ReasonCode
 from storage.models import (
+    AgentAction,
     CancellationRequest,
     Customer,
     Offer,
@@ -40,6 +44,16 @@ from storage.models import (
 )
 from storage.uow import UnitOfWork
 
+# What an agent does that the customer hears of: an answer as much as a message is.
+REPLIES = frozenset(
+    {
+        AgentActionKind.APPROVE,
+        AgentActionKind.DENY,
+        AgentActionKind.PARTIAL_REFUND,
+        AgentActionKind.VOUCHER,
+        AgentActionKind.TRANSFER_PAID,
+    }
+)
 _NOT_SHIPPED = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PROCESSING})
 
 
@@ -119,7 +133,16 @@ class History:
     merchant_requests: int
     past_sla: int
     survey_case: dict[int, int] = field(default_factory=dict)
-    """Survey id -> the case it is about (surveys of requests made in a conversation)."""
+    """Survey id -> the case it is about (its request's, or its ticket's)."""
+    survey_ticket: dict[int, int] = field(default_factory=dict)
+    """Survey id -> the ticket it is about (an agent's conversation)."""
+    all_tickets: dict[int, Ticket] = field(default_factory=dict)
+    """The period's tickets and every other one the figures mention, by id."""
+    handed: set[int] = field(default_factory=set)
+    """The period's tickets that reached the agents' group."""
+    agent_actions: list[AgentAction] = field(default_factory=list)
+    """What agents did in the period."""
+    agents: AgentTrail = field(default_factory=lambda: AgentTrail({}, {}, {}))
 
     def case_of_refund(self, refund: Refund) -> CaseFact | None:
         case_id: int | None = None
@@ -139,6 +162,7 @@ async def load_history(
     refunds = await repo.refunds_opened(period.since, period.until)
     tickets = await repo.tickets_opened(period.since, period.until)
     surveys = await repo.surveys_touched(period.since, period.until)
+    actions = await repo.agent_actions_between(period.since, period.until)
     merchant_requests = sum(
         is_merchant_request(r) for r in await repo.requests_made(period.since, period.until)
     )
@@ -157,15 +181,35 @@ async def load_history(
     requests |= {r.id: r for r in await repo.requests(wanted - requests.keys())}
     missing_offers = {r.offer_id for r in refunds if r.offer_id} - offers.keys()
     offers |= {offer.id: offer for offer in await repo.offers(missing_offers)}
+    # Tickets: the period's, those surveys ask about and those agents acted on.
+    survey_tickets = {
+        ticket_id: survey.id
+        for survey in surveys
+        if (ticket_id := surveyed_ticket(survey.subject_key)) is not None
+    }
+    ticket_rows = {t.id: t for t in tickets}
+    more_tickets = (set(survey_tickets) | {a.ticket_id for a in actions}) - ticket_rows.keys()
+    ticket_rows |= {t.id: t for t in await repo.tickets(more_tickets)}
 
     # The cases all these belong to, beyond the cohort.
     other_ids = (
         {r.case_id for r in requests.values() if r.case_id}
         | {o.case_id for o in offers.values()}
-        | {t.case_id for t in tickets if t.case_id}
+        | {t.case_id for t in ticket_rows.values() if t.case_id}
     ) - cohort_ids
     rows = cohort_rows + [c for c in await repo.cases(other_ids) if c.id not in cohort_ids]
-    facts = await _case_facts(uow, rows, default_locale)
+    tickets_of_case: dict[int, list[Ticket]] = defaultdict(list)
+    for ticket in await repo.tickets_of_cases([case.id for case in rows]):
+        ticket_rows.setdefault(ticket.id, ticket)
+        if ticket.case_id is not None:
+            tickets_of_case[ticket.case_id].append(ticket)
+    agents = await _agent_trail(uow, ticket_rows.keys(), actions)
+    agent_of_case = {
+        case_id: agent
+        for case_id, case_tickets in tickets_of_case.items()
+        if (agent := agents.first_agent(case_tickets)) is not None
+    }
+    facts = await _case_facts(uow, rows, default_locale, agent_of_case)
 
     saved_orders = {c.order_id for c in cohort_rows if c.status is CaseStatus.SAVED and c.order_id}
     later: dict[int, list[CancellationRequest]] = defaultdict(list)
@@ -177,11 +221,17 @@ async def load_history(
         if offer.case_id in cohort_ids:
             offers_of_case[offer.case_id].append(offer)
     cohort_offers = [o.id for o in offers.values() if o.case_id in cohort_ids]
-    tickets_of_case: dict[int, list[Ticket]] = defaultdict(list)
-    for ticket in await repo.tickets_of_cases(cohort_ids):
-        if ticket.case_id is not None:
-            tickets_of_case[ticket.case_id].append(ticket)
     cohort_requests = [r.id for r in requests.values() if r.case_id in cohort_ids]
+    survey_case = {
+        survey_id: case_id
+        for request_id, survey_id in survey_requests.items()
+        if request_id in requests and (case_id := requests[request_id].case_id) in facts
+    } | {
+        survey_id: case_id
+        for ticket_id, survey_id in survey_tickets.items()
+        if ticket_id in ticket_rows and (case_id := ticket_rows[ticket_id].case_id) in facts
+    }
+    handoffs = await repo.handoffs_of_tickets([t.id for t in tickets])
     return History(
         period=period,
         now=now,
@@ -209,16 +259,76 @@ async def load_history(
         surveys=surveys,
         merchant_requests=merchant_requests,
         past_sla=past_sla,
-        survey_case={
-            survey_id: case_id
-            for request_id, survey_id in survey_requests.items()
-            if request_id in requests and (case_id := requests[request_id].case_id) in facts
-        },
+        survey_case=survey_case,
+        survey_ticket={survey_id: ticket_id for ticket_id, survey_id in survey_tickets.items()},
+        all_tickets=ticket_rows,
+        handed={h.ticket_id for h in handoffs},
+        agent_actions=actions,
+        agents=agents,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTrail:
+    """Who handled each ticket and when its customer first heard from an agent, from the
+    agents' own records: their actions and the messages they wrote to the customer."""
+
+    agent_of_ticket: Mapping[int, int]
+    """The first agent who took, answered or acted on the ticket."""
+    first_reply: Mapping[int, datetime]
+    """The first agent message copied to the customer, or the first decision they were
+    told of (approve, deny, partial refund, voucher, transfer paid), whichever came first."""
+    names: Mapping[int, str]
+
+    def first_agent(self, tickets: Iterable[Ticket]) -> int | None:
+        """The agent of the first of these tickets that has one."""
+        return next(
+            (
+                self.agent_of_ticket[t.id]
+                for t in sorted(tickets, key=lambda t: t.id)
+                if t.id in self.agent_of_ticket
+            ),
+            None,
+        )
+
+    def name(self, agent_id: int) -> str:
+        return self.names.get(agent_id) or str(agent_id)
+
+
+async def _agent_trail(
+    uow: UnitOfWork, ticket_ids: Iterable[int], period_actions: Iterable[AgentAction]
+) -> AgentTrail:
+    repo = uow.insights
+    wanted = set(ticket_ids)
+    touches: dict[int, tuple[datetime, int, int]] = {}  # ticket -> (when, order, agent)
+    replies: dict[int, datetime] = {}
+
+    def saw(ticket_id: int, at: datetime, order: int, agent_id: int, reply: bool) -> None:
+        if ticket_id not in touches or (at, order) < touches[ticket_id][:2]:
+            touches[ticket_id] = (at, order, agent_id)
+        if reply and (ticket_id not in replies or at < replies[ticket_id]):
+            replies[ticket_id] = at
+
+    for action in await repo.agent_actions_of_tickets(wanted):
+        saw(action.ticket_id, action.created_at, 0, action.agent_id, action.action in REPLIES)
+    for message in await repo.first_agent_messages(wanted):
+        if message.agent_id is not None:
+            saw(message.ticket_id, message.created_at, 1, message.agent_id, True)
+    agent_of_ticket = {ticket_id: agent for ticket_id, (_, _, agent) in touches.items()}
+    agent_ids = set(agent_of_ticket.values()) | {a.agent_id for a in period_actions}
+    profiles = await repo.agent_profiles(agent_ids)
+    return AgentTrail(
+        agent_of_ticket=agent_of_ticket,
+        first_reply=replies,
+        names={p.agent_id: p.name for p in profiles if p.name},
     )
 
 
 async def _case_facts(
-    uow: UnitOfWork, cases: list[SupportCase], default_locale: str
+    uow: UnitOfWork,
+    cases: list[SupportCase],
+    default_locale: str,
+    agent_of_case: Mapping[int, int],
 ) -> dict[int, CaseFact]:
     repo = uow.insights
     orders = {o.id: o for o in await repo.orders({c.order_id for c in cases if c.order_id})}
@@ -243,7 +353,12 @@ async def _case_facts(
             customer_ref=customer.external_id if customer else None,
             conversation_id=case.conversation_id,
             groups=case_groups(
-                case, order, customer, users.get(case.telegram_user_id), default_locale
+                case,
+                order,
+                customer,
+                users.get(case.telegram_user_id),
+                default_locale,
+                agent_of_case.get(case.id),
             ),
         )
     return facts
@@ -255,8 +370,9 @@ def case_groups(
     customer: Customer | None,
     user: TelegramUser | None,
     default_locale: str,
+    agent: int | None = None,
 ) -> dict[Dimension, str]:
-    """The group of the case in every split."""
+    """The group of the case in every split; `agent` is the one who handled it, if any."""
     return {
         Dimension.REASON: case.reason_code.value if case.reason_code else NONE,
         Dimension.ORDER_STATUS: status_at(order, case.created_at) if order else NONE,
@@ -268,6 +384,7 @@ def case_groups(
             user.language_code if user else None,
             default_locale,
         ),
+        Dimension.AGENT: str(agent) if agent is not None else NONE,
     }
 
 
@@ -303,3 +420,9 @@ def surveyed_request(subject_key: str) -> int | None:
     """The request a survey asks about ("request:<id>"); other subjects name none."""
     kind, _, raw_id = subject_key.partition(":")
     return int(raw_id) if kind == "request" and raw_id.isdigit() else None
+
+
+def surveyed_ticket(subject_key: str) -> int | None:
+    """The ticket a survey asks about ("ticket:<id>", an agent's conversation)."""
+    kind, _, raw_id = subject_key.partition(":")
+    return int(raw_id) if kind == "ticket" and raw_id.isdigit() else None

@@ -1,8 +1,8 @@
 """`InsightsService`: the merchant's figures for a period, and one case's whole story.
 
-The command line (`cancelbot report`), the web dashboard and, once agents exist, the
-agents' /stats all call this service, so they show the same numbers. It only reads:
-its unit of work never takes the write lock (see `InsightsRepository.read_only`).
+The command line (`cancelbot report`), the web dashboard and the agents' /stats
+(`bot.services.handoff.stats`) all call this service, so they show the same numbers. It
+only reads: its unit of work never takes the write lock (`InsightsRepository.read_only`).
 """
 
 from __future__ import annotations

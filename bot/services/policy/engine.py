@@ -8,7 +8,7 @@ evaluates the vocabulary that `model.When` and `model.Then` define.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum, StrEnum
@@ -60,6 +60,7 @@ class Approval(StrEnum):
 class ApprovalReason(StrEnum):
     OVER_LIMIT = "over_limit"
     FREQUENT_REQUESTS = "frequent_requests"
+    NO_PHOTO = "no_photo"  # the rule wants a photo; the customer described it instead
 
 
 class _Jsonable(Protocol):
@@ -123,6 +124,44 @@ class RefundOption:
 
 
 @dataclass(frozen=True, slots=True)
+class ExcludedItem:
+    """One selected line the decision leaves out: it stays with the customer, unrefunded."""
+
+    item_id: int
+    sku: str
+    quantity: int
+    price: Money
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "sku": self.sku,
+            "quantity": self.quantity,
+            "price": self.price.plain(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """Selected items the rules refuse while they grant the rest (strawberries next to a
+    kettle): which, the rule that refused them and why, from that rule's own conditions."""
+
+    items: tuple[ExcludedItem, ...]
+    rule: str
+    because: tuple[Clause, ...]
+
+    def covers(self, item_id: int) -> bool:
+        return any(item.item_id == item_id for item in self.items)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "items": [item.to_json() for item in self.items],
+            "rule": self.rule,
+            "because": [clause.to_json() for clause in self.because],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What the policy says; `facts` holds the numbers an explanation may cite."""
 
@@ -141,6 +180,12 @@ class Decision:
     facts: Mapping[str, FactValue]
     # Why: the deciding rule's own conditions as they held (empty when no rule decided).
     because: tuple[Clause, ...] = ()
+    # Selected items this decision leaves out, and why (None: it covers the whole selection).
+    excluded: Exclusion | None = None
+
+    def covers(self, item_id: int) -> bool:
+        """Whether a selected item is part of what this decision grants or refuses."""
+        return self.excluded is None or not self.excluded.covers(item_id)
 
     @property
     def final(self) -> bool:
@@ -165,6 +210,7 @@ class Decision:
             "photo": self.photo.value,
             "facts": {key: _json_value(value) for key, value in self.facts.items()},
             "because": [clause.to_json() for clause in self.because],
+            "excluded": None if self.excluded is None else self.excluded.to_json(),
             "offers": [offer.to_json() for offer in offers],
         }
 
@@ -323,10 +369,44 @@ def decide(
     now: datetime,
     policy: Policy,
 ) -> Decision:
-    """Apply the first matching rule; "no_rule" (not eligible) when none does."""
+    """Apply the first matching rule; "no_rule" (not eligible) when none does.
+
+    A selection that mixes returnable and non-returnable items is first decided as a
+    whole. When that is a refusal, the non-returnable items are decided alone; if the
+    rules refuse them too, the rest is decided without them and the decision names
+    them and why (`excluded`): a kettle still goes back when strawberries came with it,
+    and a refusal of the kettle says why for each part.
+    """
     if now.utcoffset() is None:
         raise ValueError("now must be an aware datetime")
     lines = select_lines(order, request.selection)
+    whole = _decide_lines(order, request, customer, lines, now, policy)
+    if whole.eligible or whole.needs_condition:
+        return whole
+    kept_back = [line for line in lines if not _returnable(line.item, policy.general)]
+    rest = [line for line in lines if _returnable(line.item, policy.general)]
+    if not kept_back or not rest:
+        return whole
+    refused = _decide_lines(order, request, customer, kept_back, now, policy)
+    if refused.eligible or refused.needs_condition:
+        return whole
+    items = tuple(
+        ExcludedItem(line.item.item_id, line.item.sku, line.quantity, line.total)
+        for line in kept_back
+    )
+    without = _decide_lines(order, request, customer, rest, now, policy)
+    return replace(without, excluded=Exclusion(items, refused.rule, refused.because))
+
+
+def _decide_lines(
+    order: OrderFacts,
+    request: RequestFacts,
+    customer: CustomerFacts,
+    lines: Sequence[SelectedLine],
+    now: datetime,
+    policy: Policy,
+) -> Decision:
+    """The first matching rule for exactly these lines."""
     situation = _situation(order, request, lines, now, policy.general)
     facts = _situation_facts(order, situation)
     for rule in policy.rules:
@@ -403,6 +483,11 @@ def _granted(
     total = sum((line.amount for line in breakdown), zero)
     refund = total if total.amount > 0 else zero
     approval, reasons, approval_facts = _approval(refund, customer, now, policy.approval)
+    photo_missing = then.photo is Photo.REQUIRED and not request.has_photo
+    if photo_missing and request.no_photo and refund.amount > 0:
+        # The photo is how the claim is checked: without one, a person checks it (a VIP
+        # too: the VIP rule waives the amount and count limits, not the evidence).
+        approval, reasons = Approval.AGENT, (*reasons, ApprovalReason.NO_PHOTO)
     return Decision(
         eligible=True,
         rule=rule.id,
@@ -414,7 +499,7 @@ def _granted(
         approval_reasons=reasons,
         return_required=then.return_required,
         needs_condition=False,
-        needs_photo=then.photo is Photo.REQUIRED and not request.has_photo,
+        needs_photo=photo_missing and not request.no_photo,
         photo=then.photo,
         facts=MappingProxyType(facts | approval_facts),
         because=because,

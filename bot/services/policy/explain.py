@@ -338,12 +338,10 @@ def _offer_when(when: OfferWhen) -> str:
 def _offer(candidate: OfferCandidate, policy: Policy) -> str:
     match candidate.type:
         case OfferType.EXCHANGE:
-            same = (
-                f"; a fresh unit counts for {_either(candidate.same_item_for)}"
-                if candidate.same_item_for
-                else ""
+            return (
+                "exchange for another variant in stock at the same price: the one the "
+                "customer's words ask for, else one they pick"
             )
-            return f"exchange for a variant in stock at the same price{same}"
         case OfferType.STORE_CREDIT:
             bonus = policy.refund_methods.store_credit_bonus_percent
             return f"store credit: the refund + {_percent(bonus)}"

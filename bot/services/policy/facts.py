@@ -7,13 +7,14 @@ the clock halfway through; the caller gathers them once, in one transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol
 
 from bot.services.money import Money
+from bot.services.variants import Wish
 from storage.enums import (
     CustomerTier,
     ItemCategory,
@@ -147,12 +148,18 @@ class OrderFacts:
 
 @dataclass(frozen=True, slots=True)
 class RequestFacts:
-    """What the customer asked for; `selection` maps item id → quantity, None means everything."""
+    """What the customer asked for; `selection` maps item id → quantity, None means everything.
+
+    `no_photo`: asked for a photo, the customer said they have none and described the
+    problem in words instead; a rule that requires a photo then needs an agent's approval.
+    """
 
     reason: ReasonCode
     condition: ItemCondition | None = None
     selection: Mapping[int, int] | None = None
     has_photo: bool = False
+    wish: Wish = field(default_factory=Wish)  # the size or colour their words ask for
+    no_photo: bool = False
 
     def __post_init__(self) -> None:
         # Codes read back from the database arrive as plain strings; the engine compares

@@ -15,7 +15,8 @@ from dataclasses import replace
 from bot.services.policy.engine import select_lines
 from bot.services.policy.facts import OrderFacts, StockFacts, StockLookup, StockTable
 from bot.services.policy.model import MerchantOffer, MerchantReason, OfferBase, Policy
-from bot.services.policy.offers import OfferSpec, _exchange
+from bot.services.policy.offers import OfferSpec, exchange_offer
+from bot.services.variants import Wish
 from storage.enums import OfferType
 
 
@@ -34,7 +35,8 @@ def merchant_offers(
         if offer.type is OfferType.COMPENSATION_VOUCHER:
             spec = _voucher(offer, order)
         elif refund_withdrawable:
-            spec = _exchange(select_lines(order, None), lookup, same_item=False)
+            lines = select_lines(order, None)
+            spec = exchange_offer(order, lines, lookup, Wish(), pick_one=True)
             spec = spec and replace(spec, expires_with_conversation=False)
         else:
             spec = None

@@ -546,7 +546,6 @@ class OfferCandidate(_Table):
     when: OfferWhen = OfferWhen()
     percent: Percent | None = None
     of: OfferBase | None = None
-    same_item_for: tuple[ReasonCode, ...] = ()
 
     @model_validator(mode="after")
     def _parameters(self) -> Self:
@@ -555,8 +554,6 @@ class OfferCandidate(_Table):
                 raise ValueError(f"{self.type} needs percent (above 0) and of")
         elif self.percent is not None or self.of is not None:
             raise ValueError(f"{self.type} takes no percent or of")
-        if self.same_item_for and self.type is not OfferType.EXCHANGE:
-            raise ValueError("same_item_for applies to exchange offers only")
         return self
 
 

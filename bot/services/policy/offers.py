@@ -29,6 +29,7 @@ from bot.services.policy.model import (
     OfferWhen,
     Policy,
 )
+from bot.services.variants import SEPARATOR, VariantWords, Wish, default_variant_words
 from storage.enums import OfferType, OrderStatus, PaymentMethod, ReasonCode
 
 _NOT_SHIPPED = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PROCESSING})
@@ -72,7 +73,11 @@ def offers_for(
         return ()  # the rules have not decided yet
     settings = policy.offers
     lookup = StockTable(stock) if isinstance(stock, Mapping) else stock
-    lines = select_lines(order, request.selection)
+    lines = [
+        line
+        for line in select_lines(order, request.selection)
+        if decision.covers(line.item.item_id)
+    ]
     fault = merchant_fault(order, request.reason, now, policy.general)
     guard_since = now - timedelta(days=settings.once_per_customer_days)
     shown: list[OfferSpec] = []
@@ -87,7 +92,7 @@ def offers_for(
             candidate.type, guard_since
         ):
             continue
-        offer = _build(candidate, decision, order, request.reason, lines, lookup, policy)
+        offer = _build(candidate, decision, order, request.wish, lines, lookup, policy)
         if offer is not None:
             shown.append(offer)
     return tuple(shown)
@@ -110,7 +115,7 @@ def _build(
     candidate: OfferCandidate,
     decision: Decision,
     order: OrderFacts,
-    reason: ReasonCode,
+    wish: Wish,
     lines: Sequence[SelectedLine],
     stock: StockLookup,
     policy: Policy,
@@ -118,8 +123,7 @@ def _build(
     """The offer with its value, or None when it has nothing to give in this case."""
     match candidate.type:
         case OfferType.EXCHANGE:
-            same_item = reason in candidate.same_item_for
-            return _exchange(lines, stock, same_item=same_item)
+            return exchange_offer(order, lines, stock, wish)
         case OfferType.STORE_CREDIT:
             return _store_credit(decision, policy.refund_methods.store_credit_bonus_percent)
         case OfferType.EXPEDITED_SHIPPING:
@@ -130,13 +134,21 @@ def _build(
             return _percent_offer(candidate, decision, order, lines)
 
 
-def _exchange(
-    lines: Sequence[SelectedLine], stock: StockLookup, *, same_item: bool
+def exchange_offer(
+    order: OrderFacts,
+    lines: Sequence[SelectedLine],
+    stock: StockLookup,
+    wish: Wish,
+    *,
+    pick_one: bool = False,
+    words: VariantWords | None = None,
 ) -> OfferSpec | None:
-    """Another in-stock variant of the same product at exactly the same price.
+    """Another in-stock variant of the same product at exactly the same price, one the order
+    does not already hold: the one the customer's words ask for, else the customer picks.
 
-    Only for a single item line: swapping several lines at once is an agent's job.
-    A fresh unit of the same sku counts only for reasons listed in `same_item_for`.
+    Only for a single item line: swapping several lines at once is an agent's job. `sku`
+    is the variant sent; empty when the customer chooses among `alternatives` (the skus
+    in stock to choose from, closest first). `pick_one` (no one to ask) takes the closest.
     """
     if len(lines) != 1:
         return None
@@ -144,27 +156,33 @@ def _exchange(
     own = stock.find(line.item.sku)
     if own is None:
         return None
-    choices = sorted(
-        (
-            variant
-            for variant in stock.in_group(own.group)
-            if variant.unit_price == line.item.unit_price
-            and variant.available >= line.quantity
-            and (same_item or variant.sku != line.item.sku)
-        ),
-        key=lambda variant: (variant.sku != line.item.sku, variant.sku),
-    )
-    if not choices:
+    held = {item.sku for item in order.items}
+    candidates = [
+        variant
+        for variant in stock.in_group(own.group)
+        if variant.unit_price == line.item.unit_price
+        and variant.available >= line.quantity
+        and variant.sku not in held
+    ]
+    if not candidates:
         return None
-    chosen = choices[0]
-    attributes = sorted(chosen.attributes.items())
-    params = {
-        "sku": chosen.sku,
-        "attributes": " / ".join(value for _, value in attributes),
-        "replaces": line.item.sku,
-        "alternatives": ",".join(variant.sku for variant in choices[1:]),
-    }
+    closest = (words or default_variant_words()).closest(own.attributes, candidates, wish)
+    if pick_one:
+        closest = closest[:1]
+    params = {"replaces": line.item.sku, "sku": "", "attributes": "", "alternatives": ""}
+    if len(closest) == 1:
+        [chosen] = closest
+        others = [v.sku for v in candidates if v.sku != chosen.sku]
+        params |= {"sku": chosen.sku, "attributes": variant_values(chosen.attributes)}
+        params["alternatives"] = ",".join(sorted(others))
+    else:
+        params["alternatives"] = ",".join(variant.sku for variant in closest)
     return OfferSpec(OfferType.EXCHANGE, line.total, params=params)
+
+
+def variant_values(attributes: Mapping[str, str]) -> str:
+    """ "blue / L": the values by attribute name, as offers and receipts carry them."""
+    return SEPARATOR.join(value for _, value in sorted(attributes.items()))
 
 
 def _store_credit(decision: Decision, bonus_percent: Decimal) -> OfferSpec | None:

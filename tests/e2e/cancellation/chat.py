@@ -197,10 +197,28 @@ class Chat:
         returned: bool = False,
         reason: str | None = None,
         condition: str | None = None,
+        excluded: Sequence[tuple[str, int]] = (),
+        excluded_by: str = "non_returnable",
+        approval_reasons: Sequence[str] = (),
         **facts: Any,
     ) -> str:
-        """The whole decision message: eligible when a refund (maybe 0.00) is given."""
+        """The whole decision message: eligible when a refund (maybe 0.00) is given.
+
+        `excluded`: the (item name, quantity) the decision leaves out, which rule
+        `excluded_by` refused, explained from its own conditions."""
         kind = next((r.then.kind for r in POLICY.rules if r.id == rule), None)
+        view = shown(order, self.locale)
+        view.items = [SimpleNamespace(id=-n, name=name) for n, (name, _) in enumerate(excluded)]
+        exclusion = None
+        if excluded:
+            exclusion = SimpleNamespace(
+                items=[
+                    SimpleNamespace(item_id=-n, quantity=quantity)
+                    for n, (_, quantity) in enumerate(excluded)
+                ],
+                rule=excluded_by,
+                because=because(order, excluded_by, reason=reason, condition=None, facts={}),
+            )
         decision = SimpleNamespace(
             rule=rule,
             eligible=refund is not None,
@@ -210,11 +228,13 @@ class Chat:
             breakdown=[breakdown_line(line) for line in lines],
             refund=money(refund or "0"),
             approval="agent" if agent else "automatic",
+            approval_reasons=list(approval_reasons),
             return_required=returned,
+            excluded=exclusion,
         )
         return self.text(
             "cancel/decision",
-            order=shown(order, self.locale),
+            order=view,
             decision=decision,
             offers=offers,
             reason_code=reason,

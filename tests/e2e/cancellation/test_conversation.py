@@ -262,6 +262,87 @@ async def test_an_answer_understood_in_between_starts_the_count_again(
     assert chat.text("person/offer", misunderstood=True) not in [m.text for m in chat.person.inbox]
 
 
+MISSES = {
+    "order": ("zzqx qqzz", "cancel/choose_order"),
+    "items": ("zzqx qqzz", "cancel/use_buttons"),
+    "reason": ("zzqx qqzz", "cancel/reason_unclear"),
+    "reason_text": (None, "fallback/text_expected"),  # any words are a description here
+    "condition": ("zzqx qqzz", "cancel/use_buttons"),
+    "photo": ("zzqx qqzz", "cancel/photo_expected"),
+    "decision": ("zzqx qqzz", "cancel/use_buttons"),
+    "method": ("zzqx qqzz", "cancel/use_buttons"),
+    "summary": ("zzqx qqzz", "cancel/use_buttons"),
+    "idle": ("zzqx qqzz", "fallback/not_understood"),
+}
+"""At each step (and with nothing under way), something the bot cannot read there, and
+the template of its answer."""
+
+
+async def miss(chat: Chat, step: str) -> None:
+    words, answer = MISSES[step]
+    if words is None:
+        await chat.person.send_sticker()
+    else:
+        await chat.send(words)
+    if answer == "cancel/choose_order":  # not found: says so above the list
+        await chat.expect(chat.text("cancel/not_found", text=words).splitlines()[0])
+    else:
+        await chat.expect_text(answer)
+
+
+async def walk_or_idle(chat: Chat, shop: Shop, step: str) -> None:
+    if step != "idle":
+        await walk_to(chat, shop, step)
+
+
+@pytest.mark.parametrize("step", list(MISSES))
+async def test_two_misunderstandings_in_a_row_offer_a_person_at_every_step(
+    scenario: Scenario, step: str
+) -> None:
+    chat, shop = await open_shop(scenario)
+    await walk_or_idle(chat, shop, step)
+
+    await miss(chat, step)
+    await miss(chat, step)
+    offered = await chat.expect_text("person/offer", misunderstood=True)
+    assert offered.buttons() == [chat.button("yes_person"), chat.button("no_person")]
+    await chat.press("yes_person")
+    await chat.expect_text("person/ticket_opened")
+    [ticket] = await tickets_of(scenario.deps, chat.chat_id)
+    assert ticket.reason is TicketReason.NOT_UNDERSTOOD
+    offers = chat.text("person/offer", misunderstood=True)
+    assert [m.text for m in chat.person.inbox].count(offers) == 1  # not after the first
+
+
+@pytest.mark.parametrize("step", ["idle", "photo", "decision"])
+async def test_something_understood_in_between_starts_the_count_again(
+    scenario: Scenario, step: str
+) -> None:
+    """A miss, a greeting or a press the bot understands, a miss: not twice in a row."""
+    chat, shop = await open_shop(scenario, "zh")
+    await walk_or_idle(chat, shop, step)
+    await miss(chat, step)
+    if step == "idle":
+        await chat.send("谢谢")
+        await chat.expect_text("smalltalk/thanks")
+    else:
+        await chat.send("/start")
+        await chat.expect(chat.text("start/resume", state=f"CancelFlow:{STATES[step]}"))
+        await chat.press("resume")
+    await miss(chat, step)
+    await settle(scenario.server)  # anything that answer was going to send is sent
+    assert chat.text("person/offer", misunderstood=True) not in [m.text for m in chat.person.inbox]
+
+
+async def test_misunderstood_twice_with_nothing_under_way_in_chinese(scenario: Scenario) -> None:
+    chat, _ = await open_shop(scenario, "zh")
+    await chat.send("嗯嗯嗯嗯")
+    await chat.expect_text("fallback/not_understood")
+    await chat.send("啊啊啊啊")
+    await chat.expect_text("fallback/not_understood")
+    await chat.expect_text("person/offer", misunderstood=True)
+
+
 # -- stopping and coming back -------------------------------------------------------------------
 
 
@@ -367,7 +448,8 @@ async def test_a_sticker_where_a_photo_is_asked_for_gets_a_hint(scenario: Scenar
     chat, shop = await open_shop(scenario)
     await walk_to(chat, shop, "photo")
     await chat.person.send_sticker()
-    await chat.expect_text("cancel/photo_expected")
+    hint = await chat.expect_text("cancel/photo_expected")
+    assert hint.buttons() == [chat.button("skip_photo")]  # the way on, under the hint too
     await chat.person.send_voice()
     await chat.expect_text("cancel/photo_expected")
     await chat.person.send_photo()

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from bot.config import Settings
 from tests.api.support import SECRET, MerchantClient
 from tests.conftest import NOW
-from tests.e2e.cancellation.chat import give_reason, money, offer, to_reason
+from tests.e2e.cancellation.chat import give_reason, money, offer, plain, to_reason
 from tests.e2e.cancellation.conftest import Scenario, ago, item
 
 
@@ -82,3 +82,35 @@ async def test_an_accepted_exchange_is_on_the_order_with_its_replacement(
         "attributes": "L",
     }
     assert answer.body["express_shipping_requested_at"] is None
+
+
+async def test_an_exchange_before_shipping_is_on_the_order_as_its_new_item(
+    scenario: Scenario, api: MerchantClient
+) -> None:
+    """Swapped before it ships: the order itself lists the variant to send, and the
+    accepted exchange says what it replaced; there is no replacement order."""
+    ann = scenario.customer()
+    order = scenario.order(
+        ann,
+        "SO-9300003",
+        item("Bluetooth Headphones", "399.00", sku="BT-BLACK", color="black"),
+        status="processing",
+    )
+    scenario.variant("BT-BLACK", "BT", "Bluetooth Headphones", "399.00", available=1, color="black")
+    scenario.variant("BT-BLUE", "BT", "Bluetooth Headphones", "399.00", available=1, color="blue")
+    await scenario.load()
+    chat = await scenario.link(ann)
+
+    await to_reason(chat, order)
+    await chat.send("I'd like them in blue")
+    exchange = offer("exchange", "399.00", attributes="blue")
+    await chat.expect(plain(chat.label("offer_line", exchange)))
+    await chat.accept(exchange)
+    await chat.expect(order.number)
+
+    answer = await api.get(f"/api/v1/orders/{order.number}")
+    assert [line["sku"] for line in answer.body["items"]] == ["BT-BLUE"]
+    assert answer.body["replacements"] == []
+    [accepted] = answer.body["accepted_offers"]
+    assert accepted["type"] == "exchange"
+    assert (accepted["params"]["sku"], accepted["params"]["replaces"]) == ("BT-BLUE", "BT-BLACK")

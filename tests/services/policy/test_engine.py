@@ -382,6 +382,58 @@ def test_a_no_fault_return_keeps_the_shipping_fee() -> None:
     ]
 
 
+def _kettle_and_strawberries() -> OrderFacts:
+    """Item 1: a kettle, 199.00; item 2: strawberries, 39.90 × 2 (fresh food)."""
+    lines = (
+        item(1, price="199.00", category=Cat.HOME),
+        item(2, price="39.90", quantity=2, category=Cat.FOOD_PERISHABLE),
+    )
+    return order(items=lines)
+
+
+def test_a_mixed_selection_refunds_what_may_go_back_and_names_what_may_not() -> None:
+    facts = _kettle_and_strawberries()
+    asked = request(selection={1: 1, 2: 2})
+    assert decide_now(facts, asked).needs_condition  # for the kettle, which may go back
+    decision = decide_now(facts, request(condition=Cond.UNOPENED, selection={1: 1, 2: 2}))
+    assert (decision.eligible, decision.rule) == (True, "delivered_unopened")
+    assert _lines(decision) == [
+        ("items", "199.00", "199.00", None),
+        ("shipping", "12.00", "0.00", "12.00"),
+    ]
+    assert decision.excluded is not None
+    assert decision.excluded.rule == "non_returnable"
+    assert [(i.item_id, i.quantity, i.price) for i in decision.excluded.items] == [
+        (2, 2, cny("79.80"))
+    ]
+    assert [c.code for c in decision.excluded.because] == ["returnable", "reason_not"]
+    assert (decision.covers(1), decision.covers(2)) == (True, False)
+    assert decision.to_json()["excluded"]["items"] == [
+        {"item_id": 2, "sku": "SKU-2", "quantity": 2, "price": "79.80"}
+    ]
+
+
+def test_a_mixed_selection_is_decided_whole_when_the_fault_covers_everything() -> None:
+    decision = decide_now(
+        _kettle_and_strawberries(), request(Reason.DEFECTIVE, selection={1: 1, 2: 2}, photo=True)
+    )
+    assert (decision.rule, decision.excluded) == ("delivered_defective", None)
+    assert decision.refund == cny("290.80")  # the whole order: shipping too
+
+
+def test_a_mixed_selection_refused_for_both_parts_says_why_for_each() -> None:
+    asked = request(condition=Cond.OPENED, selection={1: 1, 2: 1})
+    decision = decide_now(_kettle_and_strawberries(), asked)
+    assert (decision.eligible, decision.rule) == (False, "delivered_opened")
+    assert decision.excluded is not None
+    assert decision.excluded.rule == "non_returnable"
+
+
+def test_only_non_returnable_items_are_refused_as_before() -> None:
+    decision = decide_now(_kettle_and_strawberries(), request(selection={2: 1}))
+    assert (decision.eligible, decision.rule, decision.excluded) == (False, "non_returnable", None)
+
+
 def test_half_a_booking_rounds_half_up_and_shows_the_kept_half() -> None:
     decision = decide_now(booking(48 * HOUR, price="99.99"), BOOKING_CHANGED)
     assert decision.refund == cny("50.00")

@@ -1,8 +1,8 @@
 """no stacking: what an earlier offer gave is taken back by a later cancellation
 
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-08 10:00:00
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-06 10:00:00
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
