@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.bccache import Bucket
 from jinja2.runtime import Context, Macro
 from markupsafe import Markup
 
@@ -102,6 +103,26 @@ def _zone_label(moment: datetime) -> str:
     return f"UTC{'+' if minutes > 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Compiled templates kept for the whole process, shared by every Renderer in it: a
+    process that builds several (the tests build one per bot) compiles each template
+    once. Keys carry the source's checksum, so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 class Renderer:
     """Holds the one Jinja2 Environment; compiled templates are cached for the process."""
 
@@ -119,6 +140,7 @@ class Renderer:
             undefined=StrictUndefined,
             auto_reload=False,
             cache_size=-1,
+            bytecode_cache=_COMPILED,
         )
         self.env.filters.update(
             money=_format_money,

@@ -6,6 +6,8 @@ import asyncio
 import os
 import sys
 
+import pytest
+
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus
 from tests.api.support import context, open_refund, outbox, refund_row
@@ -30,6 +32,7 @@ async def cancelbot(deps: AppDeps, *args: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.slow  # a whole process of its own
 async def test_refund_event_moves_the_refund_tells_the_customer_and_is_idempotent(
     shop: AppDeps,
 ) -> None:
@@ -54,6 +57,7 @@ async def test_refund_event_moves_the_refund_tells_the_customer_and_is_idempoten
     assert context(message)["status"] == "processing"
 
 
+@pytest.mark.slow  # a whole process of its own
 async def test_refund_event_refuses_what_the_api_refuses(shop: AppDeps) -> None:
     refund_id = str(await open_refund(shop, "SO-1"))
     code, _, err = await cancelbot(shop, "refund-event", refund_id, "approved", "--note", "x")

@@ -4,6 +4,7 @@ shows that nothing personal remains after a real conversation)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.api.routes import REPLAYED_HEADER
@@ -46,6 +47,7 @@ async def test_an_unknown_customer_is_not_found(api: MerchantClient, shop: AppDe
     assert (answer.status, answer.body["error"]["code"]) == (404, "not_found")
 
 
+@pytest.mark.slow  # a whole process of its own
 async def test_the_command_line_erases_and_says_what_it_kept(shop: AppDeps) -> None:
     code, out, _ = await cancelbot(shop, "forget", "C002", "--yes")
     assert code == 0

@@ -244,6 +244,7 @@ async def test_console_session_fails_like_telegram(clock: FixedClock, deps: AppD
     await bot.session.close()
 
 
+@pytest.mark.slow  # a whole process of its own
 def test_cli_shell_runs_a_piped_script(tmp_path: Path) -> None:
     env = {
         name: value

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from bot.channels.console_agent import CONSOLE_GROUP, run_agent_shell
 from bot.wiring import AppDeps
 from storage.enums import TicketStatus
@@ -23,6 +25,7 @@ async def agent(deps: AppDeps, script: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow  # two shells that wait for each other in real time
 async def test_a_customer_shell_and_an_agent_shell_talk_to_each_other(deps: AppDeps) -> None:
     first = await agent(deps, ":cases\n")  # the desk opens: customers may be promised a reply
     assert "no open cases" in first

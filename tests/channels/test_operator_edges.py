@@ -84,6 +84,7 @@ def one_line(process: subprocess.CompletedProcess[str]) -> str:
 # -- cancelbot run ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a whole process of its own
 def test_run_with_telegram_unreachable_ends_with_one_line(tmp_path: Path) -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
@@ -117,6 +118,7 @@ def test_run_with_the_port_taken_ends_with_one_line(
 # -- output into a pipe ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a whole process of its own
 def test_the_schema_into_head_ends_quietly(tmp_path: Path) -> None:
     done = subprocess.run(
         f"{sys.executable} -m bot import --schema | head -n 2",

@@ -42,9 +42,10 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def shop(deps: AppDeps) -> AppDeps:
-    """The migrated database with the demo shop loaded."""
-    await seed_demo(deps.session_factory, deps.clock)
+async def shop(demo_copy: bool, deps: AppDeps) -> AppDeps:
+    """The migrated database with the demo shop loaded (on SQLite, copied in with it)."""
+    if not demo_copy:
+        await seed_demo(deps.session_factory, deps.clock)
     return deps
 
 

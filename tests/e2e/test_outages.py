@@ -57,6 +57,7 @@ async def test_an_update_caught_by_an_outage_is_apologised_for_then_answered(
     person = fake.user(7401, "Ann")
     await person.send("/start")
     await person.expect("let me find your account")
+    await bot.runner.wait_idle()  # /start's own work is done before the outage begins
     outage.down = True
     await person.send("/help")
     await person.expect(RENDERER.render("en", "errors/outage"))
@@ -101,6 +102,7 @@ async def run_cli(tmp_path: Path, **env: str) -> tuple[int, str]:
     return process.returncode, err.decode()
 
 
+@pytest.mark.slow  # a whole process of its own
 async def test_a_database_that_does_not_answer_at_start_is_one_clear_line(
     tmp_path: Path,
 ) -> None:
@@ -112,6 +114,7 @@ async def test_a_database_that_does_not_answer_at_start_is_one_clear_line(
     ]
 
 
+@pytest.mark.slow  # a whole process of its own
 async def test_redis_that_does_not_answer_at_start_is_one_clear_line(tmp_path: Path) -> None:
     code, err = await run_cli(
         tmp_path,

@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.conftest import TEST_TOKEN
 from tests.e2e.conftest import free_port
 from tests.support.fake_telegram import FakeTelegram
 
 
+@pytest.mark.slow  # a whole process of its own
 async def test_run_polls_serves_health_and_stops_gracefully_on_sigterm(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from storage.migrate import head_revision
 
 
@@ -23,6 +25,7 @@ def cancelbot(database: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+@pytest.mark.slow  # a whole process of its own
 def test_upgrade_current_and_downgrade(tmp_path: Path) -> None:
     database = tmp_path / "ops.db"
     head = head_revision()

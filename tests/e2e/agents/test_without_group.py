@@ -43,6 +43,7 @@ def scenario(deps: AppDeps, fake: FakeTelegram, bot: BotServer) -> Scenario:
     return Scenario(deps, fake, bot)
 
 
+@pytest.mark.slow  # a whole process of its own
 async def test_no_reply_is_promised_the_ticket_is_stored_and_listed(
     scenario: Scenario, deps: AppDeps
 ) -> None:
