@@ -19,7 +19,7 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 
 from bot.services.cancellation_requests import move_request, new_request
-from bot.services.case_facts import Evaluation, evaluate, given_refunds, needs_item_choice
+from bot.services.case_facts import Evaluation, evaluate, needs_item_choice
 from bot.services.cases import CaseUnavailable
 from bot.services.clock import Clock
 from bot.services.errors import OrderNotVisible
@@ -127,8 +127,9 @@ class CancellationService:
         now = self._clock.now()
         customer = await self._uow.customers.get(order.customer_id)
         assert customer is not None
-        # Lock what was given for the order first: none of it is spent while it is taken back.
+        # Lock what was given for the order first: none of it changes while it is taken back.
         given_vouchers = await self._uow.vouchers.compensating_order(order.id, lock=True)
+        given_refunds = await self._uow.refunds.given_for_update(order.id)
         evaluation = await evaluate(self._uow, case, order, customer, now, self._policy)
         decision = evaluation.decision
         if not decision.eligible or not decision.final:
@@ -140,7 +141,7 @@ class CancellationService:
 
         request = self._stage_request(case, order, decision, now)
         await self._uow.flush()
-        await self._take_back_given(order, request, given_vouchers, now)
+        _take_back_given(request, given_vouchers, given_refunds, now)
         approved = decision.approval is Approval.AUTOMATIC
         method = option.method if option else None
         refund_row, voucher = None, None
@@ -245,20 +246,6 @@ class CancellationService:
         kind = VoucherKind.BONUS if option.bonus.amount else VoucherKind.STORE_CREDIT
         return refund, pay_in_store_credit(self._uow, self._refunds, refund, now=now, kind=kind)
 
-    async def _take_back_given(
-        self,
-        order: Order,
-        request: CancellationRequest,
-        vouchers: Sequence[Voucher],
-        now: datetime,
-    ) -> None:
-        """What the decision deducted or took back (its `given_*` lines) is marked so, once:
-        an unused voucher is void from now on, a spent one and a refund were deducted."""
-        for voucher in vouchers:
-            take_back_voucher(voucher, now=now, request_id=request.id)
-        for refund in await given_refunds(self._uow, order.id):
-            refund.deducted_by_request_id = request.id
-
     async def _release_stock(self, order: Order, request: CancellationRequest) -> None:
         """Items of a cancelled order go back on the shelf."""
         by_item = {item.id: item for item in order.items}
@@ -348,3 +335,17 @@ def _terms_changed(case: SupportCase, evaluation: Evaluation, option: RefundOpti
         return True
     shown_methods = {m["method"]: m["amount"] for m in shown.get("refund_methods", [])}
     return option is not None and shown_methods.get(option.method.value) != option.amount.plain()
+
+
+def _take_back_given(
+    request: CancellationRequest,
+    vouchers: Sequence[Voucher],
+    refunds: Sequence[Refund],
+    now: datetime,
+) -> None:
+    """What the decision deducted or took back (its `given_*` lines) is marked so, once:
+    an unused voucher is void from now on, a spent one and a refund were deducted."""
+    for voucher in vouchers:
+        take_back_voucher(voucher, now=now, request_id=request.id)
+    for refund in refunds:
+        refund.deducted_by_request_id = request.id

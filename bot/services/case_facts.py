@@ -26,8 +26,8 @@ from bot.services.policy import (
     offers_for,
 )
 from bot.services.variants import default_variant_words
-from storage.enums import OfferType, OrderStatus, PaymentMethod, RefundStatus
-from storage.models import Customer, Order, Refund, SupportCase
+from storage.enums import OfferType, OrderStatus, PaymentMethod
+from storage.models import Customer, Order, SupportCase
 from storage.uow import UnitOfWork
 
 
@@ -62,31 +62,16 @@ async def order_facts(uow: UnitOfWork, order: Order) -> OrderFacts:
 async def given_for(uow: UnitOfWork, order: Order) -> tuple[Given, ...]:
     """Refunds given outside a cancellation (a partial refund to keep the item, an agent's)
     and compensation vouchers of accepted offers, none taken back by a cancellation yet."""
-    refunds = [
-        Given(GivenKind.REFUND, Money(refund.amount, refund.currency))
-        for refund in await given_refunds(uow, order.id)
-    ]
-    vouchers = [
-        Given(
-            GivenKind.VOUCHER_UNUSED if voucher.redeemed_at is None else GivenKind.VOUCHER_SPENT,
-            Money(voucher.amount, voucher.currency),
-            voucher.code,
+    return tuple(
+        Given(GivenKind.REFUND, Money(row.amount, row.currency))
+        if row.code is None
+        else Given(
+            GivenKind.VOUCHER_SPENT if row.spent else GivenKind.VOUCHER_UNUSED,
+            Money(row.amount, row.currency),
+            row.code,
         )
-        for voucher in await uow.vouchers.compensating_order(order.id)
-    ]
-    return (*refunds, *vouchers)
-
-
-async def given_refunds(uow: UnitOfWork, order_id: int) -> list[Refund]:
-    """Refunds of the order outside any cancellation request, not refused or withdrawn,
-    not yet deducted by a cancellation."""
-    return [
-        refund
-        for refund in await uow.refunds.for_order(order_id)
-        if refund.request_id is None
-        and refund.deducted_by_request_id is None
-        and refund.status not in (RefundStatus.REJECTED, RefundStatus.CANCELLED)
-    ]
+        for row in await uow.refunds.kept_with(order.id)
+    )
 
 
 def request_facts(case: SupportCase, order: Order) -> RequestFacts:

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import and_, exists, func, or_, select, true
+from sqlalchemy import and_, exists, false, func, literal, null, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import RefundStatus
-from storage.models import CancellationRequest, Refund, RefundEscalation, RefundEvent
+from storage.enums import RefundStatus, VoucherKind
+from storage.models import (
+    CancellationRequest,
+    Offer,
+    Refund,
+    RefundEscalation,
+    RefundEvent,
+    Voucher,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +39,20 @@ class StuckStage(NamedTuple):
     refund_id: int
     event_id: int
     """The event that began the refund's current status."""
+
+
+class KeptWith(NamedTuple):
+    """One thing given for an order the customer kept: a refund outside any cancellation
+    (`code` None) or a compensation voucher (`code`, and whether it was `spent`)."""
+
+    amount: Decimal
+    currency: str
+    code: str | None
+    spent: bool
+
+
+# Refunds that will pay nothing: they were never given.
+_NEVER_PAID = (RefundStatus.REJECTED, RefundStatus.CANCELLED)
 
 
 class RefundRepository:
@@ -54,6 +76,64 @@ class RefundRepository:
         return await self._session.scalar(
             select(RefundEvent).where(RefundEvent.external_event_id == event_id)
         )
+
+    async def kept_with(self, order_id: int) -> list[KeptWith]:
+        """What the order was kept with and no cancellation has taken back yet, refunds
+        first: one round trip, since every evaluation of a case asks."""
+        refunds = select(
+            literal(0).label("part"),
+            Refund.id.label("row"),
+            Refund.amount,
+            Refund.currency,
+            null().label("code"),
+            false().label("spent"),
+        ).where(
+            Refund.order_id == order_id,
+            Refund.request_id.is_(None),
+            Refund.deducted_by_request_id.is_(None),
+            Refund.status.not_in(_NEVER_PAID),
+        )
+        vouchers = (
+            select(
+                literal(1).label("part"),
+                Voucher.id.label("row"),
+                Voucher.amount,
+                Voucher.currency,
+                Voucher.code,
+                Voucher.redeemed_at.is_not(None).label("spent"),
+            )
+            .join(Offer, Offer.id == Voucher.offer_id)
+            .where(
+                Offer.order_id == order_id,
+                Voucher.kind == VoucherKind.COMPENSATION,
+                Voucher.taken_back_at.is_(None),
+            )
+        )
+        both = union_all(refunds, vouchers).subquery()
+        rows = await self._session.execute(
+            select(both.c.amount, both.c.currency, both.c.code, both.c.spent).order_by(
+                both.c.part, both.c.row
+            )
+        )
+        return [
+            KeptWith(amount, currency, code, bool(spent)) for amount, currency, code, spent in rows
+        ]
+
+    async def given_for_update(self, order_id: int) -> Sequence[Refund]:
+        """The refunds of `kept_with`, locked (PostgreSQL) while a cancellation deducts them."""
+        return (
+            await self._session.scalars(
+                select(Refund)
+                .where(
+                    Refund.order_id == order_id,
+                    Refund.request_id.is_(None),
+                    Refund.deducted_by_request_id.is_(None),
+                    Refund.status.not_in(_NEVER_PAID),
+                )
+                .order_by(Refund.id)
+                .with_for_update()
+            )
+        ).all()
 
     async def for_order(self, order_id: int) -> Sequence[Refund]:
         """The order's refunds, oldest first, with their events."""
