@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 
 from bench.session import MemorySession
 from bench.updates import callback_update, contact_update, text_update
-from bot.services.import_records import CustomerRecord, ImportFile, OrderItemRecord, OrderRecord
-from bot.services.import_sources import ImportSource
-from bot.services.importer import Importer
+from bot.services.imports.importer import Importer
+from bot.services.imports.records import CustomerRecord, ImportFile, OrderItemRecord, OrderRecord
+from bot.services.imports.sources import ImportSource
 from bot.wiring import AppDeps
 from storage.models import CancellationRequest
 

@@ -165,7 +165,7 @@ async def rss_child(kind: str, chats: int, directory: str) -> int:
             await dp.feed_update(bot, text_update(1_000_000 + index, "/cancel_order"))
     else:
         from bench.run import bench_settings
-        from bot.services.demo_data import seed_demo
+        from bot.demo_data import seed_demo
         from bot.wiring import build_bot, build_deps, build_dispatcher
         from storage.migrate import upgrade
 

@@ -31,8 +31,8 @@ from bench.session import MemorySession
 from bench.updates import text_update
 from bot.channels.notifier import Notifier, NotifierConfig
 from bot.config import Settings
-from bot.services.demo_data import seed_demo
-from bot.services.matching import CandidateIndex, OrderCandidate
+from bot.demo_data import seed_demo
+from bot.services.cancellation.matching import CandidateIndex, OrderCandidate
 from bot.services.outbox import Outbox
 from bot.texts import Renderer
 from bot.wiring import AppDeps, build_bot, build_deps, build_dispatcher

@@ -32,7 +32,7 @@ from bench.process import rss_of, time_to_first_poll
 from bench.run import TOKEN, bench_database, conversations
 from bench.session import MemorySession
 from bench.updates import contact_update, text_update
-from bot.services.identity import Sender
+from bot.services.linking.identity import Sender
 from bot.wiring import AppDeps, build_bot, build_dispatcher
 
 CHATS = 500  # the bot's updates come from this many chats in turn

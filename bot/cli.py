@@ -363,8 +363,8 @@ async def _shell(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_output import print_import_report, progress_bar
-    from bot.services.import_schema import import_json_schema
-    from bot.services.importer import Importer, ImportFileError, read_import_file
+    from bot.services.imports.importer import Importer, ImportFileError, read_import_file
+    from bot.services.imports.schema import import_json_schema
     from bot.wiring import build_deps
 
     if args.schema:
@@ -394,7 +394,7 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_output import print_import_report
-    from bot.services.demo_data import seed_demo, seed_demo_history
+    from bot.demo_data import seed_demo, seed_demo_history
     from bot.wiring import build_deps
 
     deps = build_deps(settings)
@@ -412,7 +412,7 @@ async def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _policy_check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_output import print_policy_check
-    from bot.services.policy_check import UnknownOrder, check_order
+    from bot.services.policy.check import UnknownOrder, check_order
     from bot.wiring import build_deps
 
     _refuse_missing_file(settings)
@@ -450,7 +450,7 @@ async def _policy_explain(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _link(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services.deep_links import default_expiry
+    from bot.services.linking.deep_links import default_expiry
     from bot.wiring import build_deps
 
     if settings.link_secret is None:
@@ -480,9 +480,9 @@ async def _link(args: argparse.Namespace, settings: Settings) -> int:
 async def _refund_event(args: argparse.Namespace, settings: Settings) -> int:
     import uuid
 
-    from bot.services.merchant_errors import MerchantRequestError
-    from bot.services.refund_states import IllegalTransition
-    from bot.services.refund_updates import Notice
+    from bot.services.merchant.errors import MerchantRequestError
+    from bot.services.refunds.states import IllegalTransition
+    from bot.services.refunds.updates import Notice
     from bot.wiring import build_deps
 
     _refuse_missing_file(settings)

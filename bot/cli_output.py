@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.services.importer import ImportReport
+from bot.services.conversation.tickets import OpenTicket
+from bot.services.imports.importer import ImportReport
 from bot.services.policy import ExplainRow
-from bot.services.policy_check import PolicyCheck
-from bot.services.tickets import OpenTicket
+from bot.services.policy.check import PolicyCheck
 from storage.enums import ItemCondition
 
 stdout = Console(highlight=False)

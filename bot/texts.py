@@ -20,9 +20,9 @@ from jinja2.bccache import Bucket
 from jinja2.runtime import Context, Macro
 from markupsafe import Markup
 
-from bot.services.locales import LOCALES
-from bot.services.money import Money
-from bot.services.variants import default_variant_words
+from bot.services.cancellation.variants import default_variant_words
+from bot.services.domain.locales import LOCALES
+from bot.services.domain.money import Money
 
 __all__ = ["LOCALES", "Renderer", "Texts", "templates_dir"]
 

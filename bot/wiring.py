@@ -43,16 +43,16 @@ from bot.middlewares import (
     UpdateLogMiddleware,
 )
 from bot.middlewares.in_flight import InFlightUpdates
-from bot.services.clock import Clock, SystemClock
+from bot.services.cancellation.reasons import CancelPhrases, ReasonClassifier, SmallTalk
 from bot.services.container import ServiceConfig, Services
-from bot.services.deep_links import LinkTokens
+from bot.services.conversation.intents import Intents, MessageReader
+from bot.services.domain.clock import Clock, SystemClock
 from bot.services.insights import InsightsConfig, InsightsService
-from bot.services.intents import Intents, MessageReader
-from bot.services.linking import GuestPolicy
+from bot.services.linking.accounts import GuestPolicy
+from bot.services.linking.deep_links import LinkTokens
 from bot.services.outbox import OutboxSignal
 from bot.services.policy import load_policy
-from bot.services.reasons import CancelPhrases, ReasonClassifier, SmallTalk
-from bot.services.watchdog import OverdueWatchdog
+from bot.services.refunds.watchdog import OverdueWatchdog
 from bot.telemetry import Telemetry
 from bot.telemetry.middlewares import TelegramApiMetrics, UpdateMetrics
 from bot.texts import Renderer

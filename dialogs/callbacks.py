@@ -142,7 +142,7 @@ class AnswerPerson(CallbackData, prefix="hp2"):
 
 
 class RateSurvey(CallbackData, prefix="sv1"):
-    """A star button of a satisfaction survey (`bot.services.surveys`)."""
+    """A star button of a satisfaction survey (`bot.services.conversation.surveys`)."""
 
     survey_id: RowId
     stars: Annotated[int, Field(ge=1, le=5)]

@@ -9,8 +9,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.locales import LOCALES
+from bot.services.domain.locales import LOCALES
+from bot.services.linking.identity import Identity
 from bot.texts import Renderer, Texts
 from dialogs.callbacks import LanguageCallback, MenuAction, MenuCallback
 from dialogs.cancellation.flow import begin

@@ -8,8 +8,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.transcript import TranscriptBuffer
+from bot.services.conversation.transcript import TranscriptBuffer
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.keyboards import link_keyboard, main_menu
 from dialogs.misunderstood import not_understood_again

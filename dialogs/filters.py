@@ -10,9 +10,9 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
-from bot.services.intents import Intents, MessageReader, Topic
-from bot.services.locales import LOCALES
-from bot.services.reasons import CancelPhrases
+from bot.services.cancellation.reasons import CancelPhrases
+from bot.services.conversation.intents import Intents, MessageReader, Topic
+from bot.services.domain.locales import LOCALES
 from bot.texts import Renderer
 
 
@@ -82,7 +82,8 @@ class CancelIntent(Filter):
 
 
 class Reads(Filter):
-    """Free text that means one of `topics` (bot/services/intents.py); passes `reading`."""
+    """Free text that means one of `topics` (bot/services/conversation/intents.py);
+    passes `reading`."""
 
     def __init__(self, *topics: Topic) -> None:
         self.topics = frozenset(topics)

@@ -18,8 +18,8 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.services.locales import LOCALES
-from bot.services.status import RefundView
+from bot.services.conversation.status import RefundView
+from bot.services.domain.locales import LOCALES
 from bot.texts import Renderer, Texts
 from dialogs.callbacks import (
     LanguageCallback,

@@ -10,8 +10,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.linking import GuestOutcome, LinkOutcome, LinkResult, looks_like_guest_detail
+from bot.services.linking.accounts import (
+    GuestOutcome,
+    LinkOutcome,
+    LinkResult,
+    looks_like_guest_detail,
+)
+from bot.services.linking.identity import Identity
 from bot.texts import Renderer, Texts
 from dialogs.filters import HAS_CONTACT, HAS_TEXT, ButtonText
 from dialogs.keyboards import REMOVE_KEYBOARD, link_keyboard

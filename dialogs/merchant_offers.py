@@ -14,8 +14,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.merchant_offers import Taken
+from bot.services.linking.identity import Identity
+from bot.services.merchant.offers import Taken
 from bot.services.outbox import OutboxSignal
 from bot.texts import Texts
 from dialogs.callbacks import AnswerOffer

@@ -11,8 +11,8 @@ from __future__ import annotations
 from aiogram.types import Message
 
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.transcript import TranscriptBuffer
+from bot.services.conversation.transcript import TranscriptBuffer
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.cancellation.screens import offer_person
 

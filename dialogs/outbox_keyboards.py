@@ -14,10 +14,10 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.services.merchant_cancellation import KEYBOARD_KIND as MERCHANT_OFFERS
-from bot.services.money import Money
-from bot.services.surveys import KEYBOARD_KIND as SURVEY
-from bot.services.surveys import STARS
+from bot.services.conversation.surveys import KEYBOARD_KIND as SURVEY
+from bot.services.conversation.surveys import STARS
+from bot.services.domain.money import Money
+from bot.services.merchant.cancellation import KEYBOARD_KIND as MERCHANT_OFFERS
 from bot.texts import Texts
 from dialogs.callbacks import AnswerOffer, RateSurvey
 

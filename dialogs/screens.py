@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import InaccessibleMessage, Message
 
-from bot.services.identity import Identity
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.keyboards import link_keyboard, main_menu
 

@@ -13,8 +13,8 @@ from aiogram.filters import StateFilter
 from aiogram.types import Message
 
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.intents import Reading, Topic
+from bot.services.conversation.intents import Reading, Topic
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.filters import HAS_TEXT, Reads
 from dialogs.keyboards import link_keyboard, main_menu

@@ -9,10 +9,10 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.services.cases import CaseUnavailable
+from bot.services.cancellation.cases import CaseUnavailable
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.linking import LinkOutcome
+from bot.services.linking.accounts import LinkOutcome
+from bot.services.linking.identity import Identity
 from bot.texts import Renderer, Texts
 from dialogs import link
 from dialogs.callbacks import ResumeAction, ResumeCallback

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.services.container import Services
-from bot.services.identity import Identity
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.callbacks import MenuAction, MenuCallback, RefundTimeline
 from dialogs.filters import Intent

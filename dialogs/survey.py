@@ -1,6 +1,6 @@
 """The satisfaction survey's buttons, and the optional comment that follows a rating.
 
-The survey arrives from the outbox (`bot.services.surveys`), outside any flow, so its
+The survey arrives from the outbox (`bot.services.conversation.surveys`), outside any flow, so its
 presses are matched by `RateSurvey` alone; the service checks the survey was asked in
 this chat, and anything else gets the stale-button alert.
 
@@ -21,11 +21,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.services.clock import Clock
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.intents import Intents
-from bot.services.surveys import COMMENT_WINDOW, STARS, Commented, Rated
+from bot.services.conversation.intents import Intents
+from bot.services.conversation.surveys import COMMENT_WINDOW, STARS, Commented, Rated
+from bot.services.domain.clock import Clock
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.callbacks import RateSurvey
 from dialogs.fallback import say_not_understood

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import Settings
-from bot.services.clock import FixedClock
-from bot.services.demo_data import seed_demo
+from bot.demo_data import seed_demo
+from bot.services.domain.clock import FixedClock
 from bot.wiring import AppDeps, build_deps
 from storage.migrate import upgrade
 

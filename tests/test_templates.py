@@ -14,8 +14,11 @@ from typing import Any
 import pytest
 from jinja2.runtime import Macro
 
-from bot.services.locales import LOCALES
-from bot.services.money import Money
+from bot.services.cancellation.review import OfferView
+from bot.services.conversation.status import ExchangeView, RefundView, RequestView, TimelineEvent
+from bot.services.conversation.views import ItemView, OrderView
+from bot.services.domain.locales import LOCALES
+from bot.services.domain.money import Money
 from bot.services.policy import (
     CustomerFacts,
     ItemFacts,
@@ -26,10 +29,7 @@ from bot.services.policy import (
 )
 from bot.services.policy.explain import because
 from bot.services.policy.model import Rule, Span
-from bot.services.refunds import ActorKind
-from bot.services.review import OfferView
-from bot.services.status import ExchangeView, RefundView, RequestView, TimelineEvent
-from bot.services.views import ItemView, OrderView
+from bot.services.refunds.service import ActorKind
 from bot.texts import Renderer
 from storage.enums import (
     ItemCategory,

@@ -1,5 +1,5 @@
 """Signed requests: HMAC-SHA256 over `"{timestamp}.{raw body}"` with MERCHANT_API_SECRET
-(bot.services.signing; the merchant's webhook is signed the same way).
+(bot.services.merchant.signing; the merchant's webhook is signed the same way).
 
     X-Cancelbot-Timestamp: 1795428000            (Unix seconds)
     X-Cancelbot-Signature: sha256=<hex digest>
@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from bot.api.errors import ApiError
 from bot.api.schemas import ErrorCode
-from bot.services.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from bot.services.merchant.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 
 __all__ = [
     "MAX_AGE",

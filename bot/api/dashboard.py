@@ -24,11 +24,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from bot.api.charts import columns, horizontal_bars, line_chart
 from bot.api.keys import DEPS
 from bot.config import Settings
+from bot.services.domain.money import Money
 from bot.services.insights import Dimension, Report
 from bot.services.insights.export import format_amounts, format_duration
 from bot.services.insights.figures import NONE, TIME_BUCKETS, Period
 from bot.services.insights.periods import PeriodError, parse_period
-from bot.services.money import Money
 from bot.texts import Renderer, templates_dir
 from storage.enums import ReasonCode
 

@@ -16,8 +16,8 @@ from pydantic_core import ErrorDetails
 
 from bot.api.schemas import ErrorBody, ErrorCode, ErrorResponse, FieldError
 from bot.services.erasure import UnknownCustomer
-from bot.services.import_sources import dotted_path
-from bot.services.merchant_errors import (
+from bot.services.imports.sources import dotted_path
+from bot.services.merchant.errors import (
     EventIdConflict,
     MerchantRequestError,
     OrderNotCancellable,
@@ -28,7 +28,7 @@ from bot.services.merchant_errors import (
     VoucherExpired,
     VoucherRedeemed,
 )
-from bot.services.refund_states import IllegalTransition
+from bot.services.refunds.states import IllegalTransition
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.api.keys import DEPS
-from bot.services.merchant_cancellation import CASE_ORIGIN
+from bot.services.merchant.cancellation import CASE_ORIGIN
 from storage.db import ping
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,11 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from bot.api.auth import MAX_AGE, MAX_AHEAD, SIGNATURE_HEADER, TIMESTAMP_HEADER
-from bot.services.webhook_payloads import EVENT_ID_HEADER, EVENT_TYPE_HEADER, PAYLOAD_MODELS
+from bot.services.merchant.webhook_payloads import (
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    PAYLOAD_MODELS,
+)
 from storage.types import ROW_ID_MAX
 
 if TYPE_CHECKING:

@@ -43,10 +43,10 @@ from bot.api.schemas import (
     VoucherOut,
 )
 from bot.erasure import forget_customer
-from bot.services.import_records import ImportFile
-from bot.services.importer import BATCH_SIZE, Importer, ImportFileError, ImportSource
-from bot.services.merchant_cancellation import MERCHANT_ACTOR
-from bot.services.merchant_feeds import FEED_SETTLE
+from bot.services.imports.importer import BATCH_SIZE, Importer, ImportFileError, ImportSource
+from bot.services.imports.records import ImportFile
+from bot.services.merchant.cancellation import MERCHANT_ACTOR
+from bot.services.merchant.feeds import FEED_SETTLE
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus
 from storage.types import ROW_ID_MAX

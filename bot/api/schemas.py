@@ -14,11 +14,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from bot.services.domain.money import Money
 from bot.services.erasure import ErasureResult
-from bot.services.import_records import Amount, Timestamp
-from bot.services.importer import ImportReport
-from bot.services.merchant_cancellation import MerchantCancellation, OfferMade
-from bot.services.merchant_feeds import (
+from bot.services.imports.importer import ImportReport
+from bot.services.imports.records import Amount, Timestamp
+from bot.services.merchant.cancellation import MerchantCancellation, OfferMade
+from bot.services.merchant.feeds import (
     DEFAULT_PAGE,
     MAX_PAGE,
     Page,
@@ -27,7 +28,7 @@ from bot.services.merchant_feeds import (
     VoucherEntry,
     VoucherStatus,
 )
-from bot.services.merchant_views import (
+from bot.services.merchant.views import (
     AcceptedOffer,
     ItemState,
     OrderState,
@@ -35,10 +36,9 @@ from bot.services.merchant_views import (
     RefundState,
     RequestState,
 )
-from bot.services.money import Money
 from bot.services.policy.model import MerchantReason
-from bot.services.refund_states import TRANSITIONS
-from bot.services.refund_updates import Notice, RefundUpdate
+from bot.services.refunds.states import TRANSITIONS
+from bot.services.refunds.updates import Notice, RefundUpdate
 from storage.enums import (
     OfferType,
     OrderStatus,

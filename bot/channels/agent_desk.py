@@ -17,8 +17,8 @@ from collections.abc import Callable
 from aiogram import Bot
 
 from bot.channels.agent_group import GroupCheck, check_group
-from bot.services.clock import Clock
 from bot.services.container import ServiceConfig, Services
+from bot.services.domain.clock import Clock
 from bot.services.handoff.sweep import Reannouncer
 from bot.services.outbox import OutboxSignal
 from storage.uow import UnitOfWork

@@ -36,7 +36,7 @@ from bot.channels.console_render import (
 )
 from bot.channels.console_session import ConsoleSession, Json, SourceLookup
 from bot.channels.notifier import Lane
-from bot.services.demo_data import DEMO_HIGHLIGHTS, seed_demo
+from bot.demo_data import DEMO_HIGHLIGHTS, seed_demo
 from bot.wiring import AppDeps, build_bot, build_dispatcher, build_notifier
 from storage.models import Customer
 

@@ -57,7 +57,7 @@ from aiogram.types import (
 )
 
 from bot.channels.console_render import HtmlError, ParsedText, parse_html, utf16_length
-from bot.services.clock import Clock
+from bot.services.domain.clock import Clock
 
 if TYPE_CHECKING:
     from aiogram import Bot

@@ -11,8 +11,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent, Update
 
 from bot.middlewares import UpdateTrace
-from bot.services.errors import DomainError
-from bot.services.locales import locale_from_language_code
+from bot.services.domain.errors import DomainError
+from bot.services.domain.locales import locale_from_language_code
 from bot.texts import Renderer
 
 log = logging.getLogger(__name__)

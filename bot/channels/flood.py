@@ -28,7 +28,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.services.clock import Clock
+from bot.services.domain.clock import Clock
 from bot.services.outbox import Outbox, OutboxSignal
 from storage.uow import UnitOfWork
 

@@ -43,7 +43,7 @@ from bot.channels.notifier import (
     MessageDelivery,
     Outcome,
 )
-from bot.services.clock import Clock
+from bot.services.domain.clock import Clock
 from bot.services.handoff.card import Card, load_card
 from bot.services.handoff.customers import HandoffService
 from bot.services.outbox import decode_context

@@ -28,7 +28,7 @@ from typing import Any
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 
-from bot.services.clock import Clock, SystemClock
+from bot.services.domain.clock import Clock, SystemClock
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 """The merchant's webhook sender: POSTs the events the services staged to MERCHANT_WEBHOOK_URL.
 
-Events (`webhook_events` rows, bot.services.webhook_events) are written in the
+Events (`webhook_events` rows, bot.services.merchant.webhook_events) are written in the
 transaction of their change; this loop claims due ones, POSTs each signed like the
-merchant's own requests to us (bot.services.signing, keyed with MERCHANT_API_SECRET,
+merchant's own requests to us (bot.services.merchant.signing, keyed with MERCHANT_API_SECRET,
 a fresh timestamp per attempt), and records the outcome, each step in its own short
 transaction (none stays open during a POST). It has its own table, claims and task,
 so an endpoint that is down never holds back the customers' Telegram messages.
@@ -48,9 +48,9 @@ from datetime import timedelta
 import aiohttp
 
 from bot.config import Settings
-from bot.services.clock import Clock
-from bot.services.signing import signed_headers
-from bot.services.webhook_payloads import EVENT_ID_HEADER, EVENT_TYPE_HEADER
+from bot.services.domain.clock import Clock
+from bot.services.merchant.signing import signed_headers
+from bot.services.merchant.webhook_payloads import EVENT_ID_HEADER, EVENT_TYPE_HEADER
 from storage.models import WebhookEvent
 from storage.uow import UnitOfWork
 

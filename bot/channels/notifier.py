@@ -115,7 +115,7 @@ from aiohttp import ClientError
 
 from bot.channels.rate_limit import RateLimiter
 from bot.config import Settings
-from bot.services.clock import Clock
+from bot.services.domain.clock import Clock
 from bot.services.outbox import OutboxSignal, decode_context
 from bot.texts import Renderer, Texts
 from storage.enums import DeliveryKind, Direction, OutboxStatus

@@ -29,7 +29,7 @@ from bot.channels.background import BackgroundJobs
 from bot.channels.flood import FloodNotices
 from bot.channels.inbox import worker_name
 from bot.channels.updates import UpdateRunner
-from bot.services.locales import LOCALES
+from bot.services.domain.locales import LOCALES
 from bot.wiring import AppDeps, build_dispatcher, build_flood_guard, build_inbox, instrument_bot
 
 log = logging.getLogger(__name__)

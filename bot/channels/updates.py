@@ -44,7 +44,7 @@ from bot.channels.inbox import (
     bind_delivery,
     chat_of,
 )
-from bot.services.locales import locale_from_language_code
+from bot.services.domain.locales import locale_from_language_code
 from bot.texts import Renderer
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Runs the overdue watchdog (bot.services.watchdog) every WATCHDOG_INTERVAL_SECONDS.
+"""Runs the overdue watchdog (bot.services.refunds.watchdog) every WATCHDOG_INTERVAL_SECONDS.
 
 `BotServer` starts it next to the notifier and stops it first. A sweep that queued
 messages rings the outbox signal, so they leave now rather than at the notifier's next
@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import logging
 
-from bot.services.clock import Clock
+from bot.services.domain.clock import Clock
 from bot.services.outbox import OutboxSignal
-from bot.services.watchdog import OverdueWatchdog
+from bot.services.refunds.watchdog import OverdueWatchdog
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from aiogram.types import Chat, Message, TelegramObject, User
 
 from bot.middlewares.update_log import UpdateTrace
 from bot.services.container import Services
-from bot.services.identity import Sender
+from bot.services.linking.identity import Sender
 from bot.texts import Renderer
 
 

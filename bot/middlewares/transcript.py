@@ -32,9 +32,9 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.phones import mask_phone
-from bot.services.transcript import TranscriptBuffer, TranscriptLine
+from bot.services.conversation.transcript import TranscriptBuffer, TranscriptLine
+from bot.services.domain.phones import mask_phone
+from bot.services.linking.identity import Identity
 from storage.enums import Direction
 from storage.uow import UpdateUnitOfWork, current_update
 

@@ -11,8 +11,8 @@ from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.inbox import HANDLED, UpdateInbox, current_delivery
-from bot.services.clock import Clock
 from bot.services.container import ServiceConfig, Services
+from bot.services.domain.clock import Clock
 from bot.services.outbox import OutboxSignal
 from storage.uow import UpdateUnitOfWork
 

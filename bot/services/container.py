@@ -5,30 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from bot.services.alternatives import AlternativesService
-from bot.services.cancellation import CancellationService
-from bot.services.candidates import CaseCandidates
-from bot.services.cases import CaseService
-from bot.services.clock import Clock
-from bot.services.deep_links import LinkTokens
+from bot.services.cancellation.alternatives import AlternativesService
+from bot.services.cancellation.candidates import CaseCandidates
+from bot.services.cancellation.cases import CaseService
+from bot.services.cancellation.matching import MatchingVocabulary, default_vocabulary
+from bot.services.cancellation.review import ReviewService
+from bot.services.cancellation.service import CancellationService
+from bot.services.conversation.status import StatusService
+from bot.services.conversation.surveys import SurveyService
+from bot.services.conversation.tickets import TicketService
+from bot.services.conversation.transcript import TranscriptService
+from bot.services.domain.clock import Clock
 from bot.services.erasure import ErasureService
 from bot.services.handoff.agents import AgentCases
 from bot.services.handoff.customers import HandoffService
 from bot.services.handoff.desk import DeskService
-from bot.services.identity import IdentityService
-from bot.services.linking import GuestPolicy, LinkingService
-from bot.services.matching import MatchingVocabulary, default_vocabulary
-from bot.services.merchant_cancellation import MerchantCancellations
-from bot.services.merchant_feeds import MerchantFeeds
-from bot.services.merchant_offers import MerchantOffers
-from bot.services.merchant_views import MerchantViews
+from bot.services.linking.accounts import GuestPolicy, LinkingService
+from bot.services.linking.deep_links import LinkTokens
+from bot.services.linking.identity import IdentityService
+from bot.services.merchant.cancellation import MerchantCancellations
+from bot.services.merchant.feeds import MerchantFeeds
+from bot.services.merchant.offers import MerchantOffers
+from bot.services.merchant.views import MerchantViews
 from bot.services.policy import Policy, load_policy
-from bot.services.refund_updates import RefundUpdates
-from bot.services.review import ReviewService
-from bot.services.status import StatusService
-from bot.services.surveys import SurveyService
-from bot.services.tickets import TicketService
-from bot.services.transcript import TranscriptService
+from bot.services.refunds.updates import RefundUpdates
 from storage.uow import UnitOfWork
 
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.clock import Clock
-from bot.services.merchant_errors import MerchantRequestError
+from bot.services.domain.clock import Clock
+from bot.services.merchant.errors import MerchantRequestError
 from bot.services.outbox import Outbox
 from storage.enums import DeliveryKind
 from storage.models import Erasure

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.services.clock import Clock
-from bot.services.money import Money
+from bot.services.domain.clock import Clock
+from bot.services.domain.money import Money
 from storage.enums import DeliveryKind
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork

@@ -18,7 +18,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.services.container import Services
 from bot.services.handoff.customers import Relayed
-from bot.services.identity import Identity
+from bot.services.linking.identity import Identity
 from bot.services.outbox import OutboxSignal
 from bot.texts import Texts
 from dialogs.agents.filters import IsCommand

@@ -8,8 +8,8 @@ from aiogram.filters import StateFilter
 from aiogram.types import Message
 
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.transcript import TranscriptBuffer
+from bot.services.conversation.transcript import TranscriptBuffer
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.cancellation import details, entry, order, outcome, person
 from dialogs.cancellation.outcome import buttons_expected

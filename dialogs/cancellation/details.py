@@ -8,12 +8,12 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.services.cancellation.reasons import ReasonClassifier
+from bot.services.cancellation.review import Step
+from bot.services.cancellation.variants import reason_for_wish
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.reasons import ReasonClassifier
-from bot.services.review import Step
-from bot.services.transcript import TranscriptBuffer
-from bot.services.variants import reason_for_wish
+from bot.services.conversation.transcript import TranscriptBuffer
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.callbacks import (
     ChangeItems,

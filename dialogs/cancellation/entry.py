@@ -8,8 +8,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.intents import Said
+from bot.services.conversation.intents import Said
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.callbacks import MenuAction, MenuCallback
 from dialogs.cancellation.flow import begin

@@ -10,11 +10,11 @@ from dataclasses import replace
 
 from aiogram.fsm.context import FSMContext
 
-from bot.services.cases import Availability, Found
+from bot.services.cancellation.cases import Availability, Found
+from bot.services.cancellation.review import Review, Step
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.intents import Said
-from bot.services.review import Review, Step
+from bot.services.conversation.intents import Said
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.cancellation import screens
 from dialogs.screens import Target, ask_to_link

@@ -7,12 +7,12 @@ from collections.abc import Iterable, Sequence
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.services.alternatives import VariantChoice
-from bot.services.cases import OrderPage as Page
-from bot.services.cases import Selection
+from bot.services.cancellation.alternatives import VariantChoice
+from bot.services.cancellation.cases import OrderPage as Page
+from bot.services.cancellation.cases import Selection
+from bot.services.cancellation.review import OfferView
+from bot.services.conversation.views import OrderView, tell_apart
 from bot.services.policy import RefundOption
-from bot.services.review import OfferView
-from bot.services.views import OrderView, tell_apart
 from bot.texts import Texts
 from dialogs.callbacks import (
     AnswerOffer,

@@ -7,10 +7,10 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.services.cases import Found
+from bot.services.cancellation.cases import Found
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.transcript import TranscriptBuffer
+from bot.services.conversation.transcript import TranscriptBuffer
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.callbacks import ConfirmGuess, OrderPage, PickOrder
 from dialogs.cancellation import screens

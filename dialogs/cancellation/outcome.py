@@ -7,13 +7,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.services.alternatives import Accepted, OfferOutcome
-from bot.services.cancellation import Outcome
+from bot.services.cancellation.alternatives import Accepted, OfferOutcome
+from bot.services.cancellation.review import Step
+from bot.services.cancellation.service import Outcome
 from bot.services.container import Services
-from bot.services.identity import Identity
+from bot.services.conversation.transcript import TranscriptBuffer
+from bot.services.linking.identity import Identity
 from bot.services.outbox import OutboxSignal
-from bot.services.review import Step
-from bot.services.transcript import TranscriptBuffer
 from bot.texts import Texts
 from dialogs.callbacks import AnswerOffer, AnswerSummary, PickMethod, PickVariant, SummaryAction
 from dialogs.cancellation import screens

@@ -13,11 +13,11 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.services.cancellation.review import Step
 from bot.services.container import Services
 from bot.services.handoff.customers import Escalation
-from bot.services.identity import Identity
+from bot.services.linking.identity import Identity
 from bot.services.outbox import OutboxSignal
-from bot.services.review import Step
 from bot.texts import Texts
 from dialogs.callbacks import AnswerPerson, MenuAction, MenuCallback
 from dialogs.cancellation import screens

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiogram.fsm.context import FSMContext
 
-from bot.services.alternatives import VariantChoice
-from bot.services.cases import Selection
+from bot.services.cancellation.alternatives import VariantChoice
+from bot.services.cancellation.cases import Selection
+from bot.services.cancellation.review import Review
 from bot.services.container import Services
-from bot.services.identity import Identity
-from bot.services.review import Review
-from bot.services.views import OrderView
+from bot.services.conversation.views import OrderView
+from bot.services.linking.identity import Identity
 from bot.texts import Texts
 from dialogs.cancellation import keyboards
 from dialogs.screens import Target

@@ -20,10 +20,10 @@ from multidict import CIMultiDictProxy
 from sqlalchemy import func, select
 
 from bot.api.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
-from bot.services.importer import Importer, ImportSource
-from bot.services.money import Money
+from bot.services.domain.money import Money
+from bot.services.imports.importer import Importer, ImportSource
 from bot.services.outbox import decode_context
-from bot.services.refunds import RefundLedger
+from bot.services.refunds.service import RefundLedger
 from bot.wiring import AppDeps
 from storage.enums import (
     LinkMethod,

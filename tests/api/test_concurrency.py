@@ -11,14 +11,14 @@ from dataclasses import replace
 
 from sqlalchemy import func, select
 
-from bot.services.identity import Identity
-from bot.services.merchant_cancellation import MerchantCancellation, MerchantCancellations
-from bot.services.merchant_errors import EventIdConflict, OrderNotCancellable
-from bot.services.merchant_offers import MerchantOffers, Taken
+from bot.services.conversation.views import CustomerView
+from bot.services.linking.identity import Identity
+from bot.services.merchant.cancellation import MerchantCancellation, MerchantCancellations
+from bot.services.merchant.errors import EventIdConflict, OrderNotCancellable
+from bot.services.merchant.offers import MerchantOffers, Taken
 from bot.services.policy.model import MerchantReason
-from bot.services.refund_states import IllegalTransition
-from bot.services.refund_updates import RefundUpdate, RefundUpdates
-from bot.services.views import CustomerView
+from bot.services.refunds.states import IllegalTransition
+from bot.services.refunds.updates import RefundUpdate, RefundUpdates
 from bot.wiring import AppDeps
 from storage.enums import OfferType, RefundStatus
 from storage.models import CancellationRequest, OutboxMessage, RefundEvent

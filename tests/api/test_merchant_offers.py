@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot.services.clock import FixedClock
-from bot.services.identity import Identity
-from bot.services.merchant_offers import MerchantOffers, Taken
-from bot.services.views import CustomerView
+from bot.services.conversation.views import CustomerView
+from bot.services.domain.clock import FixedClock
+from bot.services.linking.identity import Identity
+from bot.services.merchant.offers import MerchantOffers, Taken
 from bot.wiring import AppDeps
 from storage.enums import OfferStatus, OrderStatus, RefundStatus, RequestStatus, VoucherKind
 from storage.models import Offer, Voucher

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from bot.services.clock import FixedClock
-from bot.services.merchant_feeds import FEED_SETTLE
-from bot.services.money import Money
-from bot.services.vouchers import issue_voucher
+from bot.services.domain.clock import FixedClock
+from bot.services.domain.money import Money
+from bot.services.merchant.feeds import FEED_SETTLE
+from bot.services.refunds.vouchers import issue_voucher
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus, VoucherKind
 from tests.api.support import MerchantClient, counts, open_refund, refund_row, request_row

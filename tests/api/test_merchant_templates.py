@@ -11,10 +11,10 @@ from decimal import Decimal
 
 import pytest
 
-from bot.services.locales import LOCALES
-from bot.services.money import Money
+from bot.services.domain.locales import LOCALES
+from bot.services.domain.money import Money
 from bot.services.policy.model import MerchantReason
-from bot.services.refund_updates import CUSTOMER_VISIBLE
+from bot.services.refunds.updates import CUSTOMER_VISIBLE
 from bot.texts import Renderer
 from storage.enums import OfferType, PaymentMethod
 from tests.conftest import NOW

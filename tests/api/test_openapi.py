@@ -17,8 +17,8 @@ from jsonschema import Draft202012Validator
 from bot.api.app import build_web_app
 from bot.api.openapi import openapi_path
 from bot.api.routes import ENDPOINTS, PREFIX
-from bot.services.money import Money
-from bot.services.vouchers import issue_voucher
+from bot.services.domain.money import Money
+from bot.services.refunds.vouchers import issue_voucher
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus, VoucherKind
 from tests.api.support import MerchantClient, customer, open_refund

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from bot.channels.console import CONSOLE_TOKEN, NEWCOMER_ID, SHELL_USER_BASE, run_shell
 from bot.channels.console_render import Screen, Terminal, parse_html, render_entities
 from bot.channels.console_session import ConsoleSession
-from bot.services.clock import FixedClock
-from bot.services.demo_data import seed_demo
+from bot.demo_data import seed_demo
+from bot.services.domain.clock import FixedClock
 from bot.wiring import AppDeps, build_bot
 from storage.enums import LinkMethod
 from storage.models import Customer, Order

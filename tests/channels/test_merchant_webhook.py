@@ -19,11 +19,11 @@ from bot.api.openapi import openapi_document
 from bot.api.routes import ENDPOINTS, PREFIX
 from bot.channels.merchant_webhook import Backoff, WebhookConfig, WebhookSender
 from bot.config import ConfigError, Settings, load_settings
-from bot.services.clock import FixedClock
-from bot.services.money import Money
-from bot.services.refunds import RefundLedger
-from bot.services.vouchers import issue_voucher
-from bot.services.webhook_payloads import EventType
+from bot.services.domain.clock import FixedClock
+from bot.services.domain.money import Money
+from bot.services.merchant.webhook_payloads import EventType
+from bot.services.refunds.service import RefundLedger
+from bot.services.refunds.vouchers import issue_voucher
 from bot.wiring import AppDeps, build_webhook_sender
 from storage.enums import PaymentMethod, RefundStatus, VoucherKind, WebhookStatus
 from storage.models import WebhookEvent

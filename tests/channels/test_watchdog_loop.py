@@ -10,9 +10,9 @@ from datetime import datetime
 import pytest
 
 from bot.channels.watchdog import WatchdogLoop
-from bot.services.clock import FixedClock
+from bot.services.domain.clock import FixedClock
 from bot.services.outbox import OutboxSignal
-from bot.services.watchdog import OverdueWatchdog
+from bot.services.refunds.watchdog import OverdueWatchdog
 from tests.conftest import NOW
 
 

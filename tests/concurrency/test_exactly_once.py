@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.services.cancellation import Outcome
-from bot.services.identity import Identity, Sender
-from bot.services.review import Step
+from bot.services.cancellation.review import Step
+from bot.services.cancellation.service import Outcome
+from bot.services.linking.identity import Identity, Sender
 from bot.wiring import AppDeps
 from storage.enums import OrderStatus, ReasonCode
 from storage.models import CancellationRequest, OutboxMessage, Refund, RefundEvent

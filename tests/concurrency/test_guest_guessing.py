@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.services.identity import Sender
-from bot.services.linking import ORDER_GUESS_LIMIT, GuestOutcome, LinkOutcome
-from bot.services.throttle import GUEST_VERIFY
+from bot.services.linking.accounts import ORDER_GUESS_LIMIT, GuestOutcome, LinkOutcome
+from bot.services.linking.identity import Sender
+from bot.services.linking.throttle import GUEST_VERIFY
 from bot.wiring import AppDeps
 from storage.models import ThrottleEvent
 from tests.conftest import NOW

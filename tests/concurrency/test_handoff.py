@@ -10,13 +10,13 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from bot.services.conversation.tickets import TicketService
+from bot.services.domain.money import Money
 from bot.services.handoff.agents import AgentCases, Result
 from bot.services.handoff.customers import HandoffService
 from bot.services.handoff.people import AgentRef
-from bot.services.identity import Identity, IdentityService, Sender
-from bot.services.money import Money
-from bot.services.refunds import RefundLedger
-from bot.services.tickets import TicketService
+from bot.services.linking.identity import Identity, IdentityService, Sender
+from bot.services.refunds.service import RefundLedger
 from bot.wiring import AppDeps
 from storage.enums import AgentActionKind, PaymentMethod, RefundStatus, TicketReason
 from storage.models import AgentAction, AgentTopic, Handoff, RefundEvent, Ticket

@@ -11,7 +11,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.services.surveys import SurveyService
+from bot.services.conversation.surveys import SurveyService
 from bot.wiring import AppDeps
 from storage.models import OutboxMessage, Survey
 from tests.storage.helpers import add_all, make_customer

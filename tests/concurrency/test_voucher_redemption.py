@@ -10,10 +10,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from bot.services.merchant_errors import EventIdConflict, VoucherRedeemed
-from bot.services.merchant_feeds import Redemption
-from bot.services.money import Money
-from bot.services.vouchers import issue_voucher
+from bot.services.domain.money import Money
+from bot.services.merchant.errors import EventIdConflict, VoucherRedeemed
+from bot.services.merchant.feeds import Redemption
+from bot.services.refunds.vouchers import issue_voucher
 from bot.wiring import AppDeps
 from storage.enums import VoucherKind
 from storage.models import Voucher

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.services.watchdog import OverdueWatchdog, SweepReport
+from bot.services.refunds.watchdog import OverdueWatchdog, SweepReport
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus
 from storage.models import OutboxMessage, RefundEscalation

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from bot.channels.merchant_webhook import WebhookConfig, WebhookSender
 from bot.config import Settings
-from bot.services.clock import FixedClock
-from bot.services.money import Money
-from bot.services.vouchers import issue_voucher
+from bot.services.domain.clock import FixedClock
+from bot.services.domain.money import Money
+from bot.services.refunds.vouchers import issue_voucher
 from bot.wiring import AppDeps
 from storage.enums import VoucherKind, WebhookStatus
 from storage.models import WebhookEvent

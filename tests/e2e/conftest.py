@@ -16,8 +16,8 @@ import pytest
 
 from bot.channels.telegram import BotServer
 from bot.config import Settings
-from bot.services.clock import FixedClock
-from bot.services.demo_data import seed_demo
+from bot.demo_data import seed_demo
+from bot.services.domain.clock import FixedClock
 from bot.texts import Renderer
 from bot.wiring import AppDeps, build_bot, build_deps
 from storage.models import Customer

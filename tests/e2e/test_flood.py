@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.channels.telegram import BotServer
 from bot.config import Settings
-from bot.services.clock import Clock, SystemClock
+from bot.services.domain.clock import Clock, SystemClock
 from bot.texts import Renderer
 from storage.models import InboxUpdate
 from tests.conftest import TEST_TOKEN

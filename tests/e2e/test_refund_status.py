@@ -17,8 +17,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.channels.telegram import BotServer
-from bot.services.clock import FixedClock
-from bot.services.money import Money
+from bot.services.domain.clock import FixedClock
+from bot.services.domain.money import Money
 from bot.texts import Renderer
 from bot.wiring import AppDeps
 from dialogs.callbacks import RefundTimeline

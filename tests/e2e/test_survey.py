@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.channels.telegram import BotServer
-from bot.services.surveys import SurveyService
+from bot.services.conversation.surveys import SurveyService
 from bot.texts import Renderer
 from bot.wiring import AppDeps
 from dialogs.callbacks import RateSurvey

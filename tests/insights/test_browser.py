@@ -15,8 +15,8 @@ from playwright.async_api import ConsoleMessage, async_playwright
 
 from bot.api.app import build_web_app
 from bot.config import Settings
-from bot.services.clock import FixedClock
-from bot.services.demo_data import seed_demo, seed_demo_history
+from bot.demo_data import seed_demo, seed_demo_history
+from bot.services.domain.clock import FixedClock
 from bot.wiring import AppDeps, build_deps
 from storage.migrate import upgrade
 from tests.insights.test_http import TOKEN, with_settings

@@ -14,8 +14,8 @@ from pydantic import SecretStr
 
 from bot.api.app import build_web_app
 from bot.config import Settings
-from bot.services.clock import FixedClock
-from bot.services.demo_data import DEMO_AGENTS, seed_demo, seed_demo_history
+from bot.demo_data import DEMO_AGENTS, seed_demo, seed_demo_history
+from bot.services.domain.clock import FixedClock
 from bot.services.insights import Period
 from bot.wiring import AppDeps, build_deps
 from storage.db import create_engine, create_session_factory

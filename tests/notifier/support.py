@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels.notifier import KeyboardRegistry, Notifier
 from bot.config import Settings
-from bot.services.money import Money
+from bot.services.domain.money import Money
 from bot.services.outbox import Outbox
 from bot.texts import Renderer, Texts
 from bot.wiring import AppDeps, build_notifier

@@ -16,7 +16,7 @@ from aiogram import Bot
 
 from bot.channels.notifier import Notifier
 from bot.config import Settings
-from bot.services.clock import FixedClock
+from bot.services.domain.clock import FixedClock
 from bot.wiring import AppDeps, build_bot
 from storage.enums import ConversationStatus, Direction, OutboxStatus
 from storage.models import Conversation, TelegramUser

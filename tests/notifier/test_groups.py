@@ -9,7 +9,7 @@ from aiogram import Bot
 
 from bot.channels.rate_limit import RateLimiter
 from bot.config import Settings
-from bot.services.clock import FixedClock
+from bot.services.domain.clock import FixedClock
 from bot.wiring import AppDeps, build_notifier
 from storage.enums import OutboxStatus
 from tests.conftest import NOW

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.clock import FixedClock
-from bot.services.importer import Importer
+from bot.services.domain.clock import FixedClock
+from bot.services.imports.importer import Importer
 from storage.db import create_engine, create_session_factory
 from storage.models import Base, Customer, Order, OrderItem
 

@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.clock import FixedClock
-from bot.services.demo_data import DEMO_HIGHLIGHTS, build_demo_dataset, seed_demo
-from bot.services.import_records import ImportFile, OrderItemRecord, OrderRecord, StockRecord
-from bot.services.import_schema import import_json_schema
+from bot.demo_data import DEMO_HIGHLIGHTS, build_demo_dataset, seed_demo
+from bot.services.domain.clock import FixedClock
+from bot.services.imports.records import ImportFile, OrderItemRecord, OrderRecord, StockRecord
+from bot.services.imports.schema import import_json_schema
 from storage.enums import CustomerTier, ItemCategory, OrderStatus, PaymentMethod
 from tests.services.conftest import IMPORT_NOW, row_counts
 

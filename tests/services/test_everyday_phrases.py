@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.intents import MessageReader, Reading, Topic
+from bot.services.conversation.intents import MessageReader, Reading, Topic
 from storage.enums import ReasonCode
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.channels.handoff_delivery import MAX_TEXT, render_card
 from bot.services.handoff.card import load_card
-from bot.services.identity import IdentityService, Sender
-from bot.services.refund_updates import RefundUpdates
-from bot.services.watchdog import OverdueWatchdog
+from bot.services.linking.identity import IdentityService, Sender
+from bot.services.refunds.updates import RefundUpdates
+from bot.services.refunds.watchdog import OverdueWatchdog
 from bot.texts import Renderer
 from bot.wiring import AppDeps
 from storage.enums import Direction, HandoffState, RefundStatus, TicketReason, TicketStatus

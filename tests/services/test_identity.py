@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.services.clock import FixedClock
-from bot.services.identity import Sender
+from bot.services.domain.clock import FixedClock
+from bot.services.linking.identity import Sender
 from bot.wiring import AppDeps
 from storage.enums import ConversationStatus
 from tests.storage.helpers import add_all, make_customer

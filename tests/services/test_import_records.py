@@ -13,8 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.services.identity import LOCALES
-from bot.services.import_records import (
+from bot.services.imports.records import (
     CustomerRecord,
     ImportFile,
     Locale,
@@ -22,7 +21,8 @@ from bot.services.import_records import (
     StockRecord,
     normalize_import_phone,
 )
-from bot.services.import_schema import SCHEMA_PATH, import_json_schema, render_import_schema
+from bot.services.imports.schema import SCHEMA_PATH, import_json_schema, render_import_schema
+from bot.services.linking.identity import LOCALES
 from storage.enums import ItemCategory, OrderStatus
 from tests.services.conftest import RecordFactory
 
@@ -357,7 +357,7 @@ def test_a_phone_without_plus_is_refused_not_guessed(digits: str) -> None:
 def test_the_committed_schema_is_the_generated_one() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == render_import_schema(), (
         "bot/schemas/import.schema.json is stale: run `cancelbot import --schema` "
-        "or bot.services.import_schema.write_import_schema()"
+        "or bot.services.imports.schema.write_import_schema()"
     )
 
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.clock import FixedClock
-from bot.services.importer import (
+from bot.services.domain.clock import FixedClock
+from bot.services.imports.importer import (
     Importer,
     ImportFileError,
     ImportReport,

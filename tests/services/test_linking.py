@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.services.clock import FixedClock
-from bot.services.identity import Sender
-from bot.services.linking import GuestOutcome, LinkOutcome, looks_like_guest_detail
+from bot.services.domain.clock import FixedClock
+from bot.services.linking.accounts import GuestOutcome, LinkOutcome, looks_like_guest_detail
+from bot.services.linking.identity import Sender
 from bot.wiring import AppDeps
 from storage.models import OutboxMessage
 from tests.conftest import NOW

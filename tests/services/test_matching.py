@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rapidfuzz.distance import OSA
 
-from bot.services.matching import (
+from bot.services.cancellation.matching import (
     CONFIDENT_SCORE,
     NEAR_NUMBER_SCORE,
     PLACED_AT_ONLY_SCORE,

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from bot.services.offer_records import OfferAlreadyAnswered, OfferRecords
+from bot.services.cancellation.offer_records import OfferAlreadyAnswered, OfferRecords
 from storage.enums import OfferStatus, OfferType
 from storage.models import Offer
 from storage.uow import UnitOfWork

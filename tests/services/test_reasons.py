@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.intents import MessageReader, Topic
-from bot.services.reasons import (
+from bot.services.cancellation.reasons import (
     DEFAULT_CANCEL_PHRASES_FILE,
     DEFAULT_REASONS_FILE,
     CancelPhrases,
@@ -22,6 +21,7 @@ from bot.services.reasons import (
     is_cancel_intent,
     wants_human,
 )
+from bot.services.conversation.intents import MessageReader, Topic
 from storage.enums import ReasonCode
 
 

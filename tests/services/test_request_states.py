@@ -16,9 +16,7 @@ from hypothesis import strategies as st
 
 from bot.api.errors import from_service
 from bot.api.schemas import ErrorCode
-from bot.services.cancellation_requests import move_request, new_request, whole_order
-from bot.services.refund_states import IllegalTransition
-from bot.services.request_states import (
+from bot.services.cancellation.request_states import (
     ACTIVE,
     FINAL,
     TRANSITIONS,
@@ -26,6 +24,8 @@ from bot.services.request_states import (
     check_transition,
     is_active,
 )
+from bot.services.cancellation.requests import move_request, new_request, whole_order
+from bot.services.refunds.states import IllegalTransition
 from storage.enums import ItemCondition, ReasonCode, RequestKind
 from storage.enums import RequestStatus as S
 from storage.models import CancellationRequest, Order, OrderItem, SupportCase

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.services import refund_updates
-from bot.services.clock import FixedClock
-from bot.services.identity import Identity, Sender
-from bot.services.refund_states import NOTE_SHOWN, ON_ITS_WAY
-from bot.services.refunds import ActorKind
-from bot.services.status import StatusOverview, Timeline
+from bot.services.conversation.status import StatusOverview, Timeline
+from bot.services.domain.clock import FixedClock
+from bot.services.linking.identity import Identity, Sender
+from bot.services.refunds.service import ActorKind
+from bot.services.refunds import updates as refund_updates
+from bot.services.refunds.states import NOTE_SHOWN, ON_ITS_WAY
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus
 from storage.models import GuestAccess, TelegramUser
@@ -186,7 +186,7 @@ async def test_a_guest_sees_the_refund_of_the_order_they_verified_while_access_l
 
 
 def test_the_customer_visible_rules_match_the_refund_notices() -> None:
-    """The timeline and the notices (bot.services.refund_updates) show the same notes and
+    """The timeline and the notices (bot.services.refunds.updates) show the same notes and
     promise arrival for the same statuses."""
     assert refund_updates._NOTE_SHOWN == NOTE_SHOWN
     assert refund_updates._ON_ITS_WAY == ON_ITS_WAY

@@ -9,10 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot.services.clock import FixedClock
-from bot.services.identity import Identity
-from bot.services.refund_updates import RefundUpdates
-from bot.services.surveys import (
+from bot.services.conversation.surveys import (
     COMMENT_WINDOW,
     KEYBOARD_KIND,
     Commented,
@@ -21,6 +18,9 @@ from bot.services.surveys import (
     SurveyService,
     request_subject,
 )
+from bot.services.domain.clock import FixedClock
+from bot.services.linking.identity import Identity
+from bot.services.refunds.updates import RefundUpdates
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus, RequestStatus
 from storage.models import MERCHANT_REQUEST_PREFIX, OutboxMessage, Survey

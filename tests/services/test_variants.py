@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.services.variants import Wish, default_variant_words, reason_for_wish
+from bot.services.cancellation.variants import Wish, default_variant_words, reason_for_wish
 from storage.enums import ReasonCode
 
 WORDS = default_variant_words()

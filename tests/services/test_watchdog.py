@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.services import watchdog as watchdog_module
-from bot.services.clock import FixedClock
+from bot.services.domain.clock import FixedClock
 from bot.services.outbox import decode_context
-from bot.services.watchdog import OverdueWatchdog
+from bot.services.refunds import watchdog as watchdog_module
+from bot.services.refunds.watchdog import OverdueWatchdog
 from bot.texts import Renderer
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus
@@ -99,7 +99,7 @@ async def test_pending_review_is_stuck_only_after_more_than_24_hours(shop: AppDe
         "notify/refund_overdue",
         "en",
     )
-    # The same coalescing key as the refund's status notices (bot.services.refund_updates).
+    # The same coalescing key as the refund's status notices (bot.services.refunds.updates).
     assert to_ann.coalesce_key == f"refund:{refund_id}"
     assert "waiting for a colleague's approval" in rendered(to_ann)
     assert (to_agents.chat_id, to_agents.template, to_agents.locale) == (
@@ -292,7 +292,7 @@ async def test_each_sweep_logs_one_line_with_its_counts(
     await open_refund(shop, "SO-1", status=RefundStatus.PENDING_REVIEW)
     await open_refund(shop, "SO-9", status=RefundStatus.PENDING_REVIEW)  # Bo: agents only
 
-    with caplog.at_level(logging.INFO, logger="bot.services.watchdog"):
+    with caplog.at_level(logging.INFO, logger="bot.services.refunds.watchdog"):
         await watchdog(shop).sweep(NOW + timedelta(days=2))
         await watchdog(shop).sweep(NOW + timedelta(days=2))
 

@@ -10,7 +10,7 @@ from typing import Any
 from aiogram.types import Update
 
 from bot.channels.inbox import DROPPED, HANDLED, Delivery, UpdateInbox
-from bot.services.clock import FixedClock
+from bot.services.domain.clock import FixedClock
 from bot.wiring import AppDeps
 from storage.models import InboxUpdate
 from tests.conftest import NOW

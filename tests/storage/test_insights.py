@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.services.domain.money import Money
 from bot.services.insights import Dimension, Period, Report
 from bot.services.insights.figures import (
     Count,
@@ -26,7 +27,6 @@ from bot.services.insights.figures import (
     SplitRow,
     Timing,
 )
-from bot.services.money import Money
 from bot.wiring import AppDeps
 from storage.enums import (
     CaseStatus,

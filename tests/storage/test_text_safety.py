@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.api.app import build_web_app
-from bot.services.identity import Sender
-from bot.services.transcript import TranscriptLine
+from bot.services.conversation.transcript import TranscriptLine
+from bot.services.linking.identity import Sender
 from bot.wiring import AppDeps
 from storage.enums import Direction, RefundStatus
 from storage.models import Customer, InboxUpdate, TranscriptEntry

@@ -18,7 +18,11 @@ from aiohttp.test_utils import TestServer
 
 from bot.api.auth import verify
 from bot.api.errors import ApiError
-from bot.services.webhook_payloads import EVENT_ID_HEADER, EVENT_TYPE_HEADER, payload_adapter
+from bot.services.merchant.webhook_payloads import (
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    payload_adapter,
+)
 
 HANG = "hang"
 WAIT_LIMIT = 30.0

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.deep_links import ExpiredLinkToken, InvalidLinkToken, LinkTokens
+from bot.services.linking.deep_links import ExpiredLinkToken, InvalidLinkToken, LinkTokens
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TOKENS = LinkTokens(b"secret")

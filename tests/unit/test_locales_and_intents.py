@@ -1,7 +1,7 @@
 import pytest
 
-from bot.services.intents import Intents, normalize_phrase
-from bot.services.locales import locale_from_language_code, locale_of_text, pick_locale
+from bot.services.conversation.intents import Intents, normalize_phrase
+from bot.services.domain.locales import locale_from_language_code, locale_of_text, pick_locale
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.money import CurrencyMismatch, Money, minor_units, parse_amount
+from bot.services.domain.money import CurrencyMismatch, Money, minor_units, parse_amount
 
 two_places = st.decimals(
     min_value=Decimal("-1000000"), max_value=Decimal("1000000"), places=2, allow_nan=False

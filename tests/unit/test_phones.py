@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.phones import mask_phone, normalize_phone
+from bot.services.domain.phones import mask_phone, normalize_phone
 
 
 def test_international_forms_normalise_to_one() -> None:

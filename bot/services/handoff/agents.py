@@ -18,21 +18,21 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.services.clock import Clock
+from bot.services.conversation.surveys import SurveyService, ticket_subject
+from bot.services.conversation.tickets import TicketService
+from bot.services.domain.clock import Clock
+from bot.services.domain.locales import pick_locale
+from bot.services.domain.money import Money, parse_amount
 from bot.services.handoff.board import Board, desk_locale
 from bot.services.handoff.people import AgentRef, RelayMessage
 from bot.services.handoff.relay import Relay
-from bot.services.locales import pick_locale
-from bot.services.merchant_errors import InvalidAmount
-from bot.services.money import Money, parse_amount
+from bot.services.merchant.errors import InvalidAmount
 from bot.services.outbox import Outbox
 from bot.services.policy import Policy
-from bot.services.refund_states import IllegalTransition
-from bot.services.refund_updates import RefundUpdates
-from bot.services.refunds import ActorKind, actor_kind
-from bot.services.surveys import SurveyService, ticket_subject
-from bot.services.tickets import TicketService
-from bot.services.vouchers import issue_voucher
+from bot.services.refunds.service import ActorKind, actor_kind
+from bot.services.refunds.states import IllegalTransition
+from bot.services.refunds.updates import RefundUpdates
+from bot.services.refunds.vouchers import issue_voucher
 from storage.enums import (
     AgentActionKind,
     HandoffState,

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from bot.services.clock import Clock
+from bot.services.domain.clock import Clock
 from bot.services.outbox import Outbox
 from storage.enums import DeliveryKind, HandoffState, TicketReason, TicketStatus
 from storage.models import AgentTopic, Handoff, Ticket

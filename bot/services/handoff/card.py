@@ -17,8 +17,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot.services.money import Money
-from bot.services.views import OrderView
+from bot.services.conversation.views import OrderView
+from bot.services.domain.money import Money
 from storage.enums import (
     AgentActionKind,
     Direction,

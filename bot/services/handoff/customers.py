@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.services.clock import Clock
+from bot.services.conversation.tickets import TicketService
+from bot.services.domain.clock import Clock
 from bot.services.handoff.board import NOT_RENDERED, Board, desk_locale, ready_desk
 from bot.services.handoff.people import RelayMessage
 from bot.services.handoff.relay import Relay
-from bot.services.identity import Identity
+from bot.services.linking.identity import Identity
 from bot.services.outbox import Outbox
 from bot.services.policy import Policy
-from bot.services.tickets import TicketService
 from storage.db import READ_ONLY
 from storage.enums import DeliveryKind, HandoffState, RelayDirection, TicketReason, TicketStatus
 from storage.models import AgentTopic, Handoff, Ticket

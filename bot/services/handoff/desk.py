@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.clock import Clock
+from bot.services.domain.clock import Clock
 from storage.uow import UnitOfWork
 
 

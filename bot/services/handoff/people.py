@@ -30,5 +30,5 @@ class AgentRef:
 
     @property
     def actor(self) -> str:
-        """How refund events name them (bot.services.refunds.AGENT_ACTOR)."""
+        """How refund events name them (bot.services.refunds.service.AGENT_ACTOR)."""
         return f"agent:{self.user_id}"

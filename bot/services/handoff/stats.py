@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.clock import Clock
+from bot.services.domain.clock import Clock
 from bot.services.handoff.board import desk_locale
 from bot.services.insights import InsightsService, Period, Rate, Report
 from bot.services.outbox import Outbox

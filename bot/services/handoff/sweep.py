@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.services.clock import FixedClock
+from bot.services.domain.clock import FixedClock
 from bot.services.handoff.board import ready_desk
 from bot.services.outbox import Outbox
 from bot.services.policy import Policy

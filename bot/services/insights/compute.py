@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from bot.logs import mask
-from bot.services.identity import CONVERSATION_IDLE
+from bot.services.domain.money import Money
 from bot.services.insights.figures import (
     MERCHANT,
     NONE,
@@ -56,8 +56,8 @@ from bot.services.insights.figures import (
     sum_by_currency,
 )
 from bot.services.insights.history import CaseFact, History
-from bot.services.money import Money
-from bot.services.refunds import actor_kind
+from bot.services.linking.identity import CONVERSATION_IDLE
+from bot.services.refunds.service import actor_kind
 from storage.enums import (
     AgentActionKind,
     CaseStatus,

@@ -17,8 +17,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from bot.services.domain.money import Money
 from bot.services.insights.figures import Rate, Report
-from bot.services.money import Money
 
 CSV_COLUMNS = ("section", "figure", "value", "currency")
 # Fields that name a row of a list, so a CSV line reads "offers.exchange.shown".

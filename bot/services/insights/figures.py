@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from bot.services.money import Money
+from bot.services.domain.money import Money
 from storage.enums import OfferType, PaymentMethod, ReasonCode
 
 NONE = "none"

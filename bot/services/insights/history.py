@@ -24,11 +24,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.services.domain.locales import pick_locale
+from bot.services.domain.money import Money
 from bot.services.insights.figures import NONE, Dimension, Period
-from bot.services.locales import pick_locale
-from bot.services.merchant_cancellation import merchant_request_id
-from bot.services.money import Money
-from bot.services.request_origin import is_merchant_request
+from bot.services.merchant.cancellation import merchant_request_id
+from bot.services.merchant.request_origin import is_merchant_request
 from storage.enums import AgentActionKind, CaseStatus, OrderStatus, PaymentMethod, ReasonCode
 from storage.models import (
     AgentAction,

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.services.clock import Clock
+from bot.services.domain.clock import Clock
 from bot.services.insights.compute import compute_report
 from bot.services.insights.figures import Period, Report
 from bot.services.insights.history import load_history
 from bot.services.insights.timeline import CaseTimeline, build_timeline
 from bot.services.policy import Policy
-from bot.services.watchdog import sla_limits
+from bot.services.refunds.watchdog import sla_limits
 from storage.enums import ReasonCode
 from storage.uow import UnitOfWork
 

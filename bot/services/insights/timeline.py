@@ -17,9 +17,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.logs import mask
-from bot.services.money import Money
-from bot.services.refunds import actor_kind
-from bot.services.surveys import request_subject
+from bot.services.conversation.surveys import request_subject
+from bot.services.domain.money import Money
+from bot.services.refunds.service import actor_kind
 from storage.enums import CaseStatus, Direction, ReasonCode
 from storage.uow import UnitOfWork
 

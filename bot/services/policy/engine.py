@@ -15,7 +15,7 @@ from enum import Enum, StrEnum
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from bot.services.money import Money
+from bot.services.domain.money import Money
 from bot.services.policy.explain import Clause, because
 from bot.services.policy.facts import (
     CustomerFacts,

@@ -13,8 +13,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol
 
-from bot.services.money import Money
-from bot.services.variants import Wish
+from bot.services.cancellation.variants import Wish
+from bot.services.domain.money import Money
 from storage.enums import (
     CustomerTier,
     ItemCategory,

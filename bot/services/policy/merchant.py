@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from bot.services.cancellation.variants import Wish
 from bot.services.policy.engine import select_lines
 from bot.services.policy.facts import OrderFacts, StockFacts, StockLookup, StockTable
 from bot.services.policy.model import MerchantOffer, MerchantReason, OfferBase, Policy
 from bot.services.policy.offers import OfferSpec, exchange_offer
-from bot.services.variants import Wish
 from storage.enums import OfferType
 
 

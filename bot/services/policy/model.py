@@ -32,7 +32,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from bot.services.money import parse_amount
+from bot.services.domain.money import parse_amount
 from storage.enums import (
     ItemCategory,
     ItemCondition,
@@ -409,7 +409,7 @@ class SlaSettings(_Table):
     """How long a refund may sit in one status before the watchdog calls it stuck.
 
     A stuck refund gets one "still working on it" message to the customer and one alert
-    to the agents per stay in that status (bot.services.watchdog).
+    to the agents per stay in that status (bot.services.refunds.watchdog).
     """
 
     pending_review_hours: Positive = 24

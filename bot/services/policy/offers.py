@@ -13,7 +13,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from bot.services.money import Money
+from bot.services.cancellation.variants import SEPARATOR, VariantWords, Wish, default_variant_words
+from bot.services.domain.money import Money
 from bot.services.policy.engine import Decision, SelectedLine, merchant_fault, select_lines
 from bot.services.policy.facts import (
     OfferHistory,
@@ -29,7 +30,6 @@ from bot.services.policy.model import (
     OfferWhen,
     Policy,
 )
-from bot.services.variants import SEPARATOR, VariantWords, Wish, default_variant_words
 from storage.enums import OfferType, OrderStatus, PaymentMethod, ReasonCode
 
 _NOT_SHIPPED = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.PROCESSING})

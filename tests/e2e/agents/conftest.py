@@ -24,7 +24,7 @@ from bot.channels.notifier import NotifierConfig
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.telegram import BotServer
 from bot.config import Settings
-from bot.services.clock import FixedClock
+from bot.services.domain.clock import FixedClock
 from bot.texts import Renderer
 from bot.wiring import AppDeps, build_bot, build_deps, build_notifier
 from storage.models import AgentAction, AgentTopic, Handoff, RelayedMessage, Ticket

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from bot.services.import_records import CustomerRecord, OrderRecord
+from bot.services.imports.records import CustomerRecord, OrderRecord
 from storage.enums import (
     AgentActionKind,
     OrderStatus,

@@ -15,7 +15,7 @@ import pytest
 
 from bot.channels.telegram import BotServer
 from bot.config import Settings
-from bot.services.clock import FixedClock
+from bot.services.domain.clock import FixedClock
 from bot.wiring import AppDeps
 from tests.conftest import TEST_TOKEN
 from tests.e2e.agents.conftest import (

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.channels.telegram import BotServer
 from bot.config import Settings
-from bot.services.clock import FixedClock
+from bot.services.domain.clock import FixedClock
 from bot.services.insights import Period, Report
 from bot.texts import Renderer
 from bot.wiring import AppDeps

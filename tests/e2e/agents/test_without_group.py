@@ -10,7 +10,7 @@ import pytest
 
 from bot.channels.telegram import BotServer
 from bot.config import Settings
-from bot.services.clock import FixedClock
+from bot.services.domain.clock import FixedClock
 from bot.wiring import AppDeps
 from storage.enums import TicketReason, TicketStatus
 from tests.api.test_cli import cancelbot

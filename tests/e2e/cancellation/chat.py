@@ -15,8 +15,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from bot.channels.telegram import BotServer
-from bot.services.import_records import CustomerRecord, OrderRecord
-from bot.services.money import Money
+from bot.services.domain.money import Money
+from bot.services.imports.records import CustomerRecord, OrderRecord
 from bot.services.outbox import decode_context
 from bot.services.policy import NO_RULE, Policy, load_policy
 from bot.services.policy.explain import Clause
@@ -180,7 +180,7 @@ class Chat:
         self, order: OrderRecord, distinction: tuple[str, ...] = (), *, show_time: bool = False
     ) -> str:
         """An order's button; `distinction` and `show_time` as when another order listed
-        with it looks the same (bot.services.views.tell_apart)."""
+        with it looks the same (bot.services.conversation.views.tell_apart)."""
         view = shown(order, self.locale)
         label = (view.number, view.placed_at, view.headline, view.total)
         return self.button("order", *label, distinction, show_time)

@@ -26,15 +26,15 @@ import pytest
 
 from bot.channels.telegram import BotServer
 from bot.config import Settings
-from bot.services.clock import FixedClock
-from bot.services.import_records import (
+from bot.services.domain.clock import FixedClock
+from bot.services.imports.importer import Importer, ImportSource
+from bot.services.imports.records import (
     CustomerRecord,
     ImportFile,
     OrderItemRecord,
     OrderRecord,
     StockRecord,
 )
-from bot.services.importer import Importer, ImportSource
 from bot.wiring import AppDeps, build_bot, build_deps
 from tests.conftest import NOW
 from tests.e2e.cancellation.chat import Chat

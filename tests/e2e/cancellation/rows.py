@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services.import_records import CustomerRecord
+from bot.services.imports.records import CustomerRecord
 from bot.wiring import AppDeps
 from storage.models import (
     CancellationRequest,

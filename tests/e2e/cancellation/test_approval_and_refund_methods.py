@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.services.import_records import CustomerRecord, OrderRecord
-from bot.services.vouchers import voucher_notice
+from bot.services.imports.records import CustomerRecord, OrderRecord
+from bot.services.refunds.vouchers import voucher_notice
 from storage.enums import (
     OfferStatus,
     OfferType,

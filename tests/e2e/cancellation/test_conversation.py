@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.services.import_records import OrderRecord
+from bot.services.imports.records import OrderRecord
 from storage.enums import CaseStatus, OfferStatus, TicketReason
 from storage.models import Offer
 from tests.conftest import NOW

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.channels.telegram import BotServer
 from bot.erasure import forget_customer
-from bot.services.refund_updates import Notice
+from bot.services.refunds.updates import Notice
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus
 from storage.models import (

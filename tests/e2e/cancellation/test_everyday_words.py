@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.services.import_records import OrderRecord
+from bot.services.imports.records import OrderRecord
 from storage.enums import ReasonCode
 from tests.e2e.cancellation.chat import RENDERER, Chat, plain, shown
 from tests.e2e.cancellation.conftest import Scenario, ago, item

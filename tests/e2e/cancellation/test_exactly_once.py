@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.import_records import CustomerRecord, OrderRecord
+from bot.services.imports.records import CustomerRecord, OrderRecord
 from dialogs.callbacks import (
     AnswerOffer,
     AnswerSummary,

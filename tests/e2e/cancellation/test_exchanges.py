@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.services.import_records import CustomerRecord, OrderRecord
+from bot.services.imports.records import CustomerRecord, OrderRecord
 from storage.enums import OfferStatus, OfferType, OrderStatus, RequestKind, RequestStatus
 from tests.e2e.cancellation.chat import give_reason, money, offer, plain, to_reason
 from tests.e2e.cancellation.conftest import Scenario, ago, item

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.import_records import CustomerRecord, OrderRecord
+from bot.services.imports.records import CustomerRecord, OrderRecord
 from storage.enums import CaseStatus, RequestStatus
 from tests.e2e.cancellation.chat import (
     Chat,

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.config import Settings
-from bot.services.clock import FixedClock
-from bot.services.vouchers import voucher_notice
+from bot.services.domain.clock import FixedClock
+from bot.services.refunds.vouchers import voucher_notice
 from storage.models import WebhookEvent
 from tests.api.support import SECRET, MerchantClient
 from tests.conftest import NOW

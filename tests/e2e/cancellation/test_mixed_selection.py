@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.services.import_records import CustomerRecord, OrderRecord
+from bot.services.imports.records import CustomerRecord, OrderRecord
 from storage.enums import OfferStatus
 from tests.e2e.cancellation.chat import (
     ARRIVAL,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from bot.services.import_records import CustomerRecord, OrderRecord
-from bot.services.vouchers import voucher_notice
+from bot.services.imports.records import CustomerRecord, OrderRecord
+from bot.services.refunds.vouchers import voucher_notice
 from storage.enums import (
     CaseStatus,
     OfferStatus,

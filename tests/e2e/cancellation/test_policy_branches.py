@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.services.import_records import OrderItemRecord
-from bot.services.vouchers import voucher_notice
+from bot.services.imports.records import OrderItemRecord
+from bot.services.refunds.vouchers import voucher_notice
 from storage.enums import (
     ItemCondition,
     OfferStatus,

@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.services.vouchers import voucher_notice
+from bot.services.refunds.vouchers import voucher_notice
 from storage.enums import PaymentMethod, RefundStatus, RequestStatus, VoucherKind
 from tests.api.support import SECRET, MerchantClient
 from tests.conftest import NOW

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bot.services.import_records import OrderRecord
+from bot.services.imports.records import OrderRecord
 from storage.enums import RefundStatus, RequestStatus, TicketReason
 from tests.e2e.cancellation.chat import (
     ARRIVAL,

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.services.money import Money
+from bot.services.domain.money import Money
 from bot.services.policy import (
     DEFAULT_POLICY_FILE,
     CustomerFacts,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services.money import Money
+from bot.services.domain.money import Money
 from bot.services.policy import (
     NO_RULE,
     Approval,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.services.money import Money
+from bot.services.domain.money import Money
 from bot.services.policy import (
     OfferHistory,
     OfferSpec,

@@ -1,0 +1,2 @@
+"""The cancellation conversation's rules: cases, finding the order, the review of what is
+missing, requests, offers and exchanges."""

@@ -1,0 +1,174 @@
+"""Everything the policy engine needs about a case, read in the caller's transaction.
+
+The review, the offers and the final confirmation all decide from the same facts,
+built here, so what the customer was shown and what is executed cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.services.cancellation.variants import default_variant_words
+from bot.services.domain.money import Money
+from bot.services.policy import (
+    CustomerFacts,
+    Decision,
+    Given,
+    GivenKind,
+    OfferHistory,
+    OfferSpec,
+    OrderFacts,
+    Policy,
+    RequestFacts,
+    StockFacts,
+    StockTable,
+    decide,
+    offers_for,
+)
+from storage.enums import OfferType, OrderStatus, PaymentMethod
+from storage.models import Customer, Order, SupportCase
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    decision: Decision
+    offers: tuple[OfferSpec, ...]
+
+
+def needs_item_choice(order: Order) -> bool:
+    """Delivered orders with several items (or several of one) are returned item by item."""
+    return order.status is OrderStatus.DELIVERED and (
+        len(order.items) > 1 or any(item.quantity > 1 for item in order.items)
+    )
+
+
+async def order_facts(uow: UnitOfWork, order: Order) -> OrderFacts:
+    """The order as the engine sees it, less what earlier requests already took back, with
+    what was given while it was kept (so a later cancellation cannot stack on it)."""
+    facts = replace(OrderFacts.of(order), given=await given_for(uow, order))
+    taken = await uow.cases.requested_quantities(order.id)
+    if not taken:
+        return facts
+    remaining = tuple(
+        replace(item, ordered_quantity=item.ordered_quantity - taken.get(item.item_id, 0))
+        for item in facts.items
+        if item.ordered_quantity > taken.get(item.item_id, 0)
+    )
+    return replace(facts, items=remaining)
+
+
+async def given_for(uow: UnitOfWork, order: Order) -> tuple[Given, ...]:
+    """Refunds given outside a cancellation (a partial refund to keep the item, an agent's)
+    and compensation vouchers of accepted offers, none taken back by a cancellation yet."""
+    return tuple(
+        Given(GivenKind.REFUND, Money(row.amount, row.currency))
+        if row.code is None
+        else Given(
+            GivenKind.VOUCHER_SPENT if row.spent else GivenKind.VOUCHER_UNUSED,
+            Money(row.amount, row.currency),
+            row.code,
+        )
+        for row in await uow.refunds.kept_with(order.id)
+    )
+
+
+def request_facts(case: SupportCase, order: Order) -> RequestFacts:
+    assert case.reason_code is not None, "evaluate only once the reason is known"
+    selection = (
+        {int(item_id): quantity for item_id, quantity in case.selection.items()}
+        if case.selection and needs_item_choice(order)
+        else None
+    )
+    return RequestFacts(
+        reason=case.reason_code,
+        condition=case.item_condition,
+        selection=selection,
+        has_photo=case.photo_file_id is not None,
+        # "Too small, need an L": the variant an exchange should offer.
+        wish=default_variant_words().read_wish(case.reason_text or ""),
+        no_photo=case.photo_file_id is None and case.photo_skipped,
+    )
+
+
+async def customer_facts(
+    uow: UnitOfWork, customer: Customer, now: datetime, policy: Policy
+) -> CustomerFacts:
+    since = now - timedelta(days=policy.approval.frequent_window_days)
+    times = await uow.cases.request_times(customer.id, since)
+    return CustomerFacts(tier=customer.tier, previous_request_times=tuple(times))
+
+
+async def offer_history(
+    uow: UnitOfWork, customer: Customer, now: datetime, policy: Policy
+) -> OfferHistory:
+    since = now - timedelta(days=policy.offers.once_per_customer_days)
+    accepted = await uow.offers.accepted_since(customer.id, policy.offers.once_per_customer, since)
+    return OfferHistory(tuple(accepted))
+
+
+async def stock_for(uow: UnitOfWork, order: Order) -> StockTable:
+    """Stock of every variant in the product groups of this order's items."""
+    own = await uow.stock.by_skus([item.sku for item in order.items])
+    groups = sorted({row.product_group for row in own.values()})
+    rows = await uow.stock.in_groups(groups) if groups else []
+    return StockTable(
+        {
+            row.sku: StockFacts(
+                sku=row.sku,
+                group=row.product_group,
+                attributes=row.attributes,
+                unit_price=Money(row.unit_price, row.currency),
+                available=row.available,
+            )
+            for row in rows
+        }
+    )
+
+
+async def evaluate(
+    uow: UnitOfWork,
+    case: SupportCase,
+    order: Order,
+    customer: Customer,
+    now: datetime,
+    policy: Policy,
+) -> Evaluation:
+    """Decide and choose the offers, both from facts read now."""
+    order_view = await order_facts(uow, order)
+    request = request_facts(case, order)
+    decision = decide(
+        order_view, request, await customer_facts(uow, customer, now, policy), now, policy
+    )
+    if not decision.final:
+        return Evaluation(decision, ())
+    history = await offer_history(uow, customer, now, policy)
+    decision = _without_repeated_bonus(decision, history, now, policy)
+    offers = offers_for(
+        decision, order_view, request, history, await stock_for(uow, order), now, policy
+    )
+    return Evaluation(decision, offers)
+
+
+def _without_repeated_bonus(
+    decision: Decision, history: OfferHistory, now: datetime, policy: Policy
+) -> Decision:
+    """The store-credit bonus is guarded like the offers: once per customer per period.
+
+    The engine cannot see the history, so a customer who already had the bonus gets
+    store credit at face value here.
+    """
+    guarded = OfferType.STORE_CREDIT in policy.offers.once_per_customer
+    since = now - timedelta(days=policy.offers.once_per_customer_days)
+    if not guarded or not history.accepted_since(OfferType.STORE_CREDIT, since):
+        return decision
+    options = tuple(
+        replace(
+            option, amount=option.amount - option.bonus, bonus=Money.zero(option.bonus.currency)
+        )
+        if option.method is PaymentMethod.STORE_CREDIT
+        else option
+        for option in decision.refund_options
+    )
+    return replace(decision, refund_options=options)

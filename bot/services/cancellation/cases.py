@@ -1,0 +1,334 @@
+"""The support case: the draft of a cancellation, built one answer at a time.
+
+A case belongs to one chat and, once chosen, one order. Every method checks that
+the case is still open and the reader's, and that the order is one they may see,
+whatever a button's callback data claims.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.services.cancellation.candidates import CaseCandidates, candidates_of
+from bot.services.cancellation.matching import (
+    MatchingVocabulary,
+    MatchKind,
+    OrderCandidate,
+    match_order,
+)
+from bot.services.cancellation.offer_records import OfferRecords
+from bot.services.conversation.views import OrderView
+from bot.services.domain.clock import Clock
+from bot.services.domain.errors import DomainError, OrderNotVisible
+from bot.services.linking.identity import Identity
+from bot.services.linking.throttle import Limit, Throttle
+from storage.enums import (
+    CaseStatus,
+    ItemCondition,
+    OfferStatus,
+    OrderStatus,
+    ReasonCode,
+    RequestStatus,
+)
+from storage.models import Order, SupportCase
+from storage.uow import UnitOfWork
+
+ORDERS_PER_PAGE = 5
+CLOSED_ORDER_STATUSES = frozenset(
+    {OrderStatus.CANCELLED, OrderStatus.REFUNDED, OrderStatus.RETURNED}
+)
+ORDER_GUESS = "order_guess"
+# Typing order numbers that match nothing, again and again, looks like guessing.
+ORDER_GUESS_LIMIT = Limit(attempts=8, window=timedelta(minutes=15))
+MAX_REASON_TEXT = 1000
+
+
+class CaseUnavailable(DomainError):
+    """The case ended, or never was this reader's: old buttons land here."""
+
+    template = "errors/case_closed"
+
+
+class Availability(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # cancelled, refunded or returned already
+    IN_PROGRESS = "in_progress"  # a cancellation request is already under way
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChoice:
+    order: OrderView
+    availability: Availability
+    request_status: RequestStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    orders: tuple[OrderView, ...]
+    page: int
+    pages: int
+
+
+class Found(StrEnum):
+    EXACT = "exact"
+    CONFIDENT = "confident"
+    AMBIGUOUS = "ambiguous"
+    NONE = "none"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    found: Found
+    orders: tuple[OrderView, ...] = ()
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """How many of each item the customer returns (0 = keeps it)."""
+
+    order: OrderView
+    quantities: dict[int, int]
+
+    @property
+    def any(self) -> bool:
+        return any(self.quantities.values())
+
+
+class CaseService:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        vocabulary: MatchingVocabulary,
+        candidates: CaseCandidates | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._vocabulary = vocabulary
+        self._candidates_cache = candidates if candidates is not None else CaseCandidates()
+        self._throttle = Throttle(uow, clock)
+
+    async def start(self, identity: Identity) -> int:
+        """A new case for this chat; an unfinished one is abandoned (one open case per chat)."""
+        now = self._clock.now()
+        async with self._uow.transaction():
+            await self._uow.cases.close_open_for_chat(identity.chat_id, CaseStatus.ABANDONED, now)
+            case = SupportCase(
+                telegram_user_id=identity.user_id,
+                chat_id=identity.chat_id,
+                conversation_id=identity.conversation_id,
+                customer_id=identity.customer_id,
+                created_at=now,
+                updated_at=now,
+            )
+            self._uow.cases.add(case)
+            await self._uow.flush()
+            return case.id
+
+    async def abandon(self, identity: Identity, case_id: int) -> None:
+        async with self._uow.transaction():
+            case = await self._uow.cases.get(case_id)
+            if case is not None and _is_open_for(case, identity):
+                case.status = CaseStatus.ABANDONED
+                case.closed_at = case.updated_at = self._clock.now()
+                await OfferRecords(self._uow).answer_open(
+                    case.id, OfferStatus.EXPIRED, self._clock.now()
+                )
+
+    async def orders(self, identity: Identity, page: int = 0) -> OrderPage:
+        """The reader's orders that can still be cancelled, newest first, five a page."""
+        async with self._uow.transaction():
+            orders = await self._visible(identity)
+            busy = await self._orders_in_progress([order.id for order in orders])
+        open_orders = [
+            o for o in orders if o.status not in CLOSED_ORDER_STATUSES and o.id not in busy
+        ]
+        pages = max(1, -(-len(open_orders) // ORDERS_PER_PAGE))
+        page = min(max(page, 0), pages - 1)
+        chunk = open_orders[page * ORDERS_PER_PAGE : (page + 1) * ORDERS_PER_PAGE]
+        return OrderPage(tuple(OrderView.of(o, identity.locale) for o in chunk), page, pages)
+
+    async def identify(self, identity: Identity, case_id: int, text: str) -> Identification:
+        """Which of the reader's orders a typed number or description means.
+
+        Only the reader's own orders are searched, so another customer's order number
+        gets the same answer as one that does not exist.
+        """
+        subject = f"tg:{identity.user_id}"
+        # Reads first: on SQLite the write lock is taken only if a miss must be counted.
+        async with self._uow.transaction(reads_first=True):
+            await self._open_case(identity, case_id)
+            allowance = await self._throttle.check(subject, ORDER_GUESS, ORDER_GUESS_LIMIT)
+            if not allowance.allowed:
+                return Identification(Found.THROTTLED, retry_at=allowance.retry_at)
+            match = match_order(
+                text,
+                await self._candidates(identity, case_id),
+                vocabulary=self._vocabulary,
+                now=self._clock.now(),
+            )
+            if match.kind is MatchKind.NONE:
+                self._throttle.record(subject, ORDER_GUESS)
+            orders = await self._uow.orders.visible_many(
+                [scored.candidate.order_id for scored in match.best],
+                identity.user_id,
+                identity.customer_id,
+                self._clock.now(),
+            )
+        views = tuple(
+            OrderView.of(orders[scored.candidate.order_id], identity.locale)
+            for scored in match.best
+            if scored.candidate.order_id in orders
+        )
+        return Identification(Found(match.kind.value), views)
+
+    async def _candidates(self, identity: Identity, case_id: int) -> list[OrderCandidate]:
+        """The customer's orders as matching reads them, from the case's cache if there."""
+        cached = self._candidates_cache.get(case_id, identity.user_id)
+        if cached is not None:
+            return cached
+        rows = await self._uow.orders.candidate_rows(
+            identity.user_id, identity.customer_id, self._clock.now()
+        )
+        candidates = candidates_of(rows)
+        self._candidates_cache.put(case_id, identity.user_id, candidates)
+        return candidates
+
+    async def choose(self, identity: Identity, case_id: int, order_id: int) -> OrderChoice:
+        """Attach the order to the case, unless it is closed or already being cancelled."""
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            order = await self._visible_order(identity, order_id)
+            view = OrderView.of(order, identity.locale)
+            if order.status in CLOSED_ORDER_STATUSES:
+                return OrderChoice(view, Availability.CLOSED)
+            active = await self._uow.cases.active_request_for_order(order.id)
+            if active is not None:
+                return OrderChoice(view, Availability.IN_PROGRESS, active.status)
+            if case.order_id != order.id:
+                if case.order_id is not None:  # a reason given before any order was chosen stays
+                    case.reason_code = None
+                case.order_id = order.id
+                case.customer_id = order.customer_id
+                case.selection = None
+                case.item_condition = None
+                case.photo_file_id, case.photo_skipped = None, False
+            case.updated_at = self._clock.now()
+            return OrderChoice(view, Availability.OPEN)
+
+    async def selection(self, identity: Identity, case_id: int) -> Selection:
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            order = await self._case_order(identity, case)
+        return _selection_of(case, order, identity.locale)
+
+    async def step_item(self, identity: Identity, case_id: int, item_id: int) -> Selection:
+        """One more of this item, wrapping back to none after all of them."""
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            order = await self._case_order(identity, case)
+            current = _selection_of(case, order, identity.locale).quantities
+            item = next((i for i in order.items if i.id == item_id), None)
+            if item is None:
+                raise CaseUnavailable
+            current[item.id] = (current.get(item.id, 0) + 1) % (item.quantity + 1)
+            case.selection = {str(key): value for key, value in current.items() if value}
+            # The condition and the photo described the items chosen before: ask again.
+            case.item_condition = None
+            case.photo_file_id, case.photo_skipped = None, False
+            case.updated_at = self._clock.now()
+        return _selection_of(case, order, identity.locale)
+
+    async def reopen_items(self, identity: Identity, case_id: int) -> Selection:
+        """Back from the decision to the items: the choice stays ticked, the reason stays;
+        the offers shown and the refund method chosen for that choice lapse, so an old
+        button cannot act on terms the customer is changing."""
+        now = self._clock.now()
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            order = await self._case_order(identity, case)
+            await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, now)
+            case.decision, case.refund_method = None, None
+            case.updated_at = now
+        return _selection_of(case, order, identity.locale)
+
+    async def set_reason(
+        self, identity: Identity, case_id: int, code: ReasonCode, text: str | None = None
+    ) -> None:
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            case.reason_code = code
+            case.reason_text = text[:MAX_REASON_TEXT] if text else case.reason_text
+            case.item_condition = None
+            case.updated_at = self._clock.now()
+
+    async def set_condition(
+        self, identity: Identity, case_id: int, condition: ItemCondition
+    ) -> None:
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            case.item_condition = condition
+            case.updated_at = self._clock.now()
+
+    async def set_photo(self, identity: Identity, case_id: int, file_id: str | None) -> None:
+        """Keep the photo's Telegram file_id for the agent; None means the customer skipped."""
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            case.photo_file_id = file_id
+            case.photo_skipped = file_id is None
+            case.updated_at = self._clock.now()
+
+    async def describe_without_photo(self, identity: Identity, case_id: int, text: str) -> None:
+        """No photo to send: the customer's description goes with their reason, for the
+        person who then checks the claim (`RequestFacts.no_photo`)."""
+        async with self._uow.transaction():
+            case = await self._open_case(identity, case_id)
+            said = f"{case.reason_text}\n{text}" if case.reason_text else text
+            case.reason_text = said[:MAX_REASON_TEXT]
+            case.photo_file_id, case.photo_skipped = None, True
+            case.updated_at = self._clock.now()
+
+    async def _open_case(self, identity: Identity, case_id: int) -> SupportCase:
+        case = await self._uow.cases.get(case_id)
+        if case is None or not _is_open_for(case, identity):
+            raise CaseUnavailable
+        return case
+
+    async def _case_order(self, identity: Identity, case: SupportCase) -> Order:
+        if case.order_id is None:
+            raise CaseUnavailable
+        return await self._visible_order(identity, case.order_id)
+
+    async def _visible(self, identity: Identity) -> list[Order]:
+        return list(
+            await self._uow.orders.visible_to(
+                identity.user_id, identity.customer_id, self._clock.now()
+            )
+        )
+
+    async def _visible_order(self, identity: Identity, order_id: int) -> Order:
+        order = await self._uow.orders.visible_one(
+            order_id, identity.user_id, identity.customer_id, self._clock.now()
+        )
+        if order is None:
+            raise OrderNotVisible
+        return order
+
+    async def _orders_in_progress(self, order_ids: list[int]) -> set[int]:
+        requests = await self._uow.refunds.active_requests_for_orders(order_ids)
+        return {request.order_id for request in requests}
+
+
+def _is_open_for(case: SupportCase, identity: Identity) -> bool:
+    return case.telegram_user_id == identity.user_id and case.status is CaseStatus.OPEN
+
+
+def _selection_of(case: SupportCase, order: Order, locale: str) -> Selection:
+    chosen = {int(key): value for key, value in (case.selection or {}).items()}
+    return Selection(
+        OrderView.of(order, locale), {item.id: chosen.get(item.id, 0) for item in order.items}
+    )

@@ -1,0 +1,631 @@
+"""Which of a customer's own orders a message means: by its number or by what was bought.
+
+The caller passes only the customer's orders, so a match never involves anyone
+else's. A typed number that is merely close to one of them may still be another
+customer's real number, which is why fuzzy matches are graded below EXACT and the
+dialog confirms every match that is not EXACT before acting on it.
+
+All scores are on rapidfuzz's 0-100 scale, whether a candidate was found by
+number, by description or by date, so one pair of thresholds decides the outcome.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, Levenshtein
+
+if TYPE_CHECKING:
+    from storage.models import Order
+
+DEFAULT_MATCHING_FILE: Final = Path(__file__).resolve().parents[2] / "data" / "matching.toml"
+
+# Kana and Han: scripts written without spaces between words, compared by character.
+NO_SPACE_SCRIPT: Final = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
+EXACT_NUMBER_SCORE: Final = 100.0
+# One digit missing, one extra or two adjacent ones swapped: the usual slips of
+# typing a number the customer is reading off a receipt.
+TYPO_NUMBER_SCORE: Final = 90.0
+# One character replaced by another. Shops number orders in sequence, so two real
+# numbers (often the same customer's) typically differ in exactly this way: it is
+# weak evidence, kept below CONFIDENT_SCORE so that it is only ever offered.
+NEAR_NUMBER_SCORE: Final = 60.0
+# A message that only says when ("the one from yesterday") lists that period's
+# orders to pick from, never a single confident one.
+PLACED_AT_ONLY_SCORE: Final = 60.0
+
+# CONFIDENT needs both a high score and a clear lead over the runner-up.
+# 80 is where what the customer wrote is, but for a typo, contained in a name or a
+# name in it ("the mug", "my new electric kettle", "黑色耳机" 86). Partial overlaps
+# score 60-79 and do not rank by relevance: "blue kettle" against "Electric Kettle"
+# scores 71, "blue cotton hoodie" against "Blue Cotton Frying Pan" 76; they are
+# offered, never chosen. A 15-point lead separates "the blue headphones" (100) from
+# the black pair (80) but not two orders of one product, which stay AMBIGUOUS.
+CONFIDENT_SCORE: Final = 80.0
+CONFIDENT_MARGIN: Final = 15.0
+# Below this a candidate is not worth offering: unrelated names reach the 50s on
+# shared letters alone ("the bluetooth" against "Blue Cotton Bath Towel" scores 59).
+CANDIDATE_FLOOR: Final = 60.0
+# An AMBIGUOUS answer lists the candidates this close to the best one, at most so many.
+AMBIGUITY_WINDOW: Final = 25.0
+MAX_AMBIGUOUS: Final = 5
+# An order with attributes recorded, none of which the customer named when they
+# named some ("the black headphones"), drops this far: enough to set apart two
+# orders of one product in different colours.
+ATTRIBUTE_PENALTY: Final = CONFIDENT_MARGIN
+# An order outside the period the customer named ("from last week") drops this far,
+# enough to break a tie between two otherwise equal descriptions.
+TIME_PENALTY: Final = CONFIDENT_MARGIN
+
+# A description word this long that is one edit (OSA) from a word of the customer's
+# item names is read as that word ("headphnes", "kettel"); shorter words are too
+# often other real words one letter apart.
+MIN_TYPO_WORD_LENGTH: Final = 5
+
+# Fewer digits (look-alikes included) than this is a quantity, a size or a year,
+# not an order number.
+MIN_NUMBER_DIGITS: Final = 5
+# One edit in a shorter number is too large a share of it to call a typo.
+MIN_FUZZY_NUMBER_LENGTH: Final = 6
+
+_LEADING_LABELS: Final = re.compile(r"^[^A-Z0-9]*(?:(?:ORDER|NUMBER|NO)(?![A-Z0-9])[^A-Z0-9]*)*")
+_GLUED_LABEL: Final = re.compile(r"^(?:ORDER|NUMBER|NO)+(?=[0-9]|$)")
+_NOT_ALNUM: Final = re.compile(r"[^A-Z0-9]")
+_FIRST_DIGIT: Final = re.compile(r"[0-9]")
+_LEADING_LETTERS: Final = re.compile(r"^[A-Z]*")
+_DIGIT_LOOKALIKES: Final = str.maketrans("OIL", "011")
+
+# Something typed as an order number: runs of digits and digit look-alikes split by
+# spaces or the usual separators, and the word just before them, which may be a
+# prefix such as "SO" (or just a word: both readings are tried). Words are taken
+# whole: the "l" of "cancel10O2345" is not a digit, "ORD1" is not "O" then "RD1".
+_NUMBER_GROUP: Final = r"[0-9OIL]+(?![A-Z0-9])"
+_NUMBER_SEPARATOR: Final = r"[\s#\-_./]"
+_NUMBER_SPAN: Final = re.compile(
+    rf"(?<![A-Z0-9])(?P<prefix>[A-Z]*){_NUMBER_SEPARATOR}*"
+    rf"(?P<groups>{_NUMBER_GROUP}(?:{_NUMBER_SEPARATOR}+{_NUMBER_GROUP})*)",
+    re.IGNORECASE,
+)
+_NUMBER_GROUPS: Final = re.compile(_NUMBER_GROUP, re.IGNORECASE)
+
+_TOKEN: Final = re.compile(rf"[{NO_SPACE_SCRIPT}]+|[^\W_{NO_SPACE_SCRIPT}]+")
+_NO_SPACE_TOKEN: Final = re.compile(rf"[{NO_SPACE_SCRIPT}]+")
+_NEVER: Final = re.compile(r"(?!)")
+
+
+def normalize_order_number(text: str) -> str:
+    """The canonical form of an order number, for comparing typed text with stored numbers.
+
+    Upper case, without labels ("No.", "Order", "订单号") or separators. Letters before
+    the first digit are a prefix and stay letters ("SO"); after it a digit is expected,
+    so O reads as 0 and I or L as 1. Both sides of a comparison go through this.
+    """
+    text = _LEADING_LABELS.sub("", unicodedata.normalize("NFKC", text).upper())
+    compact = _GLUED_LABEL.sub("", _NOT_ALNUM.sub("", text))
+    first_digit = _FIRST_DIGIT.search(compact)
+    if first_digit is None:
+        return compact
+    cut = first_digit.start()
+    return compact[:cut] + compact[cut:].translate(_DIGIT_LOOKALIKES)
+
+
+class MatchKind(StrEnum):
+    EXACT = "exact"  # the customer typed this order's number
+    CONFIDENT = "confident"  # one order clearly fits; confirm it with the customer
+    AMBIGUOUS = "ambiguous"  # let the customer choose among `best`
+    NONE = "none"  # nothing fits
+
+
+class MatchBasis(StrEnum):
+    """What a candidate's score rests on, for the dialog's wording and for logs."""
+
+    NUMBER = "number"
+    DESCRIPTION = "description"
+    PLACED_AT = "placed_at"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCandidate:
+    """One of the customer's orders, as the matcher needs it."""
+
+    order_id: int
+    number: str
+    names: tuple[str, ...]  # every item's name and every translation of it
+    attributes: tuple[str, ...]  # attribute values of its items: "blue", "M"
+    placed_at: datetime
+
+    @classmethod
+    def of(cls, order: Order) -> OrderCandidate:
+        """From a stored order whose items are loaded."""
+        return cls(
+            order_id=order.id,
+            number=order.number,
+            names=tuple(n for item in order.items for n in (item.name, *item.names.values())),
+            attributes=tuple(v for item in order.items for v in item.attributes.values()),
+            placed_at=order.placed_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredCandidate:
+    candidate: OrderCandidate
+    score: float
+    basis: MatchBasis
+
+
+@dataclass(frozen=True, slots=True)
+class OrderMatch:
+    kind: MatchKind
+    best: tuple[ScoredCandidate, ...]  # best first; one for EXACT and CONFIDENT
+
+    @property
+    def order_id(self) -> int | None:
+        """The single order meant, when there is one."""
+        if self.kind in (MatchKind.EXACT, MatchKind.CONFIDENT):
+            return self.best[0].candidate.order_id
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeHint:
+    """Phrases naming a period, and that period as days before now: (newest, oldest)."""
+
+    phrases: tuple[str, ...]
+    days: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.days[0] <= self.days[1]:
+            raise ValueError(f"days must be (newest, oldest), both >= 0: {self.days}")
+
+    def covers(self, placed_at: datetime, now: datetime) -> bool:
+        age = (now - placed_at) / timedelta(days=1)
+        return self.days[0] <= age <= self.days[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What a name or a description is compared by: Latin words joined by spaces (in a
+    crude singular) and the 1- and 2-grams of its CJK runs."""
+
+    words: str
+    grams: frozenset[str]
+    cjk_share: float  # of the characters, the share in CJK: how to weigh the two scores
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.words and not self.grams
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    """A customer's message taken apart: typed numbers, a description and a period."""
+
+    description: Terms
+    numbers: tuple[str, ...]  # typed order numbers, canonical and look-alikes folded
+    time_hint: TimeHint | None
+
+
+def _tokens(text: str) -> list[str]:
+    """Runs of CJK characters and Latin/digit words, case-folded, punctuation dropped."""
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def _is_no_space(token: str) -> bool:
+    return _NO_SPACE_TOKEN.fullmatch(token) is not None
+
+
+def _grams(pieces: Iterable[str]) -> frozenset[str]:
+    """Characters and adjacent character pairs: pairs reward the right word, single
+    characters still credit words typed in another order or with one character off."""
+    return frozenset(
+        gram
+        for piece in pieces
+        for gram in (*piece, *(piece[i : i + 2] for i in range(len(piece) - 1)))
+    )
+
+
+def _number_key(canonical: str) -> str:
+    """The canonical number with every look-alike read as a digit, prefix included, so
+    that "SOl002345" (l for 1 right after the prefix) meets "SO-1002345"."""
+    return canonical.translate(_DIGIT_LOOKALIKES)
+
+
+def _number_body(canonical: str) -> str:
+    """The number without its letter prefix: customers often leave "SO-" out."""
+    return _number_key(_LEADING_LETTERS.sub("", canonical))
+
+
+def _typed_numbers(text: str) -> Iterator[tuple[re.Match[str], tuple[str, ...]]]:
+    """Each span of `text` that looks like an order number, with the keys it may be.
+
+    Spaces may split a number ("SO 100 2345") or separate it from the next word
+    ("1002345 2 items"), so every run of consecutive groups long enough to be a
+    number is a reading, with and without the word before it (a prefix, or just a
+    word: "bank 20000mAh"). Spans with no such run ("I", "oil") are not numbers.
+    """
+    for span in _NUMBER_SPAN.finditer(text):
+        groups = _NUMBER_GROUPS.findall(span["groups"])
+        readings: list[str] = []
+        for first in range(len(groups)):
+            for last in range(first + 1, len(groups) + 1):
+                digits = "".join(groups[first:last])
+                if len(digits) < MIN_NUMBER_DIGITS or not any(c.isdigit() for c in digits):
+                    continue
+                if first == 0 and span["prefix"]:
+                    readings.append(span["prefix"] + digits)
+                readings.append(digits)
+        if readings:
+            yield span, tuple(_number_key(normalize_order_number(r)) for r in readings)
+
+
+def _grade_number(typed: str, key: str, distance: int) -> float:
+    if distance == 0:
+        return EXACT_NUMBER_SCORE
+    if min(len(typed), len(key)) < MIN_FUZZY_NUMBER_LENGTH:
+        return 0.0
+    substituted = len(typed) == len(key) and Levenshtein.distance(typed, key) == 1
+    return NEAR_NUMBER_SCORE if substituted else TYPO_NUMBER_SCORE
+
+
+class MatchingVocabulary:
+    """The words around descriptions, the time phrases and the attribute aliases of
+    `bot/data/matching.toml`. Load it once when the app starts and share it."""
+
+    __slots__ = ("_aliases", "_cjk_stop", "_groups", "_hint_by_phrase", "_hints", "_latin_stop")
+
+    def __init__(
+        self,
+        *,
+        stop_words: Iterable[str],
+        time_hints: Iterable[TimeHint] = (),
+        alias_groups: Iterable[Iterable[str]] = (),
+    ) -> None:
+        latin: set[str] = set()
+        cjk: set[str] = set()
+        for word in stop_words:
+            tokens = _tokens(word)
+            if len(tokens) != 1:
+                raise ValueError(f"a stop word must be one word: {word!r}")
+            (cjk if _is_no_space(tokens[0]) else latin).add(tokens[0])
+        self._latin_stop = frozenset(latin)
+        self._cjk_stop = _alternation(cjk)
+
+        hint_by_phrase: dict[str, TimeHint] = {}
+        for hint in time_hints:
+            for phrase in hint.phrases:
+                key = " ".join(_tokens(phrase))
+                if key in hint_by_phrase:
+                    raise ValueError(f"time phrase {phrase!r} is listed twice")
+                hint_by_phrase[key] = hint
+        self._hint_by_phrase = MappingProxyType(hint_by_phrase)
+        self._hints = _alternation(hint_by_phrase, whole_words=True)
+
+        aliases: dict[str, frozenset[str]] = {}
+        groups: dict[str, tuple[str, ...]] = {}
+        for group in alias_groups:
+            members = frozenset(" ".join(_tokens(word)) for word in group)
+            for member in members:
+                aliases[member] = aliases.get(member, frozenset()) | members
+                groups.setdefault(member, tuple(group))
+        self._aliases: Mapping[str, frozenset[str]] = MappingProxyType(aliases)
+        self._groups: Mapping[str, tuple[str, ...]] = MappingProxyType(groups)
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_MATCHING_FILE) -> MatchingVocabulary:
+        with path.open("rb") as file:
+            raw: dict[str, Any] = tomllib.load(file)
+        stop = raw.get("stop_words", {})
+        return cls(
+            stop_words=[*stop.get("en", []), *stop.get("zh", [])],
+            time_hints=[
+                TimeHint(tuple(hint["phrases"]), (float(hint["days"][0]), float(hint["days"][1])))
+                for hint in raw.get("time_hints", [])
+            ],
+            alias_groups=raw.get("attribute_aliases", {}).get("groups", []),
+        )
+
+    def attribute_in(self, value: str, locale: str) -> str:
+        """An attribute value as a reader of `locale` writes it: "blue" is "蓝色" in zh
+        (the aliases of matching.toml); a value with no alias stays as the shop wrote it."""
+        chinese = locale == "zh"
+        if any(_is_no_space(token) for token in _tokens(value)) == chinese:
+            return value
+        for alias in self._groups.get(" ".join(_tokens(value)), ()):
+            if any(_is_no_space(token) for token in _tokens(alias)) == chinese:
+                return alias
+        return value
+
+    def attribute_terms(self, attributes: Iterable[str]) -> frozenset[str]:
+        """Attribute values and their aliases, as the words and CJK runs a query may name."""
+        return frozenset(map(_singular, self._attribute_tokens(attributes)))
+
+    def describe(self, name: str, attributes: Iterable[str]) -> Terms:
+        """A product name with the order's attribute values and their aliases, in the
+        name's own scripts only: "blue" alone must not stand for the name "蓝牙耳机"."""
+        tokens = _tokens(name)
+        scripts = {_is_no_space(token) for token in tokens}
+        tokens += [t for t in self._attribute_tokens(attributes) if _is_no_space(t) in scripts]
+        return _text(tokens)
+
+    def _attribute_tokens(self, attributes: Iterable[str]) -> list[str]:
+        tokens: list[str] = []
+        for value in attributes:
+            key = " ".join(_tokens(value))
+            for alias in self._aliases.get(key, (key,)):
+                tokens.extend(alias.split())
+        return tokens
+
+    def parse(self, text: str) -> ParsedMessage:
+        """The order numbers, the period and, without filler words, the description in
+        a message; the numbers and the period are cut out of the description."""
+        text = unicodedata.normalize("NFKC", text)
+        numbers: list[str] = []
+        rest: list[str] = []
+        position = 0
+        for span, keys in _typed_numbers(text):
+            numbers.extend(keys)
+            rest.append(text[position : span.start("groups")])
+            position = span.end()
+        rest.append(text[position:])
+
+        words = " ".join(_tokens(" ".join(rest)))
+        hint = None
+        if found := self._hints.search(words):
+            hint = self._hint_by_phrase[found.group()]
+            words = self._hints.sub(" ", words)
+        content: list[str] = []
+        for token in words.split():
+            if _is_no_space(token):
+                content.extend(piece for piece in self._cjk_stop.split(token) if piece)
+            elif len(token) > 1 and token not in self._latin_stop:
+                content.append(token)
+        return ParsedMessage(_text(content), tuple(dict.fromkeys(numbers)), hint)
+
+
+def _alternation(phrases: Iterable[str], *, whole_words: bool = False) -> re.Pattern[str]:
+    """One pattern finding any of `phrases`, the longest first; Latin ones as whole words."""
+    ordered = sorted(phrases, key=len, reverse=True)
+    if not ordered:
+        return _NEVER
+    parts = (
+        re.escape(p) if _is_no_space(p) or not whole_words else rf"(?<!\w){re.escape(p)}(?!\w)"
+        for p in ordered
+    )
+    return re.compile("|".join(parts))
+
+
+def _singular(word: str) -> str:
+    """A crude English singular, applied to names and queries alike so that "mugs"
+    meets "Mug" and "headphone" meets "Headphones"; a wrong cut is harmless when
+    both sides get the same one."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith("ss"):
+        return word
+    return word[:-3] + "y" if word.endswith("ies") else word[:-1]
+
+
+def _text(tokens: Iterable[str]) -> Terms:
+    latin: list[str] = []
+    cjk: list[str] = []
+    for token in tokens:
+        if _is_no_space(token):
+            cjk.append(token)
+        else:
+            latin.append(_singular(token))
+    words = " ".join(latin)
+    cjk_chars = sum(map(len, cjk))
+    total = cjk_chars + len(words.replace(" ", ""))
+    return Terms(words, _grams(cjk), cjk_chars / total if total else 0.0)
+
+
+@cache
+def default_vocabulary() -> MatchingVocabulary:
+    """The packaged vocabulary, read once."""
+    return MatchingVocabulary.load()
+
+
+class CandidateIndex:
+    """One customer's orders in the forms the matcher compares.
+
+    Build it once per conversation step (or let `match_order` build one per call):
+    number keys and descriptions are computed here once, so matching a message is
+    one rapidfuzz pass over them.
+    """
+
+    __slots__ = (
+        "_attribute_terms",
+        "_bodies",
+        "_candidates",
+        "_description_owner",
+        "_description_words",
+        "_descriptions",
+        "_known_words",
+        "_vocabulary",
+        "_wholes",
+    )
+
+    def __init__(
+        self, candidates: Sequence[OrderCandidate], vocabulary: MatchingVocabulary | None = None
+    ) -> None:
+        self._vocabulary = vocabulary or default_vocabulary()
+        self._candidates = tuple(candidates)
+        canonical = [normalize_order_number(c.number) for c in self._candidates]
+        self._wholes = [_number_key(number) for number in canonical]
+        self._bodies = [_number_body(number) for number in canonical]
+        owned = [
+            (position, self._vocabulary.describe(name, candidate.attributes))
+            for position, candidate in enumerate(self._candidates)
+            for name in candidate.names
+        ]
+        self._description_owner = [position for position, _ in owned]
+        self._descriptions = [description for _, description in owned]
+        self._description_words = [description.words for description in self._descriptions]
+        self._attribute_terms = [
+            self._vocabulary.attribute_terms(c.attributes) for c in self._candidates
+        ]
+        self._known_words = sorted({w for words in self._description_words for w in words.split()})
+
+    def match(self, text: str, *, now: datetime | None = None) -> OrderMatch:
+        """The order(s) `text` means. With `now` (aware, like `placed_at`), a period
+        the message names ("from last week", "上周") counts too."""
+        message = self._vocabulary.parse(text)
+        scored: dict[int, ScoredCandidate] = {}
+        for position, score in self._number_scores(message.numbers).items():
+            self._keep(scored, position, score, MatchBasis.NUMBER)
+        basis, scores = self._other_scores(message, now)
+        for position, score in scores.items():
+            self._keep(scored, position, score, basis)
+        return _decide(sorted(scored.values(), key=_rank))
+
+    def _keep(
+        self, scored: dict[int, ScoredCandidate], position: int, score: float, basis: MatchBasis
+    ) -> None:
+        """Records `score` if it reaches the floor and beats what the order already has."""
+        held = scored.get(position)
+        if score >= CANDIDATE_FLOOR and (held is None or score > held.score):
+            scored[position] = ScoredCandidate(self._candidates[position], score, basis)
+
+    def _number_scores(self, typed_numbers: Iterable[str]) -> dict[int, float]:
+        """Each candidate's best grade against any typed number, by OSA distance (a swap
+        of adjacent characters is one edit) to its whole number and to its body."""
+        scores: dict[int, float] = {}
+        for typed in typed_numbers:
+            for keys in (self._wholes, self._bodies):
+                for key, distance, position in process.extract(
+                    typed, keys, scorer=OSA.distance, score_cutoff=1, limit=None
+                ):
+                    grade = _grade_number(typed, key, int(distance))
+                    scores[position] = max(grade, scores.get(position, 0.0))
+        return scores
+
+    def _other_scores(
+        self, message: ParsedMessage, now: datetime | None
+    ) -> tuple[MatchBasis, dict[int, float]]:
+        """Scores by description, moved by the period the customer named, if any.
+
+        A period that holds none of the orders is ignored rather than held against all.
+        """
+        scores = self._prefer_named_attributes(
+            message.description, self._description_scores(message.description)
+        )
+        hint = message.time_hint
+        if hint is None or now is None:
+            return MatchBasis.DESCRIPTION, scores
+        inside = {
+            position
+            for position, candidate in enumerate(self._candidates)
+            if hint.covers(candidate.placed_at, now)
+        }
+        if not inside:
+            return MatchBasis.DESCRIPTION, scores
+        if message.description.is_empty:
+            return MatchBasis.PLACED_AT, dict.fromkeys(inside, PLACED_AT_ONLY_SCORE)
+        return MatchBasis.DESCRIPTION, {
+            position: score if position in inside else score - TIME_PENALTY
+            for position, score in scores.items()
+        }
+
+    def _prefer_named_attributes(self, query: Terms, scores: dict[int, float]) -> dict[int, float]:
+        """Scores with ATTRIBUTE_PENALTY off orders whose recorded attributes miss every
+        one the customer named. Orders with none recorded keep theirs: "the blue kettle"
+        may be blue although the shop never said so."""
+        words = set(query.words.split())
+        named = {
+            term
+            for terms in self._attribute_terms
+            for term in terms
+            if term in words or (_is_no_space(term) and _grams([term]) <= query.grams)
+        }
+        if not named:
+            return scores
+        return {
+            position: score - ATTRIBUTE_PENALTY
+            if self._attribute_terms[position] and not named & self._attribute_terms[position]
+            else score
+            for position, score in scores.items()
+        }
+
+    def _description_scores(self, query: Terms) -> dict[int, float]:
+        """Each candidate's best score over its names: token_set_ratio on Latin words
+        (order-free; a description whose words are all in the name scores 100) and, for
+        CJK, the share of the query's 1- and 2-grams found in the name."""
+        by_description: dict[int, float] = {}
+        if query.words:
+            # Without CJK to add, a name below the floor on its words stays below it.
+            cutoff = 0.0 if query.grams else CANDIDATE_FLOOR
+            for _, score, index in process.extract(
+                self._spelled(query.words),
+                self._description_words,
+                scorer=fuzz.token_set_ratio,
+                limit=None,
+                score_cutoff=cutoff,
+            ):
+                by_description[index] = (1.0 - query.cjk_share) * score
+        if query.grams:
+            for index, description in enumerate(self._descriptions):
+                if found := len(query.grams & description.grams):
+                    share = query.cjk_share * 100.0 * found / len(query.grams)
+                    by_description[index] = by_description.get(index, 0.0) + share
+        scores: dict[int, float] = {}
+        for index, score in by_description.items():
+            owner = self._description_owner[index]
+            scores[owner] = max(score, scores.get(owner, 0.0))
+        return scores
+
+    def _spelled(self, words: str) -> str:
+        """`words` with each typo of an item-name word replaced by that word, so that
+        token_set_ratio counts it as shared rather than as a different word."""
+        spelled: list[str] = []
+        for word in words.split():
+            if len(word) >= MIN_TYPO_WORD_LENGTH:
+                known = process.extractOne(
+                    word, self._known_words, scorer=OSA.distance, score_cutoff=1
+                )
+                word = known[0] if known is not None else word
+            spelled.append(word)
+        return " ".join(spelled)
+
+
+def _rank(scored: ScoredCandidate) -> tuple[float, float, int]:
+    """Best score first; on a tie the newer order, the one a customer most likely means."""
+    return (-scored.score, -scored.candidate.placed_at.timestamp(), scored.candidate.order_id)
+
+
+def _decide(ranked: Sequence[ScoredCandidate]) -> OrderMatch:
+    """The verdict on candidates ranked best first: a typed number settles it when it is
+    exactly one order's; otherwise the thresholds above decide."""
+    exact = [s for s in ranked if s.basis is MatchBasis.NUMBER and s.score >= EXACT_NUMBER_SCORE]
+    if len(exact) == 1:
+        return OrderMatch(MatchKind.EXACT, (exact[0],))
+    if exact:
+        return OrderMatch(MatchKind.AMBIGUOUS, tuple(exact[:MAX_AMBIGUOUS]))
+    if not ranked:
+        return OrderMatch(MatchKind.NONE, ())
+    best = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    if best.score >= CONFIDENT_SCORE and best.score - runner_up >= CONFIDENT_MARGIN:
+        return OrderMatch(MatchKind.CONFIDENT, (best,))
+    close = [s for s in ranked if s.score >= best.score - AMBIGUITY_WINDOW]
+    return OrderMatch(MatchKind.AMBIGUOUS, tuple(close[:MAX_AMBIGUOUS]))
+
+
+def match_order(
+    text: str,
+    candidates: Sequence[OrderCandidate],
+    *,
+    vocabulary: MatchingVocabulary | None = None,
+    now: datetime | None = None,
+) -> OrderMatch:
+    """Which of `candidates` (the customer's own orders, and only theirs) `text` means."""
+    return CandidateIndex(candidates, vocabulary).match(text, now=now)

@@ -1,0 +1,1 @@
+"""What the chat shows around the flows: status, transcript, intents, tickets, surveys."""

@@ -1,0 +1,1 @@
+"""Money, clocks, locales, errors and parsed identifiers: the words every part shares."""

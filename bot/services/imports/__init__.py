@@ -1,0 +1,1 @@
+"""Importing the merchant's customers and orders from files."""

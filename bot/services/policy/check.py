@@ -1,0 +1,65 @@
+"""`cancelbot policy check`: what the policy decides for an order, changing nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.services.cancellation.case_facts import (
+    customer_facts,
+    offer_history,
+    order_facts,
+    stock_for,
+)
+from bot.services.domain.order_numbers import order_by_typed_number
+from bot.services.policy import Decision, OfferSpec, Policy, RequestFacts, decide, offers_for
+from storage.enums import ItemCondition, ReasonCode
+from storage.uow import UnitOfWork
+
+
+class UnknownOrder(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyCheck:
+    order_number: str
+    decision: Decision
+    offers: tuple[OfferSpec, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"order": self.order_number, **self.decision.to_json(self.offers)}
+
+
+async def check_order(
+    uow: UnitOfWork,
+    policy: Policy,
+    number: str,
+    reason: ReasonCode,
+    *,
+    condition: ItemCondition | None = None,
+    at: datetime,
+    has_photo: bool = True,
+) -> PolicyCheck:
+    """Decide as the bot would at `at` (the whole order, a photo given unless told not)."""
+    async with uow.transaction():
+        order = await order_by_typed_number(uow, number)
+        if order is None:
+            raise UnknownOrder(number)
+        customer = await uow.customers.get(order.customer_id)
+        assert customer is not None
+        facts = await order_facts(uow, order)
+        request = RequestFacts(reason=reason, condition=condition, has_photo=has_photo)
+        decision = decide(
+            facts, request, await customer_facts(uow, customer, at, policy), at, policy
+        )
+        offers = offers_for(
+            decision,
+            facts,
+            request,
+            await offer_history(uow, customer, at, policy),
+            await stock_for(uow, order),
+            at,
+            policy,
+        )
+    return PolicyCheck(order.number, decision, offers)

@@ -1,0 +1,1 @@
+"""Refunds after a cancellation: their states, updates from the merchant, vouchers, the watchdog."""
