@@ -115,6 +115,16 @@ class ItemCondition(StrEnum):
     DAMAGED = "damaged"
 
 
+class CaseStage(StrEnum):
+    """Where within a step a case stands, when the step alone does not say (kept on the
+    case, so a restart or a second device resumes exactly there)."""
+
+    ITEMS = "items"  # choosing items until "Continue" (also after "Change the items")
+    REASON_WORDS = "reason_words"  # "Other" pressed: their own words are awaited
+    PHOTO_WORDS = "photo_words"  # "No photo": a description is awaited instead
+    REFUND = "refund"  # past the offers: how to be paid back, then the summary
+
+
 class CaseStatus(StrEnum):
     """Where a customer's cancellation conversation ended up."""
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storage.enums import (
     AgentActionKind,
+    CaseStage,
     CaseStatus,
     ConversationStatus,
     CustomerTier,
@@ -549,6 +550,7 @@ class SupportCase(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.OPEN)
+    stage: Mapped[CaseStage | None] = mapped_column(str_enum(CaseStage))
     reason_code: Mapped[ReasonCode | None] = mapped_column(str_enum(ReasonCode))
     reason_text: Mapped[str | None] = mapped_column(Text)
     item_condition: Mapped[ItemCondition | None] = mapped_column(str_enum(ItemCondition))

@@ -54,6 +54,7 @@ class UnitOfWork:
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
+        self._depth = 0  # nested transaction() blocks
 
     def _new_session(self) -> AsyncSession:
         return self._session_factory()
@@ -100,12 +101,23 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def transaction(self, *, reads_first: bool = False) -> AsyncIterator[Self]:
-        """`reads_first` matters within an update only (`UpdateUnitOfWork`)."""
+        """`reads_first` matters within an update only (`UpdateUnitOfWork`). A service
+        calling another inside its block joins that block: one transaction, one commit."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
         try:
             yield self
         except BaseException:
+            self._depth = 0
             await self.rollback()
             raise
+        self._depth = 0
         await self.commit()
 
     async def commit(self) -> None:

@@ -9,8 +9,8 @@ from bot.services.cancellation.alternatives import AlternativesService
 from bot.services.cancellation.candidates import CaseCandidates
 from bot.services.cancellation.cases import CaseService
 from bot.services.cancellation.matching import MatchingVocabulary, default_vocabulary
-from bot.services.cancellation.review import ReviewService
 from bot.services.cancellation.service import CancellationService
+from bot.services.cancellation.steps import CaseSteps
 from bot.services.conversation.status import StatusService
 from bot.services.conversation.surveys import SurveyService
 from bot.services.conversation.tickets import TicketService
@@ -80,8 +80,9 @@ class Services:
         return CaseService(self.uow, self.clock, self.config.vocabulary, self.config.candidates)
 
     @cached_property
-    def review(self) -> ReviewService:
-        return ReviewService(self.uow, self.clock, self.config.policy)
+    def steps(self) -> CaseSteps:
+        """The cancellation's steps: one call per thing the customer does."""
+        return CaseSteps(self.uow, self.clock, self.config.policy, self.alternatives)
 
     @cached_property
     def alternatives(self) -> AlternativesService:

@@ -24,8 +24,8 @@ from dialogs.callbacks import (
     SkipPhoto,
     StepItem,
 )
-from dialogs.cancellation import keyboards, screens
-from dialogs.cancellation.flow import advance
+from dialogs.cancellation import keyboards
+from dialogs.cancellation.flow import show
 from dialogs.filters import HAS_PHOTO, HAS_TEXT, CurrentCase
 from dialogs.misunderstood import not_understood_again
 from dialogs.states import CancelFlow
@@ -41,7 +41,7 @@ async def item_stepped(
     case_id: int,
 ) -> None:
     """Each tap adds one more of the item, back to none after all: the keyboard is edited."""
-    selection = await services.cases.step_item(identity, case_id, callback_data.item_id)
+    selection = await services.steps.step_item(identity, case_id, callback_data.item_id)
     if isinstance(callback.message, Message):  # an old one may be an InaccessibleMessage
         await callback.message.edit_reply_markup(
             reply_markup=keyboards.items(t, case_id, selection)
@@ -56,9 +56,9 @@ async def items_done(
     t: Texts,
     case_id: int,
 ) -> None:
+    review = await services.steps.items_done(identity, case_id)
     if callback.message is not None:
-        await state.set_state(CancelFlow.reason)  # the choice is made: on to the reason
-        await advance(callback.message, state, services, identity, t, case_id)
+        await show(callback.message, state, services, identity, t, case_id, review)
 
 
 async def items_reopened(
@@ -70,11 +70,11 @@ async def items_reopened(
     case_id: int,
 ) -> None:
     """ "Change the items" on the decision: the earlier choice, ticked, to change."""
-    selection = await services.cases.reopen_items(identity, case_id)
+    review = await services.steps.reopen_items(identity, case_id)
     if isinstance(callback.message, Message):  # its offers lapsed: take their buttons away
         await callback.message.edit_reply_markup(reply_markup=None)
     if callback.message is not None:
-        await screens.items(callback.message, state, t, case_id, selection)
+        await show(callback.message, state, services, identity, t, case_id, review)
 
 
 async def reason_picked(
@@ -86,14 +86,12 @@ async def reason_picked(
     t: Texts,
     case_id: int,
 ) -> None:
-    if callback.message is None:
-        return
-    if callback_data.code is ReasonCode.OTHER:
-        await state.set_state(CancelFlow.reason_text)
-        await callback.message.answer(t("cancel/describe_other"))
-        return
-    await services.cases.set_reason(identity, case_id, callback_data.code)
-    await advance(callback.message, state, services, identity, t, case_id)
+    if callback_data.code is ReasonCode.OTHER:  # their own words, next
+        review = await services.steps.other_reason(identity, case_id)
+    else:
+        review = await services.steps.reason(identity, case_id, callback_data.code)
+    if callback.message is not None:
+        await show(callback.message, state, services, identity, t, case_id, review)
 
 
 async def reason_typed(
@@ -113,8 +111,8 @@ async def reason_typed(
         await message.answer(t("cancel/reason_unclear"), reply_markup=keyboards.reasons(t, case_id))
         await not_understood_again(message, services, identity, transcript, t, case_id)
         return
-    await services.cases.set_reason(identity, case_id, code, text)
-    await advance(message, state, services, identity, t, case_id)
+    review = await services.steps.reason(identity, case_id, code, text)
+    await show(message, state, services, identity, t, case_id, review)
 
 
 async def other_reason_described(
@@ -129,8 +127,8 @@ async def other_reason_described(
     """After "Other": their words, and the closest reason if the words name one."""
     text = message.text or ""
     code = reasons.classify(text).code or ReasonCode.OTHER
-    await services.cases.set_reason(identity, case_id, code, text)
-    await advance(message, state, services, identity, t, case_id)
+    review = await services.steps.reason(identity, case_id, code, text)
+    await show(message, state, services, identity, t, case_id, review)
 
 
 async def condition_picked(
@@ -142,9 +140,9 @@ async def condition_picked(
     t: Texts,
     case_id: int,
 ) -> None:
-    await services.cases.set_condition(identity, case_id, callback_data.condition)
+    review = await services.steps.condition(identity, case_id, callback_data.condition)
     if callback.message is not None:
-        await advance(callback.message, state, services, identity, t, case_id)
+        await show(callback.message, state, services, identity, t, case_id, review)
 
 
 async def photo_sent(
@@ -157,9 +155,9 @@ async def photo_sent(
 ) -> None:
     """Keep the largest size's file_id: agents see the photo later."""
     assert message.photo
-    await services.cases.set_photo(identity, case_id, message.photo[-1].file_id)
+    review = await services.steps.photo(identity, case_id, message.photo[-1].file_id)
     await message.answer(t("cancel/photo_received"))
-    await advance(message, state, services, identity, t, case_id)
+    await show(message, state, services, identity, t, case_id, review)
 
 
 async def photo_skipped(
@@ -170,16 +168,23 @@ async def photo_skipped(
     t: Texts,
     case_id: int,
 ) -> None:
-    await services.cases.set_photo(identity, case_id, None)
+    review = await services.steps.photo(identity, case_id, None)
     if callback.message is not None:
-        await advance(callback.message, state, services, identity, t, case_id)
+        await show(callback.message, state, services, identity, t, case_id, review)
 
 
-async def no_photo(callback: CallbackQuery, state: FSMContext, t: Texts) -> None:
+async def no_photo(
+    callback: CallbackQuery,
+    state: FSMContext,
+    services: Services,
+    identity: Identity,
+    t: Texts,
+    case_id: int,
+) -> None:
     """ "No photo: describe it": their words instead, and a person checks the claim."""
+    review = await services.steps.no_photo(identity, case_id)
     if callback.message is not None:
-        await state.set_state(CancelFlow.photo_text)
-        await callback.message.answer(t("cancel/describe_without_photo"))
+        await show(callback.message, state, services, identity, t, case_id, review)
 
 
 async def described_without_photo(
@@ -190,8 +195,8 @@ async def described_without_photo(
     t: Texts,
     case_id: int,
 ) -> None:
-    await services.cases.describe_without_photo(identity, case_id, message.text or "")
-    await advance(message, state, services, identity, t, case_id)
+    review = await services.steps.describe_without_photo(identity, case_id, message.text or "")
+    await show(message, state, services, identity, t, case_id, review)
 
 
 async def photo_expected(
@@ -204,7 +209,7 @@ async def photo_expected(
 ) -> None:
     """Words, a sticker or a file where a photo was asked for: the ways on without one
     again under the answer, not only on the question far above."""
-    review = await services.review.review(identity, case_id)
+    review = await services.steps.peek(identity, case_id)
     markup = None
     if review.step is Step.PHOTO:
         markup = keyboards.photo(t, case_id, required=review.photo_required)

@@ -1,12 +1,10 @@
-"""Moving the cancellation forward: ask the review what is missing and show that step.
-
-Every handler of the flow ends here, so the order of questions lives in one place
-(`ReviewService`), and a resumed conversation lands on the right step.
+"""Moving the cancellation forward: each handler makes one call to the case's steps
+(`bot.services.cancellation.steps`), which returns the step the case is at, and `show`
+puts that step's screen in front of the customer. Which question comes next is decided
+there, from the case alone; the FSM state written here only routes the next message.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from aiogram.fsm.context import FSMContext
 
@@ -36,9 +34,8 @@ async def begin(
     if not identity.linked and not (await services.cases.orders(identity)).orders:
         await ask_to_link(target, t)
         return
-    case_id = await services.cases.start(identity)
-    if said is not None:
-        await services.cases.set_reason(identity, case_id, said.reason, said.words)
+    reason, words = (said.reason, said.words) if said is not None else (None, None)
+    case_id = await services.cases.start(identity, reason, words)
     await state.set_data({"case_id": case_id})
     if text:
         await identify(target, state, services, identity, t, case_id, text)
@@ -83,19 +80,18 @@ async def choose(
     order_id: int,
 ) -> None:
     """Take the order for this case, or say why it cannot be cancelled again."""
-    choice = await services.cases.choose(identity, case_id, order_id)
+    chosen = await services.steps.choose(identity, case_id, order_id)
+    if chosen.next is not None:
+        await show(target, state, services, identity, t, case_id, chosen.next)
+        return
+    choice = chosen.choice
     if choice.availability is Availability.CLOSED:
         await target.answer(t("cancel/order_closed", order=choice.order))
-        await services.cases.abandon(identity, case_id)
-        await state.clear()
-    elif choice.availability is Availability.IN_PROGRESS:
+    else:
         await target.answer(
             t("cancel/order_in_progress", order=choice.order, status=choice.request_status)
         )
-        await services.cases.abandon(identity, case_id)
-        await state.clear()
-    else:
-        await advance(target, state, services, identity, t, case_id)
+    await state.clear()
 
 
 async def advance(
@@ -106,45 +102,12 @@ async def advance(
     t: Texts,
     case_id: int,
 ) -> None:
-    """Show the step the case is at, where the FSM state says the customer was: resuming
-    after /start lands on the same step. The items stay open until "Continue" (which moves
-    the state on, also after "Change the items" on the decision), and the offers are not
-    shown again to a customer already choosing a refund method or confirming (to go back
-    to them, set CancelFlow.decision first)."""
-    current = await state.get_state()
-    if current == CancelFlow.items.state:
-        # Items tapped but not confirmed with Continue (or reopened from the decision):
-        # still choosing, so nothing is decided or offered until Continue.
-        await screens.items(
-            target, state, t, case_id, await services.cases.selection(identity, case_id)
-        )
-        return
-    review = await services.review.review(identity, case_id)
-    eligible = review.decision is not None and review.decision.eligible
-    if review.step is Step.ORDER:
-        await screens.order_list(target, state, services, identity, t, case_id)
-    elif review.step is Step.ITEMS:
-        await screens.items(
-            target, state, t, case_id, await services.cases.selection(identity, case_id)
-        )
-    elif review.step is Step.REASON and current == CancelFlow.reason_text.state:
-        await target.answer(t("cancel/describe_other"))
-    elif review.step is Step.REASON:
-        assert review.order is not None
-        await screens.reasons(target, state, t, case_id, review.order)
-    elif review.step is Step.CONDITION:
-        await screens.condition(target, state, t, case_id)
-    elif review.step is Step.PHOTO:
-        await screens.photo(target, state, t, case_id, required=review.photo_required)
-    elif eligible and current in (CancelFlow.method.state, CancelFlow.confirm.state):
-        await to_refund(target, state, services, identity, t, case_id, review)
-    else:
-        await screens.decision(target, state, t, case_id, review)
-        if eligible and not review.offers:
-            await to_refund(target, state, services, identity, t, case_id, review)
+    """Show the step the case is at (after /start, the terms changing at Confirm…)."""
+    review = await services.steps.resume(identity, case_id)
+    await show(target, state, services, identity, t, case_id, review)
 
 
-async def to_refund(
+async def show(
     target: Target,
     state: FSMContext,
     services: Services,
@@ -153,14 +116,30 @@ async def to_refund(
     case_id: int,
     review: Review,
 ) -> None:
-    """After the offers: how to be paid back (when there is a choice), then the summary."""
-    options = review.refund_options()
-    if len(options) > 1 and review.refund_method is None:
-        await screens.methods(target, state, t, case_id, review)
-        return
-    if options and review.chosen_option() not in options:
-        # The default way back (store credit, for cash on delivery) was an offer the
-        # customer turned down: the refund goes the one way left, not the default.
-        await services.cancellation.choose_method(identity, case_id, options[0].method)
-        review = replace(review, refund_method=options[0].method)
-    await screens.summary(target, state, t, case_id, review)
+    """The screen of the step a case is at."""
+    step = review.step
+    if step is Step.ORDER:
+        await screens.order_list(target, state, services, identity, t, case_id)
+    elif step is Step.ITEMS:
+        assert review.selection is not None
+        await screens.items(target, state, t, case_id, review.selection)
+    elif step is Step.REASON:
+        assert review.order is not None
+        await screens.reasons(target, state, t, case_id, review.order)
+    elif step is Step.REASON_WORDS:
+        await state.set_state(CancelFlow.reason_text)
+        await target.answer(t("cancel/describe_other"))
+    elif step is Step.CONDITION:
+        await screens.condition(target, state, t, case_id)
+    elif step is Step.PHOTO:
+        await screens.photo(target, state, t, case_id, required=review.photo_required)
+    elif step is Step.PHOTO_WORDS:
+        await state.set_state(CancelFlow.photo_text)
+        await target.answer(t("cancel/describe_without_photo"))
+    else:
+        if step is Step.DECISION or review.with_decision:
+            await screens.decision(target, state, t, case_id, review)
+        if step is Step.METHOD:
+            await screens.methods(target, state, t, case_id, review)
+        elif step is Step.CONFIRM:
+            await screens.summary(target, state, t, case_id, review)

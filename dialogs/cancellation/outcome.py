@@ -7,9 +7,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.services.cancellation.alternatives import Accepted, OfferOutcome
-from bot.services.cancellation.review import Step
+from bot.services.cancellation.alternatives import Accepted
 from bot.services.cancellation.service import Outcome
+from bot.services.cancellation.steps import OfferAnswer
 from bot.services.container import Services
 from bot.services.conversation.transcript import TranscriptBuffer
 from bot.services.linking.identity import Identity
@@ -17,11 +17,9 @@ from bot.services.outbox import OutboxSignal
 from bot.texts import Texts
 from dialogs.callbacks import AnswerOffer, AnswerSummary, PickMethod, PickVariant, SummaryAction
 from dialogs.cancellation import screens
-from dialogs.cancellation.flow import advance, to_refund
+from dialogs.cancellation.flow import advance, show
 from dialogs.filters import CurrentCase
 from dialogs.misunderstood import not_understood_again
-from dialogs.screens import Target
-from dialogs.states import CancelFlow
 
 
 async def offer_answered(
@@ -37,18 +35,18 @@ async def offer_answered(
 ) -> None:
     if callback.message is None:
         return
-    if callback_data.offer_id == 0:
-        await services.alternatives.decline(identity, case_id)
-        await _to_refund(callback.message, state, services, identity, t, case_id)
+    if callback_data.offer_id == 0:  # "No thanks": on to the refund
+        review = await services.steps.decline_offers(identity, case_id)
+        await show(callback.message, state, services, identity, t, case_id, review)
         return
-    outcome = await services.alternatives.accept(identity, case_id, callback_data.offer_id)
-    if outcome.result is Accepted.CHOOSE_VARIANT:  # an exchange: which variant?
+    answer = await services.steps.answer_offer(identity, case_id, callback_data.offer_id)
+    if answer.outcome.result is Accepted.CHOOSE_VARIANT:  # an exchange: which variant?
         await screens.variants(
-            callback.message, t, case_id, callback_data.offer_id, outcome.choices
+            callback.message, t, case_id, callback_data.offer_id, answer.outcome.choices
         )
         return
     await _settle(
-        callback, callback_answer, state, services, identity, outbox_signal, t, case_id, outcome
+        callback, callback_answer, state, services, identity, outbox_signal, t, case_id, answer
     )
 
 
@@ -64,16 +62,16 @@ async def variant_picked(
     case_id: int,
 ) -> None:
     """The variant an exchange sends, picked from the list of those in stock."""
-    outcome = await services.alternatives.accept(
+    answer = await services.steps.answer_offer(
         identity, case_id, callback_data.offer_id, callback_data.choice
     )
-    if callback.message is not None and outcome.result is Accepted.CHOOSE_VARIANT:
+    if callback.message is not None and answer.outcome.result is Accepted.CHOOSE_VARIANT:
         # The list changed since it was shown (a variant sold out): here it is again.
-        choices = outcome.choices
+        choices = answer.outcome.choices
         await screens.variants(callback.message, t, case_id, callback_data.offer_id, choices)
         return
     await _settle(
-        callback, callback_answer, state, services, identity, outbox_signal, t, case_id, outcome
+        callback, callback_answer, state, services, identity, outbox_signal, t, case_id, answer
     )
 
 
@@ -86,17 +84,15 @@ async def _settle(
     outbox_signal: OutboxSignal,
     t: Texts,
     case_id: int,
-    outcome: OfferOutcome,
+    answer: OfferAnswer,
 ) -> None:
     """Saved (the receipt is in the outbox), store credit chosen, or what is offered now."""
     if callback.message is None:
         return
-    if outcome.result is Accepted.UNAVAILABLE:
+    if answer.outcome.result is Accepted.UNAVAILABLE:  # "here is what I can offer now"
         callback_answer.text, callback_answer.show_alert = t("plain/offer_unavailable"), True
-        await state.set_state(CancelFlow.decision)  # "here is what I can offer now"
-        await advance(callback.message, state, services, identity, t, case_id)
-    elif outcome.result is Accepted.REFUND_METHOD:
-        await _to_refund(callback.message, state, services, identity, t, case_id)
+    if answer.next is not None:
+        await show(callback.message, state, services, identity, t, case_id, answer.next)
     else:
         if isinstance(callback.message, Message):  # not an InaccessibleMessage
             await callback.message.edit_reply_markup(reply_markup=None)
@@ -113,9 +109,9 @@ async def method_picked(
     t: Texts,
     case_id: int,
 ) -> None:
-    await services.cancellation.choose_method(identity, case_id, callback_data.method)
+    review = await services.steps.method(identity, case_id, callback_data.method)
     if callback.message is not None:
-        await _to_refund(callback.message, state, services, identity, t, case_id)
+        await show(callback.message, state, services, identity, t, case_id, review)
 
 
 async def summary_answered(
@@ -131,9 +127,9 @@ async def summary_answered(
     message = callback.message
     if message is None:
         return
-    if callback_data.action is SummaryAction.BACK:
-        await state.set_state(CancelFlow.decision)  # back to the offers, not the summary
-        await advance(message, state, services, identity, t, case_id)
+    if callback_data.action is SummaryAction.BACK:  # back to the offers, not the summary
+        review = await services.steps.back_to_offers(identity, case_id)
+        await show(message, state, services, identity, t, case_id, review)
         return
     confirmation = await services.cancellation.confirm(identity, case_id)
     if confirmation.outcome in (Outcome.DONE, Outcome.ALREADY_DONE):
@@ -152,21 +148,6 @@ async def summary_answered(
         await advance(message, state, services, identity, t, case_id)
     else:
         await advance(message, state, services, identity, t, case_id)
-
-
-async def _to_refund(
-    target: Target,
-    state: FSMContext,
-    services: Services,
-    identity: Identity,
-    t: Texts,
-    case_id: int,
-) -> None:
-    review = await services.review.review(identity, case_id)
-    if review.step is not Step.DECISION or review.decision is None or not review.decision.eligible:
-        await advance(target, state, services, identity, t, case_id)
-        return
-    await to_refund(target, state, services, identity, t, case_id, review)
 
 
 async def buttons_expected(

@@ -13,7 +13,6 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.services.cancellation.review import Step
 from bot.services.container import Services
 from bot.services.handoff.customers import Escalation
 from bot.services.linking.identity import Identity
@@ -53,11 +52,9 @@ async def person_answered(
         return
     case_id = await _case_id(state)
     reason = TicketReason.NOT_UNDERSTOOD if callback_data.stuck else TicketReason.CUSTOMER_ASKED
-    if case_id and case_id == callback_data.case_id:
-        review = await services.review.review(identity, case_id)
-        refused = review.decision is not None and not review.decision.eligible
-        if review.step is Step.DECISION and refused:  # not while a question is still open
-            reason = TicketReason.NOT_ELIGIBLE
+    here = bool(case_id) and case_id == callback_data.case_id
+    if here and await services.steps.refused(identity, case_id):  # not while a question is open
+        reason = TicketReason.NOT_ELIGIBLE
     escalation = await services.handoff.escalate(identity, reason, case_id=case_id or None)
     if escalation.with_agents:
         # The agents take it from here: the bot's own steps wait until they hand back.

@@ -29,10 +29,9 @@ async def _ready_case(deps: AppDeps, identity: Identity, order_id: int) -> int:
     async with deps.uow() as uow:
         services = deps.services(uow)
         case_id = await services.cases.start(identity)
-        await services.cases.choose(identity, case_id, order_id)
-        await services.cases.set_reason(identity, case_id, ReasonCode.CHANGED_MIND)
-        review = await services.review.review(identity, case_id)
-    assert review.step is Step.DECISION
+        await services.steps.choose(identity, case_id, order_id)
+        review = await services.steps.reason(identity, case_id, ReasonCode.CHANGED_MIND)
+    assert review.step in (Step.DECISION, Step.METHOD, Step.CONFIRM)  # the decision is made
     assert review.decision is not None
     assert review.decision.eligible
     return case_id

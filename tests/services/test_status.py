@@ -10,8 +10,8 @@ import pytest
 from bot.services.conversation.status import StatusOverview, Timeline
 from bot.services.domain.clock import FixedClock
 from bot.services.linking.identity import Identity, Sender
-from bot.services.refunds.service import ActorKind
 from bot.services.refunds import updates as refund_updates
+from bot.services.refunds.service import ActorKind
 from bot.services.refunds.states import NOTE_SHOWN, ON_ITS_WAY
 from bot.wiring import AppDeps
 from storage.enums import RefundStatus

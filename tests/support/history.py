@@ -76,7 +76,7 @@ def decision(
     kind: str | None = "cancel",
 ) -> dict[str, Any]:
     """The part of `Decision.to_json` the figures read (stored on the case at the decision
-    step, `ReviewService.review`)."""
+    step, `CaseSteps`)."""
     methods: list[dict[str, Any]] = [{"method": "card", "amount": refund, "bonus": "0.00"}]
     if store_credit_bonus is not None:
         total = Decimal(refund) + Decimal(store_credit_bonus)
@@ -241,7 +241,7 @@ class HistoryBuilder:
         currency: str = "CNY",
         params: dict[str, str] | None = None,
     ) -> Offer:
-        """`ReviewService._record_offers`, answered by `AlternativesService` or confirming."""
+        """`review.record_offers`, answered by `AlternativesService` or confirming."""
         assert case.order_id is not None
         assert case.customer_id is not None
         offer = Offer(

@@ -94,17 +94,6 @@ class AlternativesService:
         self._tickets = TicketService(uow, clock)
         self._offers = OfferRecords(uow)
 
-    async def decline(self, identity: Identity, case_id: int) -> None:
-        """ "No thanks": the customer goes on to the refund.
-
-        The offers stay shown until the case ends: confirming declines them, leaving
-        expires them, and "Back" from the summary shows the very same rows again. Marking
-        them declined here made the next review record them a second time as new rows,
-        never seen by anyone, which counted every declined offer twice in the save rate.
-        """
-        async with self._uow.transaction():
-            await self._open_case(identity, case_id)
-
     async def accept(
         self, identity: Identity, case_id: int, offer_id: int, choice: int | None = None
     ) -> OfferOutcome:

@@ -26,7 +26,6 @@ from bot.services.linking.identity import Identity
 from bot.services.linking.throttle import Limit, Throttle
 from storage.enums import (
     CaseStatus,
-    ItemCondition,
     OfferStatus,
     OrderStatus,
     ReasonCode,
@@ -112,8 +111,11 @@ class CaseService:
         self._candidates_cache = candidates if candidates is not None else CaseCandidates()
         self._throttle = Throttle(uow, clock)
 
-    async def start(self, identity: Identity) -> int:
-        """A new case for this chat; an unfinished one is abandoned (one open case per chat)."""
+    async def start(
+        self, identity: Identity, reason: ReasonCode | None = None, words: str | None = None
+    ) -> int:
+        """A new case for this chat; an unfinished one is abandoned (one open case per chat).
+        `reason`: what the customer already said ("wrong size"), so it is not asked again."""
         now = self._clock.now()
         async with self._uow.transaction():
             await self._uow.cases.close_open_for_chat(identity.chat_id, CaseStatus.ABANDONED, now)
@@ -122,6 +124,8 @@ class CaseService:
                 chat_id=identity.chat_id,
                 conversation_id=identity.conversation_id,
                 customer_id=identity.customer_id,
+                reason_code=reason,
+                reason_text=words[:MAX_REASON_TEXT] if words else None,
                 created_at=now,
                 updated_at=now,
             )
@@ -198,100 +202,6 @@ class CaseService:
         self._candidates_cache.put(case_id, identity.user_id, candidates)
         return candidates
 
-    async def choose(self, identity: Identity, case_id: int, order_id: int) -> OrderChoice:
-        """Attach the order to the case, unless it is closed or already being cancelled."""
-        async with self._uow.transaction():
-            case = await self._open_case(identity, case_id)
-            order = await self._visible_order(identity, order_id)
-            view = OrderView.of(order, identity.locale)
-            if order.status in CLOSED_ORDER_STATUSES:
-                return OrderChoice(view, Availability.CLOSED)
-            active = await self._uow.cases.active_request_for_order(order.id)
-            if active is not None:
-                return OrderChoice(view, Availability.IN_PROGRESS, active.status)
-            if case.order_id != order.id:
-                if case.order_id is not None:  # a reason given before any order was chosen stays
-                    case.reason_code = None
-                case.order_id = order.id
-                case.customer_id = order.customer_id
-                case.selection = None
-                case.item_condition = None
-                case.photo_file_id, case.photo_skipped = None, False
-            case.updated_at = self._clock.now()
-            return OrderChoice(view, Availability.OPEN)
-
-    async def selection(self, identity: Identity, case_id: int) -> Selection:
-        async with self._uow.transaction():
-            case = await self._open_case(identity, case_id)
-            order = await self._case_order(identity, case)
-        return _selection_of(case, order, identity.locale)
-
-    async def step_item(self, identity: Identity, case_id: int, item_id: int) -> Selection:
-        """One more of this item, wrapping back to none after all of them."""
-        async with self._uow.transaction():
-            case = await self._open_case(identity, case_id)
-            order = await self._case_order(identity, case)
-            current = _selection_of(case, order, identity.locale).quantities
-            item = next((i for i in order.items if i.id == item_id), None)
-            if item is None:
-                raise CaseUnavailable
-            current[item.id] = (current.get(item.id, 0) + 1) % (item.quantity + 1)
-            case.selection = {str(key): value for key, value in current.items() if value}
-            # The condition and the photo described the items chosen before: ask again.
-            case.item_condition = None
-            case.photo_file_id, case.photo_skipped = None, False
-            case.updated_at = self._clock.now()
-        return _selection_of(case, order, identity.locale)
-
-    async def reopen_items(self, identity: Identity, case_id: int) -> Selection:
-        """Back from the decision to the items: the choice stays ticked, the reason stays;
-        the offers shown and the refund method chosen for that choice lapse, so an old
-        button cannot act on terms the customer is changing."""
-        now = self._clock.now()
-        async with self._uow.transaction():
-            case = await self._open_case(identity, case_id)
-            order = await self._case_order(identity, case)
-            await self._uow.offers.answer_shown(case.id, OfferStatus.EXPIRED, now)
-            case.decision, case.refund_method = None, None
-            case.updated_at = now
-        return _selection_of(case, order, identity.locale)
-
-    async def set_reason(
-        self, identity: Identity, case_id: int, code: ReasonCode, text: str | None = None
-    ) -> None:
-        async with self._uow.transaction():
-            case = await self._open_case(identity, case_id)
-            case.reason_code = code
-            case.reason_text = text[:MAX_REASON_TEXT] if text else case.reason_text
-            case.item_condition = None
-            case.updated_at = self._clock.now()
-
-    async def set_condition(
-        self, identity: Identity, case_id: int, condition: ItemCondition
-    ) -> None:
-        async with self._uow.transaction():
-            case = await self._open_case(identity, case_id)
-            case.item_condition = condition
-            case.updated_at = self._clock.now()
-
-    async def set_photo(self, identity: Identity, case_id: int, file_id: str | None) -> None:
-        """Keep the photo's Telegram file_id for the agent; None means the customer skipped."""
-        async with self._uow.transaction():
-            case = await self._open_case(identity, case_id)
-            case.photo_file_id = file_id
-            case.photo_skipped = file_id is None
-            case.updated_at = self._clock.now()
-
-    async def describe_without_photo(self, identity: Identity, case_id: int, text: str) -> None:
-        """No photo to send: the customer's description goes with their reason, for the
-        person who then checks the claim (`RequestFacts.no_photo`)."""
-        async with self._uow.transaction():
-            case = await self._open_case(identity, case_id)
-            said = f"{case.reason_text}\n{text}" if case.reason_text else text
-            case.reason_text = said[:MAX_REASON_TEXT]
-            case.photo_file_id, case.photo_skipped = None, True
-            case.updated_at = self._clock.now()
-
     async def _open_case(self, identity: Identity, case_id: int) -> SupportCase:
         case = await self._uow.cases.get(case_id)
         if case is None or not _is_open_for(case, identity):
@@ -327,7 +237,7 @@ def _is_open_for(case: SupportCase, identity: Identity) -> bool:
     return case.telegram_user_id == identity.user_id and case.status is CaseStatus.OPEN
 
 
-def _selection_of(case: SupportCase, order: Order, locale: str) -> Selection:
+def selection_of(case: SupportCase, order: Order, locale: str) -> Selection:
     chosen = {int(key): value for key, value in (case.selection or {}).items()}
     return Selection(
         OrderView.of(order, locale), {item.id: chosen.get(item.id, 0) for item in order.items}

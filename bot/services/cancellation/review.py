@@ -1,37 +1,42 @@
-"""What the case needs next, and once it is complete, the decision and the offers.
+"""What a step returns: the step the case is at now, with what its screen shows (the
+order, the items, the decision and its offers, the ways to be paid back).
 
-Every step of the cancellation dialog ends by asking `ReviewService.review`, so the
-order of the questions (items, reason, condition, photo) is decided in one place.
+`bot.services.cancellation.steps` decides the step; this module holds the answer's shape
+and the two rules it uses (which offers are shown, when a photo is asked for).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot.services.cancellation.case_facts import Evaluation, evaluate, needs_item_choice
-from bot.services.cancellation.cases import CaseUnavailable
+from bot.services.cancellation.case_facts import Evaluation
+from bot.services.cancellation.cases import Selection
 from bot.services.cancellation.offer_records import OfferRecords
 from bot.services.conversation.views import OrderView
-from bot.services.domain.clock import Clock
-from bot.services.domain.errors import OrderNotVisible
 from bot.services.domain.money import Money
-from bot.services.linking.identity import Identity
-from bot.services.policy import Decision, OfferSpec, Photo, Policy, RefundOption
-from storage.enums import CaseStatus, OfferStatus, OfferType, PaymentMethod, ReasonCode
+from bot.services.policy import Decision, OfferSpec, Photo, RefundOption
+from storage.enums import OfferStatus, OfferType, PaymentMethod, ReasonCode
 from storage.models import Offer, Order, SupportCase
 from storage.uow import UnitOfWork
 
 
 class Step(StrEnum):
+    """The screens of a cancellation, in the order a case goes through them."""
+
     ORDER = "order"
     ITEMS = "items"
     REASON = "reason"
+    REASON_WORDS = "reason_words"  # after "Other": their own words
     CONDITION = "condition"
     PHOTO = "photo"
-    DECISION = "decision"
+    PHOTO_WORDS = "photo_words"  # after "No photo": a description instead
+    DECISION = "decision"  # the policy's answer and the offers
+    METHOD = "method"  # how to be paid back, when there is a choice
+    CONFIRM = "confirm"  # the summary to confirm
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,9 @@ class Review:
     refund_method: PaymentMethod | None = None
     reason: ReasonCode | None = None
     item_choice: bool = False  # the customer chose which items: they may go back to them
+    selection: Selection | None = None  # at ITEMS: what is ticked
+    # At METHOD or CONFIRM: the decision was not shown yet (it had no offers), show it first.
+    with_decision: bool = False
 
     @property
     def photo_required(self) -> bool:
@@ -81,86 +89,29 @@ class Review:
         return options[0] if options else None
 
 
-class ReviewService:
-    def __init__(self, uow: UnitOfWork, clock: Clock, policy: Policy) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._policy = policy
+async def record_offers(
+    uow: UnitOfWork, case: SupportCase, order: Order, evaluation: Evaluation, now: datetime
+) -> tuple[OfferView, ...]:
+    """Show the same offers again when nothing changed; otherwise expire and replace them.
 
-    async def review(self, identity: Identity, case_id: int) -> Review:
-        """The next question, or the decision with the offers shown for it (recorded once)."""
-        now = self._clock.now()
-        async with self._uow.transaction():
-            case, order = await self._load(identity, case_id)
-            if order is None:
-                return Review(Step.ORDER)
-            view = OrderView.of(order, identity.locale)
-            if needs_item_choice(order) and not case.selection:
-                return Review(Step.ITEMS, view)
-            if case.reason_code is None:
-                return Review(Step.REASON, view)
-            customer = await self._uow.customers.get(order.customer_id)
-            assert customer is not None
-            evaluation = await evaluate(self._uow, case, order, customer, now, self._policy)
-            decision = evaluation.decision
-            if decision.needs_condition:
-                return Review(Step.CONDITION, view, decision)
-            if self._wants_photo(case, decision):
-                return Review(Step.PHOTO, view, decision)
-            offers = await self._record_offers(case, order, evaluation)
-            case.decision = decision.to_json(evaluation.offers)
-            case.updated_at = now
-            return Review(
-                Step.DECISION,
-                view,
-                decision,
-                offers,
-                case.refund_method,
-                case.reason_code,
-                item_choice=needs_item_choice(order),
-            )
+    Every row written here is an offer shown to a customer: the save rate counts them.
+    """
+    wanted = [_key(spec) for spec in evaluation.offers]
+    shown = list(await uow.offers.shown_for_case(case.id))
+    if [_key_of(offer) for offer in shown] == wanted:
+        return tuple(_view(offer) for offer in shown)
+    records = OfferRecords(uow)
+    await records.answer_open(case.id, OfferStatus.EXPIRED, now)
+    rows = await records.show(case.id, order, evaluation.offers, now)
+    return tuple(_view(row) for row in rows)
 
-    @staticmethod
-    def _wants_photo(case: SupportCase, decision: Decision) -> bool:
-        """Ask for a photo the rule wants, until one came or the customer said they have
-        none (a required one: they described the problem instead, and a person checks)."""
-        if case.photo_file_id is not None:
-            return False
-        return decision.photo is not Photo.NONE and not case.photo_skipped
 
-    async def _load(self, identity: Identity, case_id: int) -> tuple[SupportCase, Order | None]:
-        case = await self._uow.cases.get(case_id)
-        if (
-            case is None
-            or case.telegram_user_id != identity.user_id
-            or case.status is not CaseStatus.OPEN
-        ):
-            raise CaseUnavailable
-        if case.order_id is None:
-            return case, None
-        order = await self._uow.orders.visible_one(
-            case.order_id, identity.user_id, identity.customer_id, self._clock.now()
-        )
-        if order is None:
-            raise OrderNotVisible
-        return case, order
-
-    async def _record_offers(
-        self, case: SupportCase, order: Order, evaluation: Evaluation
-    ) -> tuple[OfferView, ...]:
-        """Show the same offers again when nothing changed; otherwise expire and replace them.
-
-        Every row written here is an offer shown to a customer: the save rate counts them.
-        """
-        wanted = [_key(spec) for spec in evaluation.offers]
-        shown = list(await self._uow.offers.shown_for_case(case.id))
-        if [_key_of(offer) for offer in shown] == wanted:
-            return tuple(_view(offer) for offer in shown)
-        now = self._clock.now()
-        records = OfferRecords(self._uow)
-        await records.answer_open(case.id, OfferStatus.EXPIRED, now)
-        rows = await records.show(case.id, order, evaluation.offers, now)
-        return tuple(_view(row) for row in rows)
+def wants_photo(case: SupportCase, decision: Decision) -> bool:
+    """Ask for a photo the rule wants, until one came or the customer said they have
+    none (a required one: they described the problem instead, and a person checks)."""
+    if case.photo_file_id is not None:
+        return False
+    return decision.photo is not Photo.NONE and not case.photo_skipped
 
 
 def _key(spec: OfferSpec) -> tuple[Any, ...]:

@@ -91,17 +91,6 @@ class CancellationService:
         self._surveys = SurveyService(uow, clock)
         self._offers = OfferRecords(uow)
 
-    async def choose_method(self, identity: Identity, case_id: int, method: PaymentMethod) -> None:
-        """Remember how the customer wants the money back; checked again at confirmation."""
-        async with self._uow.transaction():
-            case = await self._uow.cases.get(case_id)
-            if case is None or case.telegram_user_id != identity.user_id:
-                raise CaseUnavailable
-            if case.status is not CaseStatus.OPEN:
-                raise CaseUnavailable
-            case.refund_method = method
-            case.updated_at = self._clock.now()
-
     async def confirm(self, identity: Identity, case_id: int) -> Confirmation:
         try:
             async with self._uow.transaction():
