@@ -20,6 +20,8 @@ from bot.services.conversation.views import ItemView, OrderView
 from bot.services.domain.locales import LOCALES
 from bot.services.domain.money import Money
 from bot.services.policy import (
+    Approval,
+    ApprovalReason,
     CustomerFacts,
     ItemFacts,
     OrderFacts,
@@ -629,6 +631,67 @@ def test_a_renamed_rule_explains_itself_the_same_way(locale: str) -> None:
     for rule in POLICY.rules:
         renamed = rule.model_copy(update={"id": f"renamed_{rule.id}"[:64]})
         assert _explained(renamed, locale) == _explained(rule, locale)
+
+
+# How each reason a colleague must approve the refund is told, in part.
+APPROVAL_SAID = {
+    "en": {
+        ApprovalReason.OVER_LIMIT: "refunds of this size",
+        ApprovalReason.FREQUENT_REQUESTS: "several refunds recently",
+        ApprovalReason.NO_PHOTO: "Without a photo",
+    },
+    "zh": {
+        ApprovalReason.OVER_LIMIT: "这个金额",
+        ApprovalReason.FREQUENT_REQUESTS: "次数较多",
+        ApprovalReason.NO_PHOTO: "没有照片",
+    },
+}
+
+
+def _approval_sentences(locale: str, *reasons: ApprovalReason) -> str:
+    decision = replace(DECISION, approval=Approval.AGENT, approval_reasons=reasons)
+    return RENDERER.render(locale, "cancel/decision", order=ORDER, decision=decision, offers=())
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("reason", list(ApprovalReason))
+def test_the_approval_sentence_names_the_policys_reason(
+    locale: str, reason: ApprovalReason
+) -> None:
+    text = _approval_sentences(locale, reason)
+    for other, said in APPROVAL_SAID[locale].items():
+        assert (said in text) is (other is reason), (other, text)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_frequent_requests_are_not_said_to_be_about_the_size(locale: str) -> None:
+    """The engine's own decision for a third request in the window, under the limit."""
+    earlier = (NOW - timedelta(days=1), NOW - timedelta(days=2))
+    request = RequestFacts(reason=ReasonCode.DEFECTIVE, has_photo=True)
+    frequent = CustomerFacts(previous_request_times=earlier)
+    decision = decide(ORDER_FACTS, request, frequent, NOW, POLICY)
+    assert decision.approval_reasons == (ApprovalReason.FREQUENT_REQUESTS,)
+    text = RENDERER.render(locale, "cancel/decision", order=ORDER, decision=decision, offers=())
+    assert APPROVAL_SAID[locale][ApprovalReason.FREQUENT_REQUESTS] in text
+    assert APPROVAL_SAID[locale][ApprovalReason.OVER_LIMIT] not in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_approval_reason_is_said_once_when_there_are_several(locale: str) -> None:
+    text = _approval_sentences(locale, *ApprovalReason)
+    assert all(text.count(said) == 1 for said in APPROVAL_SAID[locale].values()), text
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [("en", "(frequent requests by this customer)"), ("zh", "该客户近期申请频繁")],
+)
+def test_the_agents_card_names_every_approval_reason(locale: str, said: str) -> None:
+    card = SAMPLES["agent/card"]
+    decision = {**card["decision"], "approval_reasons": ["frequent_requests", "no_photo"]}
+    text = RENDERER.render(locale, "agent/card", **{**card, "decision": decision})
+    assert said in text
+    assert APPROVAL_SAID[locale][ApprovalReason.OVER_LIMIT] not in text
 
 
 VOUCHER = {

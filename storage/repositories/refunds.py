@@ -27,12 +27,15 @@ class StageLimit:
     """When a refund in `status` is overdue: its clock reads earlier than `cutoff`.
 
     The clock is when its current status began (the latest event's `occurred_at`) or,
-    with `from_expected_by`, its expected arrival when it has one.
+    with `from_expected_by`, its expected arrival when it has one. With
+    `unless_awaiting_goods`, a refund whose request waits for the goods to come back
+    (`bot.services.refunds.awaits_goods`) is not overdue: the customer's parcel is.
     """
 
     status: RefundStatus
     cutoff: datetime
     from_expected_by: bool = False
+    unless_awaiting_goods: bool = False
 
 
 class StuckStage(NamedTuple):
@@ -197,11 +200,16 @@ class RefundRepository:
             .scalar_subquery()
         )
         began = RefundEvent.occurred_at
+        awaiting_goods = exists().where(
+            CancellationRequest.id == Refund.request_id,
+            CancellationRequest.decision["return_required"].as_boolean() == true(),
+        )
         overdue = [
             and_(
                 Refund.status == stage.status,
                 (func.coalesce(Refund.expected_by, began) if stage.from_expected_by else began)
                 < stage.cutoff,
+                ~awaiting_goods if stage.unless_awaiting_goods else true(),
             )
             for stage in limits
         ]

@@ -246,9 +246,11 @@ async def open_refund(
     *,
     status: RefundStatus = RefundStatus.APPROVED,
     method: PaymentMethod | None = None,
+    return_required: bool = False,
 ) -> int:
     """What a confirmed customer cancellation leaves: the request (active), its refund of
-    the whole order, and the order cancelled once approved. Returns the refund's id."""
+    the whole order, and the order cancelled once approved. Returns the refund's id.
+    With `return_required`, a return whose refund waits for the parcel to come back."""
     approved = status is RefundStatus.APPROVED
     async with deps.uow() as uow, uow.transaction():
         found = await uow.orders.by_number(number)
@@ -256,13 +258,14 @@ async def open_refund(
         request = CancellationRequest(
             order_id=found.id,
             customer_id=found.customer_id,
-            kind=RequestKind.CANCEL,
+            kind=RequestKind.RETURN if return_required else RequestKind.CANCEL,
             status=RequestStatus.APPROVED if approved else RequestStatus.PENDING_REVIEW,
             is_active=True,
             reason_code=ReasonCode.CHANGED_MIND,
             refund_amount=found.total,
             currency=found.currency,
             idempotency_key=f"test:{number}",
+            decision={"return_required": True} if return_required else None,
             created_at=NOW,
             updated_at=NOW,
             items=[CancellationItem(order_item_id=i.id, quantity=i.quantity) for i in found.items],

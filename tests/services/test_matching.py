@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from rapidfuzz.distance import OSA
 
@@ -204,6 +204,31 @@ class TestOrderNumbers:
         assert match.kind is MatchKind.AMBIGUOUS
         assert sorted(ids(match)) == [1, 2, 3]
 
+    @pytest.mark.parametrize(
+        ("typed", "kind"),
+        [
+            ("SOooo0O0", MatchKind.CONFIDENT),
+            ("SOooo0O00", MatchKind.EXACT),
+            ("SOooo 0O00", MatchKind.EXACT),
+            ("#soOoo0O00", MatchKind.EXACT),
+            ("SOOOOOOOO", MatchKind.EXACT),
+            ("SO-ooo0O0", MatchKind.CONFIDENT),
+        ],
+    )
+    def test_look_alikes_run_into_a_known_prefix_are_digits(
+        self, typed: str, kind: MatchKind
+    ) -> None:
+        """Read against the customer's prefix "SO", the o/O after it are zeros."""
+        zeros = (order(1, "SO-0000000"), order(2, "SO-5555555"), order(3, "A-77831"))
+        match = match_order(typed, zeros)
+        assert (match.kind, match.order_id) == (kind, 1)
+
+    def test_look_alikes_after_an_unknown_prefix_stay_letters(self) -> None:
+        """Only the customer's own prefixes split a word: "SOooo0O0" means nothing to a
+        customer whose orders are all "A-" numbers, and a word is no number."""
+        assert match_order("SOooo0O00", (order(1, "A-0000000"),)).kind is MatchKind.NONE
+        assert match_order("soooo, so cool", (order(1, "SO-0000000"),)).kind is MatchKind.NONE
+
     def test_short_digit_runs_are_not_order_numbers(self) -> None:
         assert match_order("2345", NUMBERED).kind is MatchKind.NONE
         assert match_order("cancel 2 of them", NUMBERED).kind is MatchKind.NONE
@@ -318,6 +343,9 @@ def typed_numbers(draw: st.DrawFn) -> tuple[str, str, list[str]]:
 
 
 @given(typed_numbers())
+@example(("SO-0000000", "SOooo0O0", []))
+@example(("SO-0000000", "cancel soOoOoOo", []))
+@example(("ORD1100000", "ordIloo 0O0", ["ORD5555555"]))
 def test_a_noisy_number_with_one_typo_is_found(case: tuple[str, str, list[str]]) -> None:
     number, typed, others = case
     candidates = [order(1, number), *(order(n, o) for n, o in enumerate(others, start=2))]

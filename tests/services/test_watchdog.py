@@ -20,7 +20,7 @@ from bot.services.refunds import watchdog as watchdog_module
 from bot.services.refunds.watchdog import OverdueWatchdog
 from bot.texts import Renderer
 from bot.wiring import AppDeps
-from storage.enums import RefundStatus
+from storage.enums import PaymentMethod, RefundStatus
 from storage.models import OutboxMessage, RefundEscalation
 from storage.repositories.refunds import RefundRepository, StuckStage
 from tests.api.support import customer, item, link, load, open_refund, order, outbox
@@ -125,6 +125,35 @@ async def test_approved_but_not_paid_is_stuck_after_48_hours(shop: AppDeps) -> N
     assert await watchdog(shop).sweep(NOW + timedelta(hours=48) + SECOND) == 1
     to_ann, _ = await overdue_messages(shop)
     assert "has not started yet" in rendered(to_ann)
+
+
+@pytest.mark.parametrize("method", [PaymentMethod.CARD, PaymentMethod.STORE_CREDIT])
+async def test_an_approved_return_waiting_for_the_parcel_is_not_stuck(
+    shop: AppDeps, method: PaymentMethod
+) -> None:
+    """The customer's parcel is late, not the merchant: no "delayed" message."""
+    await open_refund(shop, "SO-1", method=method, return_required=True)
+
+    assert await watchdog(shop).sweep(NOW + timedelta(days=30)) == 0
+    assert await overdue_messages(shop) == []
+    assert await escalations(shop) == []
+
+
+async def test_a_return_whose_parcel_is_back_runs_on_the_processing_clock(
+    shop: AppDeps,
+) -> None:
+    """The merchant records the parcel by moving the refund on; from then the refund has
+    the processing rule's clock, from the day the parcel was recorded."""
+    refund_id = await open_refund(shop, "SO-1", return_required=True)
+    back = NOW + timedelta(days=10, hours=1)
+    await move(shop, refund_id, RefundStatus.PROCESSING, back)
+    # Five business days from Thursday 3 Dec 11:00 is Thursday 10 Dec; plus 2 days.
+    limit = datetime.fromisoformat("2026-12-12T11:00:00+00:00")
+
+    assert await watchdog(shop).sweep(limit) == 0
+    assert await watchdog(shop).sweep(limit + SECOND) == 1
+    (marker,) = await escalations(shop)
+    assert (marker.status, marker.stuck_since) == (RefundStatus.PROCESSING, back)
 
 
 async def test_processing_is_stuck_after_the_methods_max_plus_the_grace(shop: AppDeps) -> None:

@@ -247,27 +247,50 @@ def _number_body(canonical: str) -> str:
     return _number_key(_LEADING_LETTERS.sub("", canonical))
 
 
-def _typed_numbers(text: str) -> Iterator[tuple[re.Match[str], tuple[str, ...]]]:
+def _heads(word: str, prefixes: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+    """The ways the word before a number may split into a prefix and leading digits.
+
+    The word as typed is one. Look-alike letters run straight after a known prefix
+    ("SOooo0O0" for "SO-0000000") are another: read against each prefix letter by
+    letter, what follows it, if only look-alikes, is the number's first group.
+    """
+    yield word, []
+    for prefix in prefixes:
+        rest = word[len(prefix) :]
+        if rest and word[: len(prefix)].upper() == prefix and rest.upper().strip("OIL") == "":
+            yield word[: len(prefix)], [rest]
+
+
+def _typed_numbers(
+    text: str, prefixes: Iterable[str] = ()
+) -> Iterator[tuple[re.Match[str], tuple[str, ...]]]:
     """Each span of `text` that looks like an order number, with the keys it may be.
 
     Spaces may split a number ("SO 100 2345") or separate it from the next word
     ("1002345 2 items"), so every run of consecutive groups long enough to be a
     number is a reading, with and without the word before it (a prefix, or just a
-    word: "bank 20000mAh"). Spans with no such run ("I", "oil") are not numbers.
+    word: "bank 20000mAh"). Spans with no such run ("I", "oil") are not numbers,
+    unless a known prefix (see `_heads`) vouches for look-alikes alone ("SOoooOooo").
     """
     for span in _NUMBER_SPAN.finditer(text):
-        groups = _NUMBER_GROUPS.findall(span["groups"])
         readings: list[str] = []
-        for first in range(len(groups)):
-            for last in range(first + 1, len(groups) + 1):
-                digits = "".join(groups[first:last])
-                if len(digits) < MIN_NUMBER_DIGITS or not any(c.isdigit() for c in digits):
-                    continue
-                if first == 0 and span["prefix"]:
-                    readings.append(span["prefix"] + digits)
-                readings.append(digits)
+        for head, glued in _heads(span["prefix"], prefixes):
+            groups = glued + _NUMBER_GROUPS.findall(span["groups"])
+            for first in range(len(groups)):
+                for last in range(first + 1, len(groups) + 1):
+                    digits = "".join(groups[first:last])
+                    prefixed = first == 0 and bool(head)
+                    if len(digits) < MIN_NUMBER_DIGITS:
+                        continue
+                    if any(c.isdigit() for c in digits):
+                        readings.append(digits)
+                    elif not (prefixed and glued):
+                        continue
+                    if prefixed:
+                        readings.append(head + digits)
         if readings:
-            yield span, tuple(_number_key(normalize_order_number(r)) for r in readings)
+            keys = (_number_key(normalize_order_number(r)) for r in readings)
+            yield span, tuple(dict.fromkeys(keys))
 
 
 def _grade_number(typed: str, key: str, distance: int) -> float:
@@ -367,14 +390,15 @@ class MatchingVocabulary:
                 tokens.extend(alias.split())
         return tokens
 
-    def parse(self, text: str) -> ParsedMessage:
+    def parse(self, text: str, *, prefixes: Iterable[str] = ()) -> ParsedMessage:
         """The order numbers, the period and, without filler words, the description in
-        a message; the numbers and the period are cut out of the description."""
+        a message; the numbers and the period are cut out of the description.
+        `prefixes` are the shop's known letter prefixes, upper case (see `_heads`)."""
         text = unicodedata.normalize("NFKC", text)
         numbers: list[str] = []
         rest: list[str] = []
         position = 0
-        for span, keys in _typed_numbers(text):
+        for span, keys in _typed_numbers(text, prefixes):
             numbers.extend(keys)
             rest.append(text[position : span.start("groups")])
             position = span.end()
@@ -451,6 +475,7 @@ class CandidateIndex:
         "_description_words",
         "_descriptions",
         "_known_words",
+        "_prefixes",
         "_vocabulary",
         "_wholes",
     )
@@ -463,6 +488,8 @@ class CandidateIndex:
         canonical = [normalize_order_number(c.number) for c in self._candidates]
         self._wholes = [_number_key(number) for number in canonical]
         self._bodies = [_number_body(number) for number in canonical]
+        heads = (_LEADING_LETTERS.match(number) for number in canonical)
+        self._prefixes = frozenset(head.group() for head in heads if head and head.group())
         owned = [
             (position, self._vocabulary.describe(name, candidate.attributes))
             for position, candidate in enumerate(self._candidates)
@@ -479,7 +506,7 @@ class CandidateIndex:
     def match(self, text: str, *, now: datetime | None = None) -> OrderMatch:
         """The order(s) `text` means. With `now` (aware, like `placed_at`), a period
         the message names ("from last week", "上周") counts too."""
-        message = self._vocabulary.parse(text)
+        message = self._vocabulary.parse(text, prefixes=self._prefixes)
         scored: dict[int, ScoredCandidate] = {}
         for position, score in self._number_scores(message.numbers).items():
             self._keep(scored, position, score, MatchBasis.NUMBER)

@@ -12,7 +12,10 @@ per stay even when two processes sweep at the same moment: the refund row is loc
 
 How long is too long (`SlaSettings`), measured from when the current status began:
     pending_review  pending_review_hours
-    approved        approved_hours          (approved, but the payment has not started)
+    approved        approved_hours          (approved, but the payment has not started;
+                                             not while a return waits for the parcel:
+                                             the merchant moves it on when it is back,
+                                             and the new status has its own clock)
     failed          failed_hours            (not retried)
     processing      processing_grace_days after the expected arrival (`expected_by`,
                     which already allows the method's `[arrival]` max)
@@ -64,7 +67,7 @@ def sla_limits(policy: Policy, now: datetime) -> list[StageLimit]:
     sla = policy.sla
     return [
         StageLimit(RefundStatus.PENDING_REVIEW, now - sla.pending_review),
-        StageLimit(RefundStatus.APPROVED, now - sla.approved),
+        StageLimit(RefundStatus.APPROVED, now - sla.approved, unless_awaiting_goods=True),
         StageLimit(RefundStatus.FAILED, now - sla.failed),
         StageLimit(RefundStatus.PROCESSING, now - sla.processing_grace, from_expected_by=True),
     ]

@@ -50,13 +50,14 @@ from tests.e2e.cancellation.rows import (
 
 
 async def cancel_before_shipping(
-    chat: Chat, order: OrderRecord, refund: str, *, agent: bool
-) -> None:
-    """changed_mind on a paid order: decision, "No thanks", summary, Confirm."""
+    chat: Chat, order: OrderRecord, refund: str, *, agent: bool, why: str | None = None
+) -> str:
+    """changed_mind on a paid order: decision, "No thanks", summary, Confirm. `why` is
+    the policy's reason an agent approves. Returns the decision message's text."""
     await to_reason(chat, order)
     await give_reason(chat, "changed_mind")
     item_price = f"{Decimal(refund) - Decimal('10.00'):.2f}"
-    await chat.expect_exactly(
+    decision = await chat.expect_exactly(
         chat.decision(
             order,
             "before_shipping",
@@ -64,11 +65,13 @@ async def cancel_before_shipping(
             refund=refund,
             offers=[store_credit(refund)],
             agent=agent,
+            approval_reasons=[why] if why else [],
         )
     )
     await chat.press("no_thanks_cancel")
     await chat.expect_exactly(chat.summary(order, option("card", refund), agent=agent))
     await confirm(chat)
+    return decision.text
 
 
 def paid_order(
@@ -106,7 +109,8 @@ async def test_a_refund_above_500_waits_for_an_agent_with_a_ticket(
     await scenario.load()
     chat = await scenario.link(ann, lang)
 
-    await cancel_before_shipping(chat, order, "500.01", agent=True)
+    said = await cancel_before_shipping(chat, order, "500.01", agent=True, why="over_limit")
+    assert {"en": "of this size", "zh": "这个金额"}[lang] in said
 
     await chat.receipt(
         "notify/cancellation_confirmed",
@@ -148,7 +152,10 @@ async def test_the_third_request_in_30_days_goes_to_an_agent(scenario: Scenario,
 
     await cancel_before_shipping(chat, first, "30.00", agent=False)
     await cancel_before_shipping(chat, second, "40.00", agent=False)
-    await cancel_before_shipping(chat, third, "50.00", agent=True)
+    said = await cancel_before_shipping(chat, third, "50.00", agent=True, why="frequent_requests")
+    # The amount is well within the limit: it is the count that needs a colleague.
+    assert {"en": "of this size", "zh": "这个金额"}[lang] not in said
+    assert {"en": "several refunds recently", "zh": "次数较多"}[lang] in said
 
     statuses = [
         (await requests_for(scenario.deps, order.number))[0].status
