@@ -65,11 +65,18 @@ Variant = Callable[[int], Awaitable[tuple[float, int]]]
 """Runs `n` updates; returns (updates per second, updates sent)."""
 
 
-def _dispatch(dp: Dispatcher, bot: Bot, text: str) -> Variant:
+def _dispatch(dp: Dispatcher, bot: Bot, text: str, *, first_contact: bool = False) -> Variant:
+    """`text` from CHATS chats in turn, each already known to the bot (see _warm); with
+    `first_contact`, every update from a chat never seen before (its account and
+    conversation are created)."""
     ids = itertools.count()
+    fresh = itertools.count(1_000_000)
 
     async def run(count: int) -> tuple[float, int]:
-        updates = [text_update(20_000 + next(ids) % CHATS, text) for _ in range(count)]
+        if first_contact:
+            updates = [text_update(next(fresh), text) for _ in range(count)]
+        else:
+            updates = [text_update(20_000 + next(ids) % CHATS, text) for _ in range(count)]
         started = time.perf_counter()
         for update in updates:
             await dp.feed_update(bot, update)
@@ -94,6 +101,13 @@ def _steps(deps: AppDeps, first: itertools.count[int]) -> Variant:
         return sent / (time.perf_counter() - started), sent
 
     return run
+
+
+async def _warm(dp: Dispatcher, bot: Bot) -> None:
+    """Every benchmark chat writes once before the rounds: the rows measure the updates
+    of a conversation under way, not the one-off first contact (measured on its own)."""
+    for chat in range(CHATS):
+        await dp.feed_update(bot, text_update(20_000 + chat, "hello"))
 
 
 async def _rounds(
@@ -181,6 +195,11 @@ async def measure(args: argparse.Namespace) -> list[str]:
             variants[f"ORM floor, {label}"] = (_dispatch(floor, bare_bot, "hello"), deps)
             variants[f"/help, {label}"] = (_dispatch(product, bot, "/help"), deps)
             variants[f"unknown text, {label}"] = (_dispatch(product, bot, "hello"), deps)
+            variants[f"first contact, {label}"] = (
+                _dispatch(product, bot, "hello", first_contact=True),
+                deps,
+            )
+            await _warm(product, bot)
             variants[f"cancellation step, {label}"] = (_steps(deps, counter), deps)
         series = await _rounds(variants, args.rounds, args.updates)
 
@@ -189,7 +208,9 @@ async def measure(args: argparse.Namespace) -> list[str]:
             "",
             f"{args.rounds} rounds of {args.updates} updates per variant, rotated; "
             "median (min–max). Database cost per update: round trips / transactions / "
-            "SQLite write locks taken.",
+            f"SQLite write locks taken. The product's rows come from {CHATS} chats that "
+            "already wrote once (a conversation under way); *first contact* is a chat "
+            "the bot has never seen (its account and conversation are created).",
             "",
             "| what | updates/s | range | × ORM floor (same database) | target | "
             "round trips / transactions / write locks per update |",
@@ -209,13 +230,18 @@ async def measure(args: argparse.Namespace) -> list[str]:
                 ("/help", 0.8),
                 ("unknown text", 0.8),
                 ("cancellation step", 0.4),
+                ("first contact", None),
             ):
                 row = series[f"{kind}, {label}"]
                 ratio = row.median / floor_series.median
-                verdict = "met" if ratio >= target else f"missed by {target - ratio:.2f}"
+                if target is None:
+                    goal = "—"
+                else:
+                    verdict = "met" if ratio >= target else f"missed by {target - ratio:.2f}"
+                    goal = f"≥ {target} ({verdict})"
                 lines.append(
                     f"| {kind}, {label} | {row.median:,.0f} | {row.span()} | {ratio:.2f} | "
-                    f"≥ {target} ({verdict}) | {row.per_update()} |"
+                    f"{goal} | {row.per_update()} |"
                 )
 
         lines += [

@@ -16,11 +16,13 @@ def build_private_chat_router(renderer: Renderer) -> Router:
     private = PrivateChat()  # async: a synchronous filter costs a thread hop per update
     router.message.filter(private)
     router.callback_query.filter(private)
-    # Inner middlewares run only once a handler matched, outermost first: who is
-    # writing, then the transcript (which needs the conversation), then the
-    # automatic callback answer, so an alert it sends is in the transcript too.
+    # Who is writing is known before any filter runs (filters such as WithAgents read the
+    # live ticket off the identity instead of asking the database again). Inner
+    # middlewares run once a handler matched, outermost first: the transcript (which
+    # needs the conversation), then the automatic callback answer, so an alert it sends
+    # is in the transcript too.
     for observer in (router.message, router.callback_query):
-        observer.middleware(IdentityMiddleware(renderer))
+        observer.outer_middleware(IdentityMiddleware(renderer))
         observer.middleware(TranscriptMiddleware())
     router.callback_query.middleware(CallbackAnswerMiddleware())
     router.include_router(dialogs.build_router())

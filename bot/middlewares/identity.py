@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.enums import ChatType
 from aiogram.types import Chat, Message, TelegramObject, User
 
 from bot.middlewares.update_log import UpdateTrace
@@ -15,7 +16,8 @@ from bot.texts import Renderer
 
 
 class IdentityMiddleware(BaseMiddleware):
-    """Inner middleware of the private-chat router: runs only once a handler matched."""
+    """Outer middleware of the private-chat router: private chats only (the router's own
+    filter runs after it), resolved before the filters so they can read it."""
 
     def __init__(self, renderer: Renderer) -> None:
         self._renderer = renderer
@@ -28,7 +30,7 @@ class IdentityMiddleware(BaseMiddleware):
     ) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        if user is None or chat is None:
+        if user is None or chat is None or chat.type != ChatType.PRIVATE:
             return await handler(event, data)
         services: Services = data["services"]
         identity = await services.identity.resolve(

@@ -80,7 +80,8 @@ class TranscriptMiddleware(BaseMiddleware):
         conversation_id, lines = identity.conversation_id, buffer.lines
         uow = services.uow
         if isinstance(uow, UpdateUnitOfWork):
-            uow.stage(lambda _: services.transcript.stage(conversation_id, lines))
+            active_at = identity.active_at
+            uow.stage(lambda _: services.transcript.stage(conversation_id, lines, active_at))
         else:
             await _save_alone(services, conversation_id, buffer)
         return result

@@ -35,7 +35,11 @@ class ConversationRepository:
         """Insert transcript lines in one statement (they are never read back here)."""
         rows = list(entries)
         if rows:
-            await self._session.execute(insert(TranscriptEntry), rows)
+            # render_nulls: rows with and without a message id or payload share one
+            # statement (one round trip) instead of one batch per set of non-null keys.
+            await self._session.execute(
+                insert(TranscriptEntry).execution_options(render_nulls=True), rows
+            )
 
     async def touch(self, conversation_id: int, at: datetime) -> None:
         await self._session.execute(

@@ -1,8 +1,9 @@
 """The orders a case's customer may mean, kept for the case while it is being identified.
 
 Order matching needs a few columns of each of the customer's orders, not the orders:
-they are read in one indexed query (`OrderRepository.candidate_rows`) and kept here,
-per case, so a customer who types three guesses costs one query. The orders named back
+they are read in one indexed query (`OrderRepository.candidate_rows`), turned into the
+matcher's index (numbers and descriptions normalised once) and kept here, per case, so a
+customer who types three guesses costs one query and one index. The orders named back
 to the customer are loaded afresh, with their visibility checked again, so a stale entry
 can only offer an order that is then refused as not found; entries expire after a few
 minutes and the cache holds a bounded number of cases.
@@ -14,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from bot.services.cancellation.matching import OrderCandidate
+from bot.services.cancellation.matching import CandidateIndex, OrderCandidate
 from storage.repositories.orders import CandidateRow
 
 TTL_SECONDS = 300.0
@@ -27,18 +28,16 @@ class CaseCandidates:
     def __init__(self, ttl: float = TTL_SECONDS, size: int = MAX_CASES) -> None:
         self._ttl = ttl
         self._size = size
-        self._entries: OrderedDict[tuple[int, int], tuple[float, list[OrderCandidate]]] = (
-            OrderedDict()
-        )
+        self._entries: OrderedDict[tuple[int, int], tuple[float, CandidateIndex]] = OrderedDict()
 
-    def get(self, case_id: int, user_id: int) -> list[OrderCandidate] | None:
+    def get(self, case_id: int, user_id: int) -> CandidateIndex | None:
         entry = self._entries.get((case_id, user_id))
         if entry is None or time.monotonic() - entry[0] > self._ttl:
             return None
         return entry[1]
 
-    def put(self, case_id: int, user_id: int, candidates: list[OrderCandidate]) -> None:
-        self._entries[(case_id, user_id)] = (time.monotonic(), candidates)
+    def put(self, case_id: int, user_id: int, index: CandidateIndex) -> None:
+        self._entries[(case_id, user_id)] = (time.monotonic(), index)
         self._entries.move_to_end((case_id, user_id))
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)

@@ -12,12 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.services.cancellation.candidates import CaseCandidates, candidates_of
-from bot.services.cancellation.matching import (
-    MatchingVocabulary,
-    MatchKind,
-    OrderCandidate,
-    match_order,
-)
+from bot.services.cancellation.matching import CandidateIndex, MatchingVocabulary, MatchKind
 from bot.services.cancellation.offer_records import OfferRecords
 from bot.services.conversation.views import OrderView
 from bot.services.domain.clock import Clock
@@ -169,12 +164,8 @@ class CaseService:
             allowance = await self._throttle.check(subject, ORDER_GUESS, ORDER_GUESS_LIMIT)
             if not allowance.allowed:
                 return Identification(Found.THROTTLED, retry_at=allowance.retry_at)
-            match = match_order(
-                text,
-                await self._candidates(identity, case_id),
-                vocabulary=self._vocabulary,
-                now=self._clock.now(),
-            )
+            index = await self._candidates(identity, case_id)
+            match = index.match(text, now=self._clock.now())
             if match.kind is MatchKind.NONE:
                 self._throttle.record(subject, ORDER_GUESS)
             orders = await self._uow.orders.visible_many(
@@ -190,7 +181,7 @@ class CaseService:
         )
         return Identification(Found(match.kind.value), views)
 
-    async def _candidates(self, identity: Identity, case_id: int) -> list[OrderCandidate]:
+    async def _candidates(self, identity: Identity, case_id: int) -> CandidateIndex:
         """The customer's orders as matching reads them, from the case's cache if there."""
         cached = self._candidates_cache.get(case_id, identity.user_id)
         if cached is not None:
@@ -198,9 +189,9 @@ class CaseService:
         rows = await self._uow.orders.candidate_rows(
             identity.user_id, identity.customer_id, self._clock.now()
         )
-        candidates = candidates_of(rows)
-        self._candidates_cache.put(case_id, identity.user_id, candidates)
-        return candidates
+        index = CandidateIndex(candidates_of(rows), self._vocabulary)
+        self._candidates_cache.put(case_id, identity.user_id, index)
+        return index
 
     async def _open_case(self, identity: Identity, case_id: int) -> SupportCase:
         case = await self._uow.cases.get(case_id)

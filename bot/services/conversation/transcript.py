@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.services.domain.clock import Clock
@@ -22,6 +22,10 @@ class TranscriptLine:
 
 
 MISUNDERSTOOD = "misunderstood"
+# An update's transcript moves the conversation's last activity on only this stale: the
+# conversation closes after a quiet day (bot.services.linking.identity), so a minute's
+# precision costs nothing and saves an UPDATE on nearly every update.
+TOUCH_EVERY = timedelta(minutes=1)
 """Payload key of an incoming line the bot could not make sense of."""
 
 
@@ -63,12 +67,26 @@ class TranscriptService:
         async with self._uow.transaction():
             await self._add(conversation_id, lines, now)
 
-    async def stage(self, conversation_id: int, lines: list[TranscriptLine]) -> None:
-        """Write the lines in the caller's transaction (an update's own, as it commits)."""
-        if lines:
-            await self._add(conversation_id, lines, self._clock.now())
+    async def stage(
+        self, conversation_id: int, lines: list[TranscriptLine], active_at: datetime | None
+    ) -> None:
+        """Write the lines in the caller's transaction (an update's own, as it commits).
+        `active_at`: the conversation's last activity as the update loaded it; it is moved
+        on only when older than TOUCH_EVERY (a round trip saved on most updates)."""
+        if not lines:
+            return
+        now = self._clock.now()
+        touch = active_at is None or now - active_at >= TOUCH_EVERY
+        await self._add(conversation_id, lines, now, touch=touch)
 
-    async def _add(self, conversation_id: int, lines: list[TranscriptLine], now: datetime) -> None:
+    async def _add(
+        self,
+        conversation_id: int,
+        lines: list[TranscriptLine],
+        now: datetime,
+        *,
+        touch: bool = True,
+    ) -> None:
         await self._uow.conversations.add_entries(
             {
                 "conversation_id": conversation_id,
@@ -81,4 +99,5 @@ class TranscriptService:
             }
             for line in lines
         )
-        await self._uow.conversations.touch(conversation_id, now)
+        if touch:
+            await self._uow.conversations.touch(conversation_id, now)

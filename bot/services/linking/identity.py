@@ -41,6 +41,8 @@ class Identity:
     handoff_ticket_id: int | None = None
     """The open ticket this chat is talking to agents about (issue 9): its messages go to
     the agents' topic. Loaded with the account, so the per-update check costs nothing."""
+    active_at: datetime | None = None
+    """The conversation's last activity as loaded (its transcript moves it on)."""
 
     @property
     def linked(self) -> bool:
@@ -96,6 +98,7 @@ class IdentityService:
             language_code=sender.language_code,
             written_locale=account.written_locale,
             handoff_ticket_id=account.handoff_ticket_id,
+            active_at=conversation.last_activity_at,
         )
 
     def linked(self, identity: Identity, customer: CustomerView) -> Identity:
