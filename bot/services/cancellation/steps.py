@@ -245,7 +245,7 @@ class CaseSteps:
         async with self._uow.transaction(reads_first=True):
             case = await self._case(identity, case_id)
             decision = case.decision
-        return bool(decision) and decision is not None and decision.get("eligible") is False
+        return decision is not None and decision.get("eligible") is False
 
     # -- the one place that decides the step ------------------------------------------------
 
