@@ -261,7 +261,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "cancel/already_confirmed": {"order": ORDER},
     "cancel/terms_changed": {},
-    "cancel/use_buttons": {},
+    "cancel/use_buttons": {"courtesy": "thanks"},
     "person/offer": {"misunderstood": True},
     "person/declined": {},
     "person/ticket_opened": {},

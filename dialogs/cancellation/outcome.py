@@ -11,6 +11,7 @@ from bot.services.cancellation.alternatives import Accepted
 from bot.services.cancellation.service import Outcome
 from bot.services.cancellation.steps import OfferAnswer
 from bot.services.container import Services
+from bot.services.conversation.intents import MessageReader, Topic
 from bot.services.conversation.transcript import TranscriptBuffer
 from bot.services.linking.identity import Identity
 from bot.services.outbox import OutboxSignal
@@ -154,13 +155,22 @@ async def buttons_expected(
     message: Message,
     services: Services,
     identity: Identity,
+    reader: MessageReader,
     transcript: TranscriptBuffer,
     t: Texts,
     case_id: int,
 ) -> None:
-    """Text where a button was asked for; twice in a row and a person is offered."""
+    """Text where a button was asked for; twice in a row and a person is offered. Thanks,
+    "ok" or goodbye were understood: a friendly answer, not counted as a misunderstanding."""
+    topic = reader.read(message.text).topic if message.text else None
+    if topic in _COURTESIES:
+        await message.answer(t("cancel/use_buttons", courtesy=topic))
+        return
     await message.answer(t("cancel/use_buttons"))
     await not_understood_again(message, services, identity, transcript, t, case_id)
+
+
+_COURTESIES = frozenset({Topic.THANKS, Topic.ACK, Topic.GOODBYE})
 
 
 def build_router() -> Router:

@@ -256,9 +256,25 @@ async def test_an_answer_understood_in_between_starts_the_count_again(
     await chat.expect_text("cancel/use_buttons")
     await chat.press("condition", "unopened")
     await chat.expect(chat.label("part", "items"))
-    await chat.send("ok?")
+    await chat.send("hm?")
     await chat.expect_text("cancel/use_buttons")
     await settle(scenario.server)  # anything that answer was going to send is sent
+    assert chat.text("person/offer", misunderstood=True) not in [m.text for m in chat.person.inbox]
+
+
+async def test_thanks_where_buttons_are_is_answered_kindly_and_is_no_misunderstanding(
+    scenario: Scenario,
+) -> None:
+    """ "thanks" between two texts the bot does not understand: not twice in a row."""
+    chat, shop = await open_shop(scenario)
+    await walk_to(chat, shop, "condition")
+    await chat.send("zzqx qqzz")
+    await chat.expect_text("cancel/use_buttons")
+    await chat.send("thanks!")
+    await chat.expect_text("cancel/use_buttons", courtesy="thanks")
+    await chat.send("zzqx qqzz")
+    await chat.expect_text("cancel/use_buttons")
+    await settle(scenario.server)
     assert chat.text("person/offer", misunderstood=True) not in [m.text for m in chat.person.inbox]
 
 
