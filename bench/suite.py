@@ -32,10 +32,8 @@ from bench.process import rss_of, time_to_first_poll
 from bench.run import TOKEN, bench_database, conversations
 from bench.session import MemorySession
 from bench.updates import contact_update, text_update
-from bot.services.container import Services
 from bot.services.linking.identity import Sender
 from bot.wiring import AppDeps, build_bot, build_dispatcher
-from storage.uow import UpdateUnitOfWork
 
 CHATS = 500  # the bot's updates come from this many chats in turn
 
@@ -164,9 +162,14 @@ async def _identification(
 
 
 @contextlib.asynccontextmanager
-async def _update_uow(deps: AppDeps) -> AsyncIterator[Services]:
-    """The services on a unit of work as an update has it."""
-    async with UpdateUnitOfWork(deps.session_factory) as uow:
+async def _update_uow(deps: AppDeps) -> AsyncIterator[object]:
+    from bot.services.container import Services
+
+    try:
+        from storage.uow import UpdateUnitOfWork as Unit  # after the hot-path work
+    except ImportError:  # pragma: no cover - the code before it
+        from storage.uow import UnitOfWork as Unit  # type: ignore[assignment]
+    async with Unit(deps.session_factory) as uow:
         yield Services(uow, deps.clock, deps.service_config)
 
 

@@ -308,7 +308,8 @@ class CaseSteps:
     async def _change(self, identity: Identity, case_id: int, change: _Change) -> Review:
         async with self._uow.transaction():
             case, order = await self._case_and_maybe_order(identity, case_id)
-            change(case)  # each change moves `updated_at` on through `_at`
+            change(case)
+            case.updated_at = self._clock.now()
             return await self._next(identity, case, order)
 
     def _at(self, case: SupportCase, stage: CaseStage | None) -> None:
