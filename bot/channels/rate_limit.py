@@ -33,6 +33,9 @@ MonotonicClock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 _ROUNDING = 1e-9
 """Float error allowed when counting tokens, so 0.9999999 tokens after a full period is 1."""
+_GROUP_MARGIN = 1 - 1e-6
+"""A group's rate is this fraction of its budget (3.3333367 s apart instead of 3.3333333
+at 18 a minute), so rounding never fits one more message into a minute."""
 
 
 class TokenBucket:
@@ -102,7 +105,9 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._chat_rate = 1 / chat_interval
-        self._group_rate = min(self._chat_rate, group_per_minute / 60)
+        # A hair under N a minute: N + 1 sends spaced exactly 60/N apart span exactly a
+        # minute, and the tokens' float rounding (_ROUNDING) would let the last one in.
+        self._group_rate = min(self._chat_rate, group_per_minute / 60 * _GROUP_MARGIN)
         self._global = TokenBucket(per_second, burst, clock)
         self._global_queue = asyncio.Lock()
         self._chats: dict[int, TokenBucket] = {}
