@@ -301,6 +301,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "method": "card",
         "arrival": ARRIVAL,
         "voucher": None,
+        "given": [
+            {
+                "code": "given_voucher_unused",
+                "price": Money(Decimal("20.00"), "CNY"),
+                "reference": "VC-ABCD-EFGH",
+            }
+        ],
+        "paid": True,
         "offers": [
             {"type": "compensation_voucher", "value": Money(Decimal("31.40"), "CNY"), "params": {}},
             {"type": "exchange", "value": Money(Decimal("299.00"), "CNY"), "params": {}},

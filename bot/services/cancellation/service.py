@@ -11,7 +11,6 @@ devices confirming at once produce a single cancellation and a single refund.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -32,11 +31,11 @@ from bot.services.linking.identity import Identity
 from bot.services.merchant.webhook_events import open_request
 from bot.services.outbox import Outbox
 from bot.services.policy import Approval, Decision, DecisionKind, Policy, RefundOption
+from bot.services.refunds.given import GivenForOrder
 from bot.services.refunds.service import RefundLedger
 from bot.services.refunds.vouchers import (
     pay_in_store_credit,
     store_credit_due,
-    take_back_voucher,
     voucher_notice,
 )
 from storage.enums import (
@@ -117,8 +116,7 @@ class CancellationService:
         customer = await self._uow.customers.get(order.customer_id)
         assert customer is not None
         # Lock what was given for the order first: none of it changes while it is taken back.
-        given_vouchers = await self._uow.vouchers.compensating_order(order.id, lock=True)
-        given_refunds = await self._uow.refunds.given_for_update(order.id)
+        given = await GivenForOrder.lock(self._uow, order.id)
         evaluation = await evaluate(self._uow, case, order, customer, now, self._policy)
         decision = evaluation.decision
         if not decision.eligible or not decision.final:
@@ -130,7 +128,7 @@ class CancellationService:
 
         request = self._stage_request(case, order, decision, now)
         await self._uow.flush()
-        _take_back_given(request, given_vouchers, given_refunds, now)
+        given.settle(request.id, now)  # what the decision's `given_*` lines deducted
         approved = decision.approval is Approval.AUTOMATIC
         method = option.method if option else None
         refund_row, voucher = None, None
@@ -324,17 +322,3 @@ def _terms_changed(case: SupportCase, evaluation: Evaluation, option: RefundOpti
         return True
     shown_methods = {m["method"]: m["amount"] for m in shown.get("refund_methods", [])}
     return option is not None and shown_methods.get(option.method.value) != option.amount.plain()
-
-
-def _take_back_given(
-    request: CancellationRequest,
-    vouchers: Sequence[Voucher],
-    refunds: Sequence[Refund],
-    now: datetime,
-) -> None:
-    """What the decision deducted or took back (its `given_*` lines) is marked so, once:
-    an unused voucher is void from now on, a spent one and a refund were deducted."""
-    for voucher in vouchers:
-        take_back_voucher(voucher, now=now, request_id=request.id)
-    for refund in refunds:
-        refund.deducted_by_request_id = request.id

@@ -30,6 +30,7 @@ from bot.services.outbox import Outbox
 from bot.services.policy import OfferSpec, OrderFacts, Policy
 from bot.services.policy.merchant import merchant_offers
 from bot.services.policy.model import MerchantReason
+from bot.services.refunds.given import GivenForOrder
 from bot.services.refunds.service import RefundLedger
 from bot.services.refunds.updates import Notice
 from bot.services.refunds.vouchers import pay_in_store_credit, store_credit_due, voucher_notice
@@ -150,8 +151,12 @@ class MerchantCancellations:
         await self._check_cancellable(order)
         now = self._clock.now()
         shipped = order.status not in NOT_SHIPPED
-        request = await self._stage_request(order, reason, event_id, note, now)
+        # Lock what was given while the order was kept: none of it changes while it is
+        # taken back (an unused voucher) or deducted (a spent one, a refund).
+        given = await GivenForOrder.lock(self._uow, order.id)
+        request = await self._stage_request(order, reason, event_id, note, given, now)
         await self._uow.flush()
+        given.settle(request.id, now)
         refund, voucher = await self._stage_refund(order, request, reason, now)
         request.decision = {
             **(request.decision or {}),
@@ -162,7 +167,7 @@ class MerchantCancellations:
         order.status, order.updated_at = OrderStatus.CANCELLED, now
         if not shipped:  # a parcel on its way counts again once it is back (stock sync)
             await self._release_stock(order, request)
-        offers, notice = await self._apologise(order, request, refund, voucher, reason, now)
+        offers, notice = await self._apologise(order, request, refund, voucher, reason, given, now)
         return _result(order, request, refund, offers, notice)
 
     async def _check_cancellable(self, order: Order) -> None:
@@ -184,6 +189,7 @@ class MerchantCancellations:
         reason: MerchantReason,
         event_id: str,
         note: str | None,
+        given: GivenForOrder,
         now: datetime,
     ) -> CancellationRequest:
         """The whole order, less what earlier requests already took back."""
@@ -197,7 +203,7 @@ class MerchantCancellations:
             raise OrderNotCancellable(
                 f"every item of order {order.number} is in a cancellation already"
             )
-        refund = await self._refundable(order)
+        refund = await self._refundable(order, given)
         request = new_request(
             order,
             kind=RequestKind.CANCEL,
@@ -218,12 +224,14 @@ class MerchantCancellations:
         open_request(self._uow, request)
         return request
 
-    async def _refundable(self, order: Order) -> Money:
-        """What was paid, less refunds already given or under way (an accepted partial refund)."""
+    async def _refundable(self, order: Order, given: GivenForOrder) -> Money:
+        """What was paid, less refunds already given or under way (an accepted partial
+        refund) and compensation vouchers already spent: refund and compensation never
+        stack, as in the customer's own cancellation."""
         zero = Money.zero(order.currency)
         if order.paid_at is None:
             return zero
-        given = sum(
+        refunded = sum(
             (
                 Money(refund.amount, refund.currency)
                 for refund in await self._uow.refunds.for_order(order.id)
@@ -231,7 +239,7 @@ class MerchantCancellations:
             ),
             zero,
         )
-        left = Money(order.total, order.currency) - given
+        left = Money(order.total, order.currency) - refunded - given.spent_vouchers(order.currency)
         return left if left.amount > 0 else zero
 
     async def _stage_refund(
@@ -272,6 +280,7 @@ class MerchantCancellations:
         refund: Refund | None,
         voucher: Voucher | None,
         reason: MerchantReason,
+        given: GivenForOrder,
         now: datetime,
     ) -> tuple[tuple[OfferMade, ...], Notice]:
         """The customer's message, with the policy's offers as buttons; nobody to tell when
@@ -303,6 +312,8 @@ class MerchantCancellations:
                 "method": method.value if method else None,
                 "arrival": arrival.model_dump(mode="json") if arrival else None,
                 "voucher": voucher_notice(voucher) if voucher else None,
+                "given": given.lines(),
+                "paid": order.paid_at is not None,
                 "offers": [
                     {"type": offer.type.value, "value": offer.value, "params": offer.params}
                     for offer in offers

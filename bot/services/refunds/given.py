@@ -1,0 +1,67 @@
+"""What a customer got for an order they kept, settled when the order is cancelled after all.
+
+A partial refund to keep the item, an agent's refund, a compensation voucher of an
+accepted offer: refund and compensation never stack. The customer's own cancellation
+(its policy decision deducts them, `policy.engine`) and the shop's (`merchant.cancellation`)
+both lock them first with `GivenForOrder.lock`, so none is spent meanwhile, and mark them
+with `settle` once the request exists: an unused voucher is void from then on, a spent
+one and a refund were deducted from that request's refund.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.services.domain.money import Money
+from bot.services.refunds.vouchers import take_back_voucher
+from storage.models import Refund, Voucher
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class GivenForOrder:
+    vouchers: Sequence[Voucher]
+    """Compensation vouchers of offers accepted on the order, not taken back yet."""
+    refunds: Sequence[Refund]
+    """Refunds paid outside any cancellation and not deducted yet."""
+
+    @classmethod
+    async def lock(cls, uow: UnitOfWork, order_id: int) -> GivenForOrder:
+        return cls(
+            await uow.vouchers.compensating_order(order_id, lock=True),
+            await uow.refunds.given_for_update(order_id),
+        )
+
+    def spent_vouchers(self, currency: str) -> Money:
+        """The value of the vouchers already spent: deducted from the refund."""
+        spent = (
+            Money(voucher.amount, voucher.currency)
+            for voucher in self.vouchers
+            if voucher.redeemed_at is not None
+        )
+        return sum(spent, Money.zero(currency))
+
+    def lines(self) -> list[dict[str, Any]]:
+        """One line per thing given, as `labels.breakdown_line` says it (code, price,
+        reference), refunds first."""
+        return [
+            {"code": "given_refund", "price": Money(refund.amount, refund.currency)}
+            for refund in self.refunds
+        ] + [
+            {
+                "code": "given_voucher_spent" if voucher.redeemed_at else "given_voucher_unused",
+                "price": Money(voucher.amount, voucher.currency),
+                "reference": voucher.code,
+            }
+            for voucher in self.vouchers
+        ]
+
+    def settle(self, request_id: int, now: datetime) -> None:
+        """Mark everything as taken back or deducted by the request, once."""
+        for voucher in self.vouchers:
+            take_back_voucher(voucher, now=now, request_id=request_id)
+        for refund in self.refunds:
+            refund.deducted_by_request_id = request_id
