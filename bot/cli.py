@@ -16,6 +16,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,6 +140,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tickets.add_argument("--json", action="store_true", help="one JSON object per line")
     tickets.set_defaults(handler=_tickets)
+
+    webhooks = commands.add_parser(
+        "webhooks", help="events the merchant's webhook gave up on, and sending them again"
+    )
+    webhook_commands = webhooks.add_subparsers(
+        dest="webhooks_command", required=True, metavar="ACTION"
+    )
+    failed = webhook_commands.add_parser("failed", help="list failed events, newest first")
+    failed.add_argument("--limit", type=int, default=100)
+    failed.add_argument("--json", action="store_true", help="one JSON object per line")
+    failed.set_defaults(handler=_webhooks_failed)
+    retry = webhook_commands.add_parser(
+        "retry", help="queue failed events again (same event id and payload)"
+    )
+    retry.add_argument("event_ids", nargs="*", metavar="EVENT_ID")
+    retry.add_argument("--all", action="store_true", help="every failed event")
+    retry.set_defaults(handler=_webhooks_retry)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -566,6 +584,47 @@ async def _tickets(args: argparse.Namespace, settings: Settings) -> int:
     agents = desk is not None and desk.ready
     print_tickets(listed, agents=agents, problem=desk.problem if desk else None)
     return 0
+
+
+async def _webhooks_failed(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli_output import print_failed_webhook_events
+    from bot.wiring import build_deps
+
+    _refuse_missing_file(settings)
+    deps = build_deps(settings)
+    try:
+        await _upgrade_existing(deps.engine)
+        async with deps.uow() as uow:
+            failed = await deps.services(uow).webhook_operations.failed(args.limit)
+    finally:
+        await deps.close()
+    if args.json:
+        for event in failed:
+            print(json.dumps({**asdict(event), "created_at": event.created_at.isoformat()}))
+        return 0
+    print_failed_webhook_events(failed, configured=settings.merchant_webhook_url is not None)
+    return 0
+
+
+async def _webhooks_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.wiring import build_deps
+
+    if args.all == bool(args.event_ids):
+        print("name the events to retry, or give --all (not both)", file=sys.stderr)
+        return 2
+    _refuse_missing_file(settings)
+    deps = build_deps(settings)
+    try:
+        await _upgrade_existing(deps.engine)
+        async with deps.uow() as uow:
+            operations = deps.services(uow).webhook_operations
+            done = await operations.retry(None if args.all else args.event_ids)
+    finally:
+        await deps.close()
+    for event_id in done.not_failed:
+        print(f"{event_id}: not a failed event (unknown, pending or delivered)", file=sys.stderr)
+    print(f"{done.count} event(s) queued again for the merchant's webhook")
+    return 1 if done.not_failed else 0
 
 
 def ticket_json(ticket: Any) -> dict[str, Any]:

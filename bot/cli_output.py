@@ -12,6 +12,7 @@ from rich.table import Table
 
 from bot.services.conversation.tickets import OpenTicket
 from bot.services.imports.importer import ImportReport
+from bot.services.merchant.webhook_operations import FailedEvent
 from bot.services.policy import ExplainRow
 from bot.services.policy.check import PolicyCheck
 from storage.enums import ItemCondition
@@ -136,3 +137,25 @@ def print_tickets(tickets: list[OpenTicket], *, agents: bool, problem: str | Non
             "Contact these customers yourself.",
             markup=False,
         )
+
+
+def print_failed_webhook_events(events: list[FailedEvent], *, configured: bool) -> None:
+    """What the merchant's webhook gave up on, with the last error of each."""
+    if not events:
+        stdout.print("no failed webhook events", markup=False)
+    else:
+        table = Table("event id", "type", "created (UTC)", "attempts", "last error")
+        for event in events:
+            table.add_row(
+                event.event_id,
+                event.type,
+                event.created_at.strftime("%Y-%m-%d %H:%M"),
+                str(event.attempts),
+                event.last_error or "—",
+            )
+        stdout.print(table)
+        stdout.print(
+            "`cancelbot webhooks retry EVENT_ID…` (or --all) sends them again.", markup=False
+        )
+    if not configured:
+        stdout.print("MERCHANT_WEBHOOK_URL is not set: nothing is being sent.", markup=False)

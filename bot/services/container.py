@@ -27,6 +27,7 @@ from bot.services.merchant.cancellation import MerchantCancellations
 from bot.services.merchant.feeds import MerchantFeeds
 from bot.services.merchant.offers import MerchantOffers
 from bot.services.merchant.views import MerchantViews
+from bot.services.merchant.webhook_operations import WebhookOperations
 from bot.services.policy import Policy, load_policy
 from bot.services.refunds.updates import RefundUpdates
 from storage.uow import UnitOfWork
@@ -121,6 +122,11 @@ class Services:
     @cached_property
     def merchant_feeds(self) -> MerchantFeeds:
         return MerchantFeeds(self.uow, self.clock)
+
+    @cached_property
+    def webhook_operations(self) -> WebhookOperations:
+        """Failed events for the merchant's webhook, and sending them again."""
+        return WebhookOperations(self.uow, self.clock)
 
     # -- human agents (issue 9) ----------------------------------------------------------------
 

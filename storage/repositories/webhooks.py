@@ -14,7 +14,7 @@ events arrive in the order they happened, and a stuck one holds back only that c
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -76,6 +76,33 @@ class WebhookRepository:
                 .limit(limit)
             )
         ).all()
+
+    async def failed_among(self, event_ids: Collection[str]) -> Sequence[WebhookEvent]:
+        return (
+            await self._session.scalars(
+                select(WebhookEvent).where(
+                    WebhookEvent.status == WebhookStatus.FAILED,
+                    WebhookEvent.event_id.in_(event_ids),
+                )
+            )
+        ).all()
+
+    async def requeue_failed(self, event_ids: Collection[str] | None, *, now: datetime) -> int:
+        """Failed events (those named, or every one) back in the queue, due now, with their
+        attempts counted afresh; the last error stays until the next attempt replaces it."""
+        statement = update(WebhookEvent).where(WebhookEvent.status == WebhookStatus.FAILED)
+        if event_ids is not None:
+            statement = statement.where(WebhookEvent.event_id.in_(event_ids))
+        result = await self._session.execute(
+            statement.values(
+                status=WebhookStatus.PENDING,
+                attempts=0,
+                available_at=now,
+                lease_owner=None,
+                lease_until=None,
+            ).execution_options(synchronize_session=False)
+        )
+        return cast(CursorResult[Any], result).rowcount
 
     # -- the sender's side ------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ customer's events in order, and nothing queued without MERCHANT_WEBHOOK_URL."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -18,6 +20,7 @@ from sqlalchemy import select
 from bot.api.openapi import openapi_document
 from bot.api.routes import ENDPOINTS, PREFIX
 from bot.channels.merchant_webhook import Backoff, WebhookConfig, WebhookSender
+from bot.cli import main as cli_main
 from bot.config import ConfigError, Settings, load_settings
 from bot.services.domain.clock import FixedClock
 from bot.services.domain.money import Money
@@ -205,6 +208,83 @@ async def test_retry_after_is_waited_and_the_last_attempt_gives_up(
     clock.advance(timedelta(days=1))
     assert await webhook.drain() == 0
     assert len(endpoint.received) == 3, "a failed event is never sent again"
+
+
+async def test_an_operator_sees_a_failed_event_and_sends_it_again_once_fixed(
+    shop: AppDeps, endpoint: MerchantEndpoint, clock: FixedClock
+) -> None:
+    await open_refund(shop, "SO-1")
+    endpoint.default = 500
+    webhook = sender(shop, endpoint)
+    for _ in range(3):  # MERCHANT_WEBHOOK_MAX_ATTEMPTS
+        assert await webhook.drain() == 0
+        clock.set((await events(shop))[0].available_at)
+    [row] = await events(shop)
+    assert row.status is WebhookStatus.FAILED
+
+    async with shop.uow() as uow:
+        operations = shop.services(uow).webhook_operations
+        [failed] = await operations.failed()
+        assert (failed.event_id, failed.attempts) == (row.event_id, 3)
+        assert failed.last_error == "HTTP 500 Internal Server Error"
+        done = await operations.retry([row.event_id, "evt_unknown"])
+    assert (done.count, done.not_failed) == (1, ("evt_unknown",))
+    [row] = await events(shop)
+    assert (row.status, row.attempts, row.available_at) == (WebhookStatus.PENDING, 0, clock.now())
+
+    endpoint.default = 200  # the merchant fixed their side
+    assert await webhook.drain() == 1
+    await webhook.close()
+    assert {received.id for received in endpoint.received} == {row.event_id}  # same id
+    assert endpoint.received[-1].body == endpoint.received[0].body
+    [row] = await events(shop)
+    assert (row.status, row.attempts) == (WebhookStatus.DELIVERED, 1)
+    async with shop.uow() as uow:
+        operations = shop.services(uow).webhook_operations
+        assert await operations.failed() == []
+        assert (await operations.retry(None)).count == 0, "nothing failed: nothing to send"
+
+
+async def test_the_command_line_lists_and_retries_failed_events(
+    shop: AppDeps,
+    endpoint: MerchantEndpoint,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`cancelbot webhooks failed --json` and `cancelbot webhooks retry` on the same rows
+    (the command runs its own event loop, in a thread of its own)."""
+    await open_refund(shop, "SO-2")
+    async with shop.uow() as uow, uow.transaction():
+        [row] = await uow.session.scalars(select(WebhookEvent))
+        row.status, row.attempts, row.last_error = WebhookStatus.FAILED, 3, "HTTP 502"
+        event_id = row.event_id
+    monkeypatch.setenv("DATABASE_URL", shop.settings.database_url)
+    for name in ("BOT_TOKEN", "POLICY_FILE", "MERCHANT_WEBHOOK_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    if shop.settings.database_schema:
+        monkeypatch.setenv("DATABASE_SCHEMA", shop.settings.database_schema)
+
+    async def cancelbot(*args: str) -> int | str | None:
+        with pytest.raises(SystemExit) as exit_code:
+            await asyncio.to_thread(cli_main, list(args))
+        return exit_code.value.code
+
+    assert await cancelbot("webhooks", "failed", "--json") == 0
+    [line] = capsys.readouterr().out.splitlines()
+    listed = json.loads(line)
+    assert (listed["event_id"], listed["attempts"], listed["last_error"]) == (
+        event_id,
+        3,
+        "HTTP 502",
+    )
+
+    assert await cancelbot("webhooks", "retry", event_id, "evt_nope") == 1  # one not failed
+    out, err = capsys.readouterr()
+    assert "1 event(s) queued again" in out
+    assert "evt_nope: not a failed event" in err
+    assert await cancelbot("webhooks", "retry") == 2  # neither ids nor --all
+    [row] = await events(shop)
+    assert (row.status, row.attempts) == (WebhookStatus.PENDING, 0)
 
 
 async def test_a_customers_events_wait_for_their_elder_others_do_not(
