@@ -97,6 +97,7 @@ async def _our_bot(deps: AppDeps, count: int, text: str, name: str) -> Result:
     rate, latencies = await _timed(
         count, lambda i: dp.feed_update(bot, text_update(20_000 + i % 500, text))
     )
+    await deps.group_commit.flush()
     event.remove(deps.engine.sync_engine, "before_cursor_execute", count_statement)
     return _result(name, rate, latencies, f"{statements / count:.1f} SQL statements/update")
 
@@ -147,6 +148,7 @@ async def conversations(deps: AppDeps, count: int, *, at_once: int, first: int) 
         failures = [o for o in outcomes if isinstance(o, BaseException)]
         if failures:  # every conversation has ended: the database can be dropped
             raise RuntimeError(f"{len(failures)} of {count} conversations failed: {failures[0]}")
+        await deps.group_commit.flush()  # the last updates' transcript, inside the timed span
         elapsed = time.perf_counter() - started
     made = await confirmed_requests(deps) - before
     if made != count:

@@ -61,6 +61,7 @@ from dialogs.agents.keyboards import card_keyboard
 from dialogs.outbox_keyboards import KEYBOARDS
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SqlAlchemyStorage
+from storage.group_commit import GroupCommit
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class AppDeps:
     events_isolation: BaseEventIsolation
     in_flight: InFlightUpdates
     outbox_signal: OutboxSignal
+    group_commit: GroupCommit
     telemetry: Telemetry = field(default_factory=Telemetry)
 
     @property
@@ -109,6 +111,7 @@ class AppDeps:
         return InsightsService(uow, self.clock, self.service_config.policy, config)
 
     async def close(self) -> None:
+        await self.group_commit.close()  # what finished updates deferred, written first
         await self.fsm_storage.close()
         await self.events_isolation.close()
         await self.engine.dispose()
@@ -121,7 +124,8 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> AppDeps:
     )
     fsm_storage, isolation = _fsm(settings, session_factory)
     intents, reasons, cancel_phrases = Intents.load(), ReasonClassifier.load(), CancelPhrases.load()
-    service_config = _service_config(settings)
+    group_commit = GroupCommit(session_factory)
+    service_config = _service_config(settings, group_commit)
     timezone = shop_timezone(settings, service_config)
     return AppDeps(
         settings=settings,
@@ -138,6 +142,7 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> AppDeps:
         events_isolation=isolation,
         in_flight=InFlightUpdates(),
         outbox_signal=OutboxSignal(),
+        group_commit=group_commit,
     )
 
 
@@ -162,10 +167,11 @@ def _fsm(
     return SqlAlchemyStorage(session_factory), LocalChatLocks()
 
 
-def _service_config(settings: Settings) -> ServiceConfig:
+def _service_config(settings: Settings, group_commit: GroupCommit) -> ServiceConfig:
     """Reads the policy file: an invalid one stops the bot here, naming the key."""
     secret = settings.link_secret
     return ServiceConfig(
+        deferred=group_commit,
         policy=load_policy(settings.policy_file),
         default_locale=settings.default_locale,
         link_tokens=LinkTokens(secret.get_secret_value().encode()) if secret else None,
@@ -199,12 +205,13 @@ def build_dispatcher(deps: AppDeps, inbox: UpdateInbox | None = None) -> Dispatc
     dp.update.outer_middleware(UpdateMetrics(deps.telemetry))
     # One transaction per update (storage.uow.UpdateUnitOfWork): the unit of work opens
     # first, the FSM reads through it under the chat's lock, and it commits (with the
-    # inbox's mark, when serving Telegram) before that lock is let go.
+    # inbox's mark, when serving Telegram) before that lock is let go; what is left when
+    # nothing else is (the transcript, the mark) goes to the group commit.
     dp.update.outer_middleware(
         UnitOfWorkMiddleware(deps.session_factory, deps.clock, deps.service_config)
     )
     dp.update.outer_middleware(dp.fsm)
-    dp.update.outer_middleware(UpdateCommitMiddleware(inbox))
+    dp.update.outer_middleware(UpdateCommitMiddleware(inbox, deps.group_commit))
     trace = HandlerTraceMiddleware()
     for name, observer in dp.observers.items():
         if name not in ("update", "error"):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Self
+from typing import Any, Protocol, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
@@ -164,7 +164,11 @@ class UpdateUnitOfWork(UnitOfWork):
     - before the bot says anything (`commit()` from the bot session's middleware), so
       what the customer reads is already true, and no lock is held while Telegram is
       being called;
-    - when the handler returns, with what was staged meanwhile.
+    - when the handler returns, with what was staged meanwhile. When all that is left
+      then is the transcript and the inbox's mark (`stage_deferrable`), they go to the
+      group commit instead (storage.group_commit), written with other updates' shortly
+      after: an update that changes nothing, or whose change committed before it
+      answered, costs no transaction of its own for them.
 
     A block that raises rolls back only its own work (a savepoint, when the update
     had already written; otherwise the whole, still empty, transaction).
@@ -173,6 +177,7 @@ class UpdateUnitOfWork(UnitOfWork):
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         super().__init__(session_factory)
         self._staged: list[Staged] = []
+        self._deferrable: list[Deferred] = []
         self._after_commit: list[Callable[[], None]] = []
         self._savepoints: list[AsyncSessionTransaction] = []
         self._depth = 0
@@ -196,11 +201,27 @@ class UpdateUnitOfWork(UnitOfWork):
     ) -> None:
         _current.reset(self._token)
         self._staged.clear()
+        self._deferrable.clear()
         await super().__aexit__(exc_type, exc, tb)
 
     def stage(self, write: Staged) -> None:
         """Run `write` in the update's transaction just before it commits."""
         self._staged.append(write)
+
+    def stage_deferrable(self, write: Deferred) -> None:
+        """A write for the update's last commit that may also wait for a group commit
+        (storage.group_commit) when nothing else is left to commit: the transcript's
+        lines, the inbox's mark. It never makes a commit happen by itself."""
+        self._deferrable.append(write)
+
+    async def has_work(self) -> bool:
+        """Whether a commit now would write more than the deferrable writes."""
+        return bool(self._staged) or await self._written()
+
+    def take_deferrable(self) -> list[Deferred]:
+        """The deferrable writes, handed over (to a group commit) and no longer written here."""
+        taken, self._deferrable = self._deferrable, []
+        return taken
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the update's work is committed (e.g. wake the notifier)."""
@@ -272,6 +293,10 @@ class UpdateUnitOfWork(UnitOfWork):
         for write in staged:
             await write(self)
         await self.webhooks.write_staged()
+        if self._deferrable and await self._written():
+            deferrable, self._deferrable = self._deferrable, []
+            await write_deferred(self, deferrable)
+            self.after_commit(lambda: _committed(deferrable))
         if not await self._written():
             bind = self.session.bind
             if self.session.in_transaction() and bind is not None and not _is_sqlite(bind):
@@ -288,6 +313,14 @@ class UpdateUnitOfWork(UnitOfWork):
         for callback in callbacks:
             callback()
 
+    async def commit_all(self) -> None:
+        """Commit with the deferrable writes too, whether or not anything else is left."""
+        if self._deferrable:
+            deferrable, self._deferrable = self._deferrable, []
+            await write_deferred(self, deferrable)
+            self.after_commit(lambda: _committed(deferrable))
+        await self.commit()
+
     async def rollback(self) -> None:
         """Inside a block with a savepoint, undo the block; otherwise the whole update."""
         self.webhooks.discard_staged()
@@ -297,3 +330,28 @@ class UpdateUnitOfWork(UnitOfWork):
                 await savepoint.rollback()
             return
         await self.session.rollback()
+
+
+def _committed(items: Sequence[Deferred]) -> None:
+    for item in items:
+        item.committed()
+
+
+class Deferred(Protocol):
+    """A write that may wait for a group commit (storage.group_commit); writes of one
+    type are written together (`write_all`)."""
+
+    @classmethod
+    async def write_all(cls, uow: UnitOfWork, items: Sequence[Self]) -> None: ...
+
+    def committed(self) -> None:
+        """Called once the write is committed (e.g. the update is no longer in flight)."""
+
+
+async def write_deferred(uow: UnitOfWork, items: Sequence[Deferred]) -> None:
+    """Write `items` in the caller's transaction, one `write_all` per type."""
+    by_type: dict[type[Any], list[Deferred]] = {}
+    for item in items:
+        by_type.setdefault(type(item), []).append(item)
+    for kind, group in by_type.items():
+        await kind.write_all(uow, group)

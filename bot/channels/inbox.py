@@ -22,7 +22,7 @@ import socket
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
@@ -50,6 +50,26 @@ class Delivery:
     """An outage stopped it; the inbox replays it later."""
     dropped: bool = False
     """The flood guard dropped it before the dispatcher saw it."""
+
+
+@dataclass(slots=True)
+class InboxMark:
+    """An update handled, to mark in the inbox: in the update's last commit or, when it has
+    nothing else to commit, in a group commit shortly after (storage.group_commit). The
+    update stays in flight (its lease renewed) until the mark is committed."""
+
+    inbox: UpdateInbox
+    update_id: int
+    at: datetime
+
+    @classmethod
+    async def write_all(cls, uow: UnitOfWork, items: Sequence[InboxMark]) -> None:
+        await uow.inbox.mark_handled(
+            [item.update_id for item in items], max(item.at for item in items), HANDLED
+        )
+
+    def committed(self) -> None:
+        self.inbox.in_flight.discard(self.update_id)
 
 
 _delivery: ContextVar[Delivery | None] = ContextVar("inbox_delivery", default=None)
@@ -145,9 +165,9 @@ class UpdateInbox:
             await uow.inbox.mark_handled(update_ids, self._clock.now(), outcome)
         self.in_flight.difference_update(update_ids)
 
-    async def stage_mark(self, uow: UnitOfWork, update_ids: Sequence[int], outcome: str) -> None:
-        """`mark`, as one statement of the caller's transaction (the update's own)."""
-        await uow.inbox.mark_handled(update_ids, self._clock.now(), outcome)
+    def handled(self, update_id: int) -> InboxMark:
+        """The mark of an update handled, for its last commit or a group commit."""
+        return InboxMark(self, update_id, self._clock.now())
 
     async def release(self, delivery: Delivery) -> None:
         """Hand an update back after an outage; it is replayed after a growing pause."""

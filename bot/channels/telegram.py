@@ -131,12 +131,17 @@ class BotServer:
             self.jobs.start()
 
     async def stop(self) -> None:
-        self.runner.closing = True  # the webhook answers 503: Telegram or the proxy retries
-        for task in (self._polling, self._replaying):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        self.runner.close()  # the webhook answers 503: Telegram or the proxy retries
+        if self._polling is not None and not self._polling.done():
+            self._polling.cancel()  # a long poll; what it was recording finishes (shielded)
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._polling
+            await self.runner.accepted()
+        if self._replaying is not None:
+            try:
+                await self._replaying  # returns between transactions, never cut in one
+            except Exception as error:
+                log.warning("the inbox's sweeps had stopped (%s)", type(error).__name__)
         try:
             async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
                 await self.runner.wait_idle()
@@ -146,6 +151,8 @@ class BotServer:
                 "stopping with %d updates still queued; the inbox replays them",
                 self.runner.queued,
             )
+        # Transcript lines and inbox marks of the last updates: written, not replayed.
+        await self.deps.group_commit.close()
         if self.jobs is not None:
             await self.jobs.stop()
         if self._runner is not None:

@@ -79,7 +79,23 @@ class UpdateRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
-        self.closing = False
+        self._closed = asyncio.Event()
+        self._accepting: asyncio.Future[None] | None = None
+
+    @property
+    def closing(self) -> bool:
+        """Stopping: the webhook answers 503, nothing is replayed any more."""
+        return self._closed.is_set()
+
+    def close(self) -> None:
+        """Stop taking updates in; `replay_forever` returns after the sweep under way."""
+        self._closed.set()
+
+    async def accepted(self) -> None:
+        """Wait for the batch a cancelled `poll` was still recording (see `poll`)."""
+        if self._accepting is not None:
+            with contextlib.suppress(Exception):  # poll logged it; Telegram resends it
+                await self._accepting
 
     # -- taking updates in ---------------------------------------------------------------------
 
@@ -108,7 +124,10 @@ class UpdateRunner:
                 continue
             if updates:
                 try:
-                    await self.accept(updates)
+                    # Shielded: a stop arriving meanwhile must not cut a transaction in two
+                    # (on SQLite, a connection abandoned mid-transaction keeps the write lock).
+                    self._accepting = asyncio.ensure_future(self.accept(updates))
+                    await asyncio.shield(self._accepting)
                 except Exception as error:
                     log.error(
                         "cannot record %d updates (%s: %s); Telegram keeps them, retrying",
@@ -150,11 +169,12 @@ class UpdateRunner:
         return receive
 
     async def replay_forever(self) -> None:
-        """Renew this worker's leases and take over unfinished updates, until cancelled."""
+        """Renew this worker's leases and take over unfinished updates, until `close()`
+        (never cancelled midway: it ends after the sweep under way, between transactions)."""
         await self._inbox.take_back_own()
         interval = self._inbox.lease.total_seconds() / 3
         since_purge = PURGE_EVERY
-        while True:
+        while not self.closing:
             try:
                 await self._inbox.renew()
                 if not self.closing and self.queued < MAX_QUEUED:
@@ -164,7 +184,9 @@ class UpdateRunner:
                     since_purge = 0.0
             except Exception as error:
                 log.warning("inbox sweep failed (%s); trying again", type(error).__name__)
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await self._closed.wait()
             since_purge += interval
 
     async def replay_due(self) -> int:

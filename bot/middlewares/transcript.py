@@ -3,8 +3,10 @@
 Incoming messages are seen here; outgoing ones are seen by `OutgoingTranscript`,
 a request middleware on the bot session, which adds them to the buffer of the
 update being handled (a ContextVar, so concurrent updates never mix). Both are
-written in the update's own transaction when it commits (storage.uow.UpdateUnitOfWork);
-if the handler raised, its work is rolled back and the lines are written on their own.
+written with the update's last commit (storage.uow.UpdateUnitOfWork), or, when it has
+nothing else to commit at its end, by the group commit shortly after, with other
+updates' lines (storage.group_commit, which states the loss window); if the handler
+raised, its work is rolled back and the lines are written on their own.
 
 Before each request to Telegram, the update's work so far is committed: the bot says
 only what is already true, and on SQLite no write lock is held while Telegram answers.
@@ -32,7 +34,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 
 from bot.services.container import Services
-from bot.services.conversation.transcript import TranscriptBuffer, TranscriptLine
+from bot.services.conversation.transcript import TranscriptBuffer, TranscriptLine, TranscriptLines
 from bot.services.domain.phones import mask_phone
 from bot.services.linking.identity import Identity
 from storage.enums import Direction
@@ -77,13 +79,19 @@ class TranscriptMiddleware(BaseMiddleware):
             await _save_alone(services, identity.conversation_id, buffer)
             raise
         _current.reset(token)
-        conversation_id, lines = identity.conversation_id, buffer.lines
         uow = services.uow
         if isinstance(uow, UpdateUnitOfWork):
-            active_at = identity.active_at
-            uow.stage(lambda _: services.transcript.stage(conversation_id, lines, active_at))
+            if buffer.lines:
+                uow.stage_deferrable(
+                    TranscriptLines(
+                        identity.conversation_id,
+                        buffer.lines,
+                        services.clock.now(),
+                        identity.active_at,
+                    )
+                )
         else:
-            await _save_alone(services, conversation_id, buffer)
+            await _save_alone(services, identity.conversation_id, buffer)
         return result
 
 

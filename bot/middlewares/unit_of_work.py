@@ -10,10 +10,11 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.inbox import HANDLED, UpdateInbox, current_delivery
+from bot.channels.inbox import UpdateInbox, current_delivery
 from bot.services.container import ServiceConfig, Services
 from bot.services.domain.clock import Clock
 from bot.services.outbox import OutboxSignal
+from storage.group_commit import GroupCommit
 from storage.uow import UpdateUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -71,14 +72,19 @@ class UnitOfWorkMiddleware(BaseMiddleware):
 
 
 class UpdateCommitMiddleware(BaseMiddleware):
-    """Innermost outer middleware, inside the chat's lock: commits the update's transaction
+    """Innermost outer middleware, inside the chat's lock: ends the update's transaction
     once its handler returned, with the FSM, the transcript and, serving Telegram, the
-    update inbox's mark (`inbox`): the update is marked handled in the same commit as its
-    work, so a replay after a crash never repeats committed work. An update that raised
-    is left to the runner (replayed after an outage, marked failed otherwise)."""
+    update inbox's mark (`inbox`), so a replay after a crash never repeats committed work.
 
-    def __init__(self, inbox: UpdateInbox | None = None) -> None:
+    When the update has nothing else to commit at its end (its work, if any, was committed
+    before it answered), the transcript and the mark go to the group commit (`group`,
+    storage.group_commit) instead, to be written with other updates' in one transaction
+    shortly after. An update that raised is left to the runner (replayed after an outage,
+    marked failed otherwise)."""
+
+    def __init__(self, inbox: UpdateInbox | None = None, group: GroupCommit | None = None) -> None:
         self._inbox = inbox
+        self._group = group
 
     async def __call__(
         self,
@@ -91,11 +97,12 @@ class UpdateCommitMiddleware(BaseMiddleware):
         delivery = current_delivery() if self._inbox is not None else None
         if delivery is not None and isinstance(event, Update):
             delivery.completed = True
-            inbox, update_id = self._inbox, event.update_id
-            assert inbox is not None
-            uow.stage(lambda scope: inbox.stage_mark(scope, [update_id], HANDLED))
-        await uow.commit()
+            assert self._inbox is not None
+            uow.stage_deferrable(self._inbox.handled(event.update_id))
+        if self._group is not None and not await uow.has_work():
+            self._group.defer(uow.take_deferrable())  # the mark ends the update's flight
+        else:
+            await uow.commit_all()
         if delivery is not None:
             delivery.marked = True
-            self._inbox.in_flight.discard(delivery.update_id)  # type: ignore[union-attr]
         return result

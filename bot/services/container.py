@@ -14,7 +14,7 @@ from bot.services.cancellation.steps import CaseSteps
 from bot.services.conversation.status import StatusService
 from bot.services.conversation.surveys import SurveyService
 from bot.services.conversation.tickets import TicketService
-from bot.services.conversation.transcript import TranscriptService
+from bot.services.conversation.transcript import PendingWrites, TranscriptService
 from bot.services.domain.clock import Clock
 from bot.services.erasure import ErasureService
 from bot.services.handoff.agents import AgentCases
@@ -44,6 +44,9 @@ class ServiceConfig:
     vocabulary: MatchingVocabulary = field(default_factory=default_vocabulary)
     candidates: CaseCandidates = field(default_factory=CaseCandidates)
     """Order matching's view of each case's orders, kept across the case's updates."""
+    deferred: PendingWrites | None = None
+    """Writes waiting for the group commit (storage.group_commit), for readers in this
+    process that must see them (the transcript)."""
 
 
 class Services:
@@ -74,7 +77,7 @@ class Services:
 
     @cached_property
     def transcript(self) -> TranscriptService:
-        return TranscriptService(self.uow, self.clock)
+        return TranscriptService(self.uow, self.clock, self.config.deferred)
 
     @cached_property
     def cases(self) -> CaseService:

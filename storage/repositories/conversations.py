@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,19 @@ class ConversationRepository:
             await self._session.execute(
                 insert(TranscriptEntry).execution_options(render_nulls=True), rows
             )
+
+    async def erased_among(self, conversation_ids: Collection[int]) -> set[int]:
+        """The conversations of these whose account was erased (renamed to a negative
+        pseudonym, bot.services.erasure). Locked for share on PostgreSQL: an erasure under
+        way waits for the caller's commit, then blanks what it wrote too."""
+        if not conversation_ids:
+            return set()
+        rows = await self._session.execute(
+            select(Conversation.id, Conversation.telegram_user_id)
+            .where(Conversation.id.in_(conversation_ids))
+            .with_for_update(read=True)
+        )
+        return {conversation_id for conversation_id, account in rows if account < 0}
 
     async def touch(self, conversation_id: int, at: datetime) -> None:
         await self._session.execute(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bench.session import MemorySession
+from bench.updates import text_update
 from bot.api.routes import REPLAYED_HEADER
-from bot.wiring import AppDeps
-from storage.models import Customer, Erasure
+from bot.wiring import AppDeps, build_bot, build_dispatcher
+from storage.models import Customer, Erasure, TranscriptEntry
 from tests.api.conftest import LINKED_USER
 from tests.api.support import MerchantClient
 from tests.api.test_cli import cancelbot
@@ -62,3 +64,24 @@ async def test_the_command_line_erases_and_says_what_it_kept(shop: AppDeps) -> N
     async with shop.uow() as uow:
         erasures = (await uow.session.scalars(select(Erasure))).all()
     assert [(e.requested_by, e.changes["telegram_accounts"]) for e in erasures] == [("cli", 0)]
+
+
+async def test_words_still_waiting_to_be_written_when_the_customer_is_erased_stay_blank(
+    shop: AppDeps,
+) -> None:
+    """`forget` does not wait for the bot: what the customer said just before (its lines
+    waiting for the group commit, storage.group_commit) is written blank, like the rest."""
+    shop.group_commit.flush_after = 60  # written only when flushed below
+    dp = build_dispatcher(shop)
+    bot = build_bot(shop.settings, session=MemorySession())
+    await dp.feed_update(bot, text_update(LINKED_USER, "my phone is +86 138 0000 0001"))
+    assert shop.group_commit.pending()
+
+    async with shop.uow() as uow:
+        await shop.services(uow).erasure.forget("C001", requested_by="merchant")
+    await shop.group_commit.flush()
+
+    async with shop.uow() as uow:
+        lines = (await uow.session.scalars(select(TranscriptEntry))).all()
+    assert lines, "the lines are kept, as the erasure keeps the rest of the transcript"
+    assert [(line.text, line.payload) for line in lines] == [(None, None)] * len(lines)

@@ -54,18 +54,44 @@ async def test_an_update_reads_without_the_write_lock_and_takes_it_at_its_first_
         assert await session.scalar(select(FsmRecord.state).where(FsmRecord.key == "k")) == "s"
 
 
-async def test_help_is_one_transaction_with_its_transcript(deps: AppDeps) -> None:
+async def test_help_writes_nothing_alone_its_transcript_joins_a_group_commit(
+    deps: AppDeps,
+) -> None:
+    """/help changes nothing: the update commits nothing of its own, and its transcript
+    lines wait for the group commit, which writes every finished update's in one go."""
     dp = build_dispatcher(deps)
     bot = build_bot(deps.settings, session=MemorySession())
-    await dp.feed_update(bot, text_update(77, "/help"))  # first contact: the account is made
+    deps.group_commit.flush_after = 60  # nothing written by time during the test
+    users = (77, 78, 79)
+    for user in users:  # first contact: the account is made (and committed at once)
+        await dp.feed_update(bot, text_update(user, "/help"))
+    await deps.group_commit.flush()
     before = counters(deps.engine).transactions
-    await dp.feed_update(bot, text_update(77, "/help"))
+    await asyncio.gather(*(dp.feed_update(bot, text_update(user, "/help")) for user in users))
     # On PostgreSQL the reads are a transaction of their own, ended before the bot speaks.
-    expected = 1 if write_gate(deps.engine) is not None else 2
-    assert counters(deps.engine).transactions - before == expected
+    reads = 0 if write_gate(deps.engine) is not None else 1
+    assert counters(deps.engine).transactions - before == reads * 3
+    assert len(deps.group_commit.pending()) == 3
+
+    await deps.group_commit.flush()
+    assert counters(deps.engine).transactions - before == reads * 3 + 1
+    assert deps.group_commit.pending() == []
     async with deps.session_factory() as session:
         lines = await session.scalar(select(func.count(TranscriptEntry.id)))
-    assert lines == 4  # "/help" in and the answer out, twice
+    assert lines == 12  # "/help" in and the answer out, twice for each
+
+
+async def test_what_waits_for_the_group_commit_is_written_when_the_bot_stops(
+    deps: AppDeps,
+) -> None:
+    dp = build_dispatcher(deps)
+    bot = build_bot(deps.settings, session=MemorySession())
+    await dp.feed_update(bot, text_update(77, "/help"))
+    assert deps.group_commit.pending()
+    await deps.group_commit.close()
+    async with deps.session_factory() as session:
+        lines = await session.scalar(select(func.count(TranscriptEntry.id)))
+    assert lines == 2
 
 
 async def test_a_service_block_in_an_update_writes_from_its_start(deps: AppDeps) -> None:
@@ -82,3 +108,19 @@ async def test_a_service_block_in_an_update_writes_from_its_start(deps: AppDeps)
         await uow.commit()
         if gate is not None:
             assert not gate.held_here
+
+
+async def test_the_previous_message_waiting_for_the_group_commit_still_counts(
+    deps: AppDeps,
+) -> None:
+    """Two messages in a row not understood offer a person, also when the first one's
+    transcript line is still waiting for the group commit (this process looks there)."""
+    deps.group_commit.flush_after = 60  # nothing reaches the database during the test
+    dp = build_dispatcher(deps)
+    session = MemorySession()
+    bot = build_bot(deps.settings, session=session)
+    await dp.feed_update(bot, text_update(77, "qwzx vbnm"))
+    assert session.buttons.get(77, []) == []  # once: just a hint
+    await dp.feed_update(bot, text_update(77, "plkj hgfd"))
+    assert len(deps.group_commit.pending()) == 2
+    assert session.buttons[77], "twice in a row: a person is offered, with a button"

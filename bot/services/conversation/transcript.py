@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.services.domain.clock import Clock
 from storage.enums import Direction
@@ -47,57 +48,100 @@ class TranscriptBuffer:
                 return
 
 
+@dataclass(slots=True)
+class TranscriptLines:
+    """One update's lines, written at its last commit or, when nothing else is left to
+    commit, by the group commit shortly after (storage.group_commit) with other updates'.
+
+    `at`: when the update ended, the lines' time. `active_at`: the conversation's last
+    activity as the update loaded it; it is moved on only when older than TOUCH_EVERY."""
+
+    conversation_id: int
+    lines: list[TranscriptLine]
+    at: datetime
+    active_at: datetime | None
+
+    @classmethod
+    async def write_all(cls, uow: UnitOfWork, items: Sequence[TranscriptLines]) -> None:
+        """All the lines in one statement, after one look at their conversations: the
+        customer may have been erased since they spoke (`cancelbot forget` does not wait
+        for the updates in flight), and then their words are kept blank, as the erasure
+        left the rest of the transcript."""
+        erased = await uow.conversations.erased_among({item.conversation_id for item in items})
+        await uow.conversations.add_entries(
+            _entry(item.conversation_id, line, item.at, blank=item.conversation_id in erased)
+            for item in items
+            for line in item.lines
+        )
+        stale: dict[int, datetime] = {}
+        for item in items:
+            if item.lines and (item.active_at is None or item.at - item.active_at >= TOUCH_EVERY):
+                stale[item.conversation_id] = max(item.at, stale.get(item.conversation_id, item.at))
+        for conversation_id, at in stale.items():
+            await uow.conversations.touch(conversation_id, at)
+
+    def committed(self) -> None:
+        pass
+
+    def last_incoming(self) -> TranscriptLine | None:
+        return next((line for line in reversed(self.lines) if line.direction is Direction.IN), None)
+
+
+class PendingWrites(Protocol):
+    """Writes handed to the group commit and not committed yet (storage.group_commit)."""
+
+    def pending(self) -> Sequence[object]: ...
+
+
+def _entry(
+    conversation_id: int, line: TranscriptLine, now: datetime, *, blank: bool = False
+) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "direction": line.direction,
+        "kind": line.kind,
+        "text": None if blank else line.text,
+        "telegram_message_id": line.telegram_message_id,
+        "payload": None if blank else line.payload,
+        "created_at": line.at or now,
+    }
+
+
 class TranscriptService:
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, deferred: PendingWrites | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._deferred = deferred
 
     async def misunderstood_before(self, conversation_id: int) -> bool:
         """Whether the customer's previous message in this conversation was not understood
         either. Anything understood in between (a word, a press, a command) breaks the row,
-        at any step of any flow and outside them, with no counter to reset."""
-        async with self._uow.transaction():
-            payload = await self._uow.conversations.last_incoming_payload(conversation_id)
+        at any step of any flow and outside them, with no counter to reset. The previous
+        message may still wait for the group commit: this process's are looked at first."""
+        line = self._pending_incoming(conversation_id)
+        if line is not None:
+            payload = line.payload
+        else:
+            async with self._uow.transaction(reads_first=True):
+                payload = await self._uow.conversations.last_incoming_payload(conversation_id)
         return bool(payload and payload.get(MISUNDERSTOOD))
 
+    def _pending_incoming(self, conversation_id: int) -> TranscriptLine | None:
+        if self._deferred is None:
+            return None
+        for item in reversed(self._deferred.pending()):
+            if isinstance(item, TranscriptLines) and item.conversation_id == conversation_id:
+                line = item.last_incoming()
+                if line is not None:
+                    return line
+        return None
+
     async def record(self, conversation_id: int, lines: list[TranscriptLine]) -> None:
+        """Write the lines in a transaction of their own (an update that failed)."""
         if not lines:
             return
-        now = self._clock.now()
         async with self._uow.transaction():
-            await self._add(conversation_id, lines, now)
-
-    async def stage(
-        self, conversation_id: int, lines: list[TranscriptLine], active_at: datetime | None
-    ) -> None:
-        """Write the lines in the caller's transaction (an update's own, as it commits).
-        `active_at`: the conversation's last activity as the update loaded it; it is moved
-        on only when older than TOUCH_EVERY (a round trip saved on most updates)."""
-        if not lines:
-            return
-        now = self._clock.now()
-        touch = active_at is None or now - active_at >= TOUCH_EVERY
-        await self._add(conversation_id, lines, now, touch=touch)
-
-    async def _add(
-        self,
-        conversation_id: int,
-        lines: list[TranscriptLine],
-        now: datetime,
-        *,
-        touch: bool = True,
-    ) -> None:
-        await self._uow.conversations.add_entries(
-            {
-                "conversation_id": conversation_id,
-                "direction": line.direction,
-                "kind": line.kind,
-                "text": line.text,
-                "telegram_message_id": line.telegram_message_id,
-                "payload": line.payload,
-                "created_at": line.at or now,
-            }
-            for line in lines
-        )
-        if touch:
-            await self._uow.conversations.touch(conversation_id, now)
+            written = TranscriptLines(conversation_id, lines, self._clock.now(), None)
+            await TranscriptLines.write_all(self._uow, [written])
