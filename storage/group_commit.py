@@ -15,7 +15,9 @@ of those moments and the inbox marks of those updates. The updates are then repl
 the next start: their answer is sent again, their work is not repeated, since it was
 committed before the answer. A graceful stop writes everything first (`close`). When the
 database does not answer, the batch is kept and tried again; the updates stay leased to
-this process meanwhile (their leases are renewed while they are in flight).
+this process meanwhile (their leases are renewed while they are in flight). A write that
+can never succeed (not an outage) is split off: the others are written one by one, and
+it is logged and given up.
 
 Readers inside this process that must see a deferred write before it reaches the
 database (the transcript's "was the previous message understood?") look at `pending()`.
@@ -29,6 +31,8 @@ import contextvars
 import logging
 from collections.abc import Sequence
 
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.uow import Deferred, UnitOfWork, write_deferred
@@ -80,16 +84,34 @@ class GroupCommit:
                 return
             self._writing, self._pending = self._pending, []
             try:
-                async with UnitOfWork(self._session_factory) as uow, uow.transaction():
-                    await write_deferred(uow, self._writing)
-            except BaseException:
+                await self._write(self._writing)
+            except BaseException as error:
+                if not _unavailable(error):
+                    # Not the database being away: something in the batch cannot be
+                    # written. Each goes alone, so one bad write holds back no other.
+                    await self._one_by_one(self._writing)
+                    self._writing = []
+                    return
                 self._pending[:0] = self._writing
                 raise
             finally:
                 written, self._writing = self._writing, []
-            # Reached only once committed (an error above re-raised).
             for item in written:
-                item.committed()
+                item.settled()
+
+    async def _write(self, items: Sequence[Deferred]) -> None:
+        async with UnitOfWork(self._session_factory) as uow, uow.transaction():
+            await write_deferred(uow, items)
+
+    async def _one_by_one(self, items: Sequence[Deferred]) -> None:
+        for item in items:
+            try:
+                await self._write([item])
+            except Exception:
+                # Given up: a transcript line is lost, an inbox mark is left undone (its
+                # update is replayed once its lease runs out); logged with the cause.
+                log.exception("a deferred %s could not be written; given up", type(item).__name__)
+            item.settled()
 
     async def close(self) -> None:
         """Stop waiting and write what is left (a graceful stop loses nothing); a later
@@ -125,3 +147,20 @@ class GroupCommit:
                 )
                 await asyncio.sleep(RETRY_AFTER)
                 self._wake.set()
+
+
+def _unavailable(error: BaseException) -> bool:
+    """The database did not answer (try the batch again later), as opposed to a write in
+    it that can never succeed."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error,
+        OperationalError
+        | InterfaceError
+        | DisconnectionError
+        | PoolTimeoutError
+        | OSError
+        | TimeoutError
+        | asyncio.CancelledError,
+    )

@@ -296,7 +296,7 @@ class UpdateUnitOfWork(UnitOfWork):
         if self._deferrable and await self._written():
             deferrable, self._deferrable = self._deferrable, []
             await write_deferred(self, deferrable)
-            self.after_commit(lambda: _committed(deferrable))
+            self.after_commit(lambda: _settled(deferrable))
         if not await self._written():
             bind = self.session.bind
             if self.session.in_transaction() and bind is not None and not _is_sqlite(bind):
@@ -318,7 +318,7 @@ class UpdateUnitOfWork(UnitOfWork):
         if self._deferrable:
             deferrable, self._deferrable = self._deferrable, []
             await write_deferred(self, deferrable)
-            self.after_commit(lambda: _committed(deferrable))
+            self.after_commit(lambda: _settled(deferrable))
         await self.commit()
 
     async def rollback(self) -> None:
@@ -332,9 +332,9 @@ class UpdateUnitOfWork(UnitOfWork):
         await self.session.rollback()
 
 
-def _committed(items: Sequence[Deferred]) -> None:
+def _settled(items: Sequence[Deferred]) -> None:
     for item in items:
-        item.committed()
+        item.settled()
 
 
 class Deferred(Protocol):
@@ -344,8 +344,9 @@ class Deferred(Protocol):
     @classmethod
     async def write_all(cls, uow: UnitOfWork, items: Sequence[Self]) -> None: ...
 
-    def committed(self) -> None:
-        """Called once the write is committed (e.g. the update is no longer in flight)."""
+    def settled(self) -> None:
+        """Called once the write is committed, or given up as unwritable (see
+        storage.group_commit): e.g. the update is no longer in flight."""
 
 
 async def write_deferred(uow: UnitOfWork, items: Sequence[Deferred]) -> None:

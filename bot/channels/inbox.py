@@ -68,7 +68,7 @@ class InboxMark:
             [item.update_id for item in items], max(item.at for item in items), HANDLED
         )
 
-    def committed(self) -> None:
+    def settled(self) -> None:
         self.inbox.in_flight.discard(self.update_id)
 
 

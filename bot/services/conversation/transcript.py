@@ -80,7 +80,7 @@ class TranscriptLines:
         for conversation_id, at in stale.items():
             await uow.conversations.touch(conversation_id, at)
 
-    def committed(self) -> None:
+    def settled(self) -> None:
         pass
 
     def last_incoming(self) -> TranscriptLine | None:
