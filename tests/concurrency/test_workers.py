@@ -357,7 +357,8 @@ async def test_run_with_workers_serves_from_every_worker_and_replaces_a_dead_one
     )
     supervisor = await BotProcess(("run", "--workers", "2"), env, tmp_path / "run.log").start()
     try:
-        await supervisor.healthy(port)
+        await supervisor.healthy(port)  # one worker answers; the other may still be starting
+        await _eventually(lambda: supervisor.log().count("HTTP API listening") >= 2)
         await fake.wait_for(lambda: fake.calls_to("setWebhook"), timeout=TIMEOUT)
         people = [fake.user(7_100_000 + n, f"P{n}") for n in range(20)]
         for person in people:
