@@ -566,17 +566,10 @@ async def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _tickets(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_output import print_tickets
-    from bot.wiring import build_deps
 
-    _refuse_missing_file(settings)
-    deps = build_deps(settings)
-    try:
-        await _upgrade_existing(deps.engine)
-        async with deps.uow() as uow:
-            listed = await deps.services(uow).tickets.open_tickets()
-            desk = await uow.handoffs.desk()
-    finally:
-        await deps.close()
+    async with _existing_database(settings) as deps, deps.uow() as uow:
+        listed = await deps.services(uow).tickets.open_tickets()
+        desk = await uow.handoffs.desk()
     if args.json:
         for ticket in listed:
             print(json.dumps(ticket_json(ticket), ensure_ascii=False))
@@ -588,16 +581,9 @@ async def _tickets(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _webhooks_failed(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_output import print_failed_webhook_events
-    from bot.wiring import build_deps
 
-    _refuse_missing_file(settings)
-    deps = build_deps(settings)
-    try:
-        await _upgrade_existing(deps.engine)
-        async with deps.uow() as uow:
-            failed = await deps.services(uow).webhook_operations.failed(args.limit)
-    finally:
-        await deps.close()
+    async with _existing_database(settings) as deps, deps.uow() as uow:
+        failed = await deps.services(uow).webhook_operations.failed(args.limit)
     if args.json:
         for event in failed:
             print(json.dumps({**asdict(event), "created_at": event.created_at.isoformat()}))
@@ -607,20 +593,12 @@ async def _webhooks_failed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _webhooks_retry(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.wiring import build_deps
-
     if args.all == bool(args.event_ids):
         print("name the events to retry, or give --all (not both)", file=sys.stderr)
         return 2
-    _refuse_missing_file(settings)
-    deps = build_deps(settings)
-    try:
-        await _upgrade_existing(deps.engine)
-        async with deps.uow() as uow:
-            operations = deps.services(uow).webhook_operations
-            done = await operations.retry(None if args.all else args.event_ids)
-    finally:
-        await deps.close()
+    async with _existing_database(settings) as deps, deps.uow() as uow:
+        operations = deps.services(uow).webhook_operations
+        done = await operations.retry(None if args.all else args.event_ids)
     for event_id in done.not_failed:
         print(f"{event_id}: not a failed event (unknown, pending or delivered)", file=sys.stderr)
     print(f"{done.count} event(s) queued again for the merchant's webhook")
@@ -728,6 +706,21 @@ def _missing_file(settings: Settings) -> str | None:
 def _refuse_missing_file(settings: Settings) -> None:
     if (missing := _missing_file(settings)) is not None:
         raise NoDatabase(missing)
+
+
+@contextlib.asynccontextmanager
+async def _existing_database(settings: Settings) -> AsyncIterator[AppDeps]:
+    """The dependencies of a command that works on an existing database, brought up to
+    date first; closed when the command is done."""
+    from bot.wiring import build_deps
+
+    _refuse_missing_file(settings)
+    deps = build_deps(settings)
+    try:
+        await _upgrade_existing(deps.engine)
+        yield deps
+    finally:
+        await deps.close()
 
 
 async def _upgrade_existing(engine: AsyncEngine) -> None:

@@ -293,10 +293,6 @@ class UpdateUnitOfWork(UnitOfWork):
         for write in staged:
             await write(self)
         await self.webhooks.write_staged()
-        if self._deferrable and await self._written():
-            deferrable, self._deferrable = self._deferrable, []
-            await write_deferred(self, deferrable)
-            self.after_commit(lambda: _settled(deferrable))
         if not await self._written():
             bind = self.session.bind
             if self.session.in_transaction() and bind is not None and not _is_sqlite(bind):
