@@ -33,6 +33,7 @@ from bot.channels.notifier import KeyboardRegistry, MessageDelivery, Notifier, N
 from bot.channels.outages import build_outages_router
 from bot.channels.private_chat import build_private_chat_router
 from bot.channels.rate_limit import RateLimiter
+from bot.channels.response_models import KeepResponseModels
 from bot.channels.watchdog import WatchdogLoop
 from bot.config import Settings
 from bot.middlewares import (
@@ -243,6 +244,7 @@ def build_bot(
         raise ValueError("BOT_TOKEN is not set")
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session.middleware(KeepResponseModels())
     session.middleware(OutgoingTranscript())
     session.middleware(LateCallbackAnswers())
     return Bot(

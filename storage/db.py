@@ -32,7 +32,6 @@ _READS = ("SELECT", "WITH", "PRAGMA")
 
 # Keyed by pool: an engine with execution options (an update's) shares its parent's pool.
 _gates: WeakKeyDictionary[Pool, WriteGate] = WeakKeyDictionary()
-_update_engines: WeakKeyDictionary[Engine, AsyncEngine] = WeakKeyDictionary()
 _counters: WeakKeyDictionary[Pool, DatabaseCounters] = WeakKeyDictionary()
 
 
@@ -42,12 +41,20 @@ def write_gate(engine: AsyncEngine | Engine) -> WriteGate | None:
     return _gates.get(sync.pool)
 
 
+_UPDATE_ENGINE = "_cancelbot_update_engine"
+
+
 def update_scope_engine(engine: AsyncEngine) -> AsyncEngine:
-    """`engine` as an update's session uses it (UPDATE_SCOPE): same pool, lazy writes."""
-    scoped = _update_engines.get(engine.sync_engine)
+    """`engine` as an update's session uses it (UPDATE_SCOPE): same pool, lazy writes.
+
+    Kept on the engine itself, not in a weak-keyed map: the scoped engine refers to its
+    parent, so a map's value would keep its own key, and every engine, alive.
+    """
+    sync = engine.sync_engine
+    scoped: AsyncEngine | None = sync.__dict__.get(_UPDATE_ENGINE)
     if scoped is None:
         scoped = engine.execution_options(**{UPDATE_SCOPE: True})
-        _update_engines[engine.sync_engine] = scoped
+        setattr(sync, _UPDATE_ENGINE, scoped)
     return scoped
 
 

@@ -475,7 +475,8 @@ class Notifier:
             except Exception:
                 log.exception("notifier %s batch failed; trying again in %.1f s", lane, poll)
                 report = BatchReport()
-            if not report.progressed:
+            # Lanes share one signal: the other lane may already have cleared stop()'s kick.
+            if not report.progressed and not self._stopping.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(poll):
                         await self._signal.wait()
