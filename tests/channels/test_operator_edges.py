@@ -279,7 +279,7 @@ def test_policy_check_asks_for_the_condition_and_prints_no_approval_for_a_refusa
     assert refused.returncode == 0
     assert refused.stdout.strip() == "SO-1002345: not eligible (rule delivered_opened)"
 
-    granted = command("policy", "check", "#SO-1002345", "--reason", "changed_mind",
+    granted = command("policy", "check", "#SOIOO2345", "--reason", "changed_mind",
         "--condition", "unopened", *at,
     )  # fmt: skip
     assert "approval: automatic" in granted.stdout

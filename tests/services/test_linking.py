@@ -123,6 +123,16 @@ async def test_guest_verification_opens_only_that_order(shop: AppDeps) -> None:
     assert [order.number for order in visible] == ["SO-1000001"]
 
 
+@pytest.mark.parametrize("typed", ["SOl000001", "so I000001", "SO-1OOOOO1"])
+async def test_a_guest_may_type_letters_for_digits_after_the_prefix(
+    shop: AppDeps, typed: str
+) -> None:
+    """As customers' own lookups read them: l or I straight after "SO" is a 1, O a 0."""
+    async with shop.uow() as uow:
+        result = await shop.services(uow).linking.verify_guest(BOB, typed, "1111")
+    assert (result.outcome, result.order_number) == (GuestOutcome.VERIFIED, "SO-1000001")
+
+
 async def test_guest_access_expires(shop: AppDeps, clock: FixedClock) -> None:
     async with shop.uow() as uow:
         await shop.services(uow).linking.verify_guest(BOB, "SO-1000001", "ann@example.com")

@@ -85,7 +85,7 @@ _GLUED_LABEL: Final = re.compile(r"^(?:ORDER|NUMBER|NO)+(?=[0-9]|$)")
 _NOT_ALNUM: Final = re.compile(r"[^A-Z0-9]")
 _FIRST_DIGIT: Final = re.compile(r"[0-9]")
 _LEADING_LETTERS: Final = re.compile(r"^[A-Z]*")
-_DIGIT_LOOKALIKES: Final = str.maketrans("OIL", "011")
+DIGIT_LOOKALIKES: Final = str.maketrans("OIL", "011")
 
 # Something typed as an order number: runs of digits and digit look-alikes split by
 # spaces or the usual separators, and the word just before them, which may be a
@@ -118,7 +118,7 @@ def normalize_order_number(text: str) -> str:
     if first_digit is None:
         return compact
     cut = first_digit.start()
-    return compact[:cut] + compact[cut:].translate(_DIGIT_LOOKALIKES)
+    return compact[:cut] + compact[cut:].translate(DIGIT_LOOKALIKES)
 
 
 class MatchKind(StrEnum):
@@ -239,7 +239,7 @@ def _grams(pieces: Iterable[str]) -> frozenset[str]:
 def _number_key(canonical: str) -> str:
     """The canonical number with every look-alike read as a digit, prefix included, so
     that "SOl002345" (l for 1 right after the prefix) meets "SO-1002345"."""
-    return canonical.translate(_DIGIT_LOOKALIKES)
+    return canonical.translate(DIGIT_LOOKALIKES)
 
 
 def _number_body(canonical: str) -> str:
