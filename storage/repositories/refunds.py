@@ -28,14 +28,15 @@ class StageLimit:
 
     The clock is when its current status began (the latest event's `occurred_at`) or,
     with `from_expected_by`, its expected arrival when it has one. With
-    `unless_awaiting_goods`, a refund whose request waits for the goods to come back
-    (`bot.services.refunds.awaits_goods`) is not overdue: the customer's parcel is.
+    `awaiting_goods` True or False limits it to refunds whose request does, or does not,
+    wait for the goods to come back (`bot.services.refunds.awaits_goods`): the payment
+    and the customer's parcel are late at different times. None: either.
     """
 
     status: RefundStatus
     cutoff: datetime
     from_expected_by: bool = False
-    unless_awaiting_goods: bool = False
+    awaiting_goods: bool | None = None
 
 
 class StuckStage(NamedTuple):
@@ -209,7 +210,11 @@ class RefundRepository:
                 Refund.status == stage.status,
                 (func.coalesce(Refund.expected_by, began) if stage.from_expected_by else began)
                 < stage.cutoff,
-                ~awaiting_goods if stage.unless_awaiting_goods else true(),
+                true()
+                if stage.awaiting_goods is None
+                else awaiting_goods
+                if stage.awaiting_goods
+                else ~awaiting_goods,
             )
             for stage in limits
         ]

@@ -128,15 +128,42 @@ async def test_approved_but_not_paid_is_stuck_after_48_hours(shop: AppDeps) -> N
 
 
 @pytest.mark.parametrize("method", [PaymentMethod.CARD, PaymentMethod.STORE_CREDIT])
-async def test_an_approved_return_waiting_for_the_parcel_is_not_stuck(
+async def test_an_approved_return_waiting_for_the_parcel_is_late_only_after_21_days(
     shop: AppDeps, method: PaymentMethod
 ) -> None:
-    """The customer's parcel is late, not the merchant: no "delayed" message."""
-    await open_refund(shop, "SO-1", method=method, return_required=True)
+    """Not on the payment's 48 hours: the customer's parcel is what is late, and only
+    after the policy's `return_days`; then the customer is asked to send it (nothing
+    about a delayed payment) and the agents to check with the carrier."""
+    refund_id = await open_refund(shop, "SO-1", method=method, return_required=True)
 
-    assert await watchdog(shop).sweep(NOW + timedelta(days=30)) == 0
+    assert await watchdog(shop).sweep(NOW + timedelta(days=21)) == 0
     assert await overdue_messages(shop) == []
-    assert await escalations(shop) == []
+    assert await watchdog(shop).sweep(NOW + timedelta(days=21) + SECOND) == 1
+    to_ann, to_agents = await overdue_messages(shop)
+    told = rendered(to_ann)
+    assert "we have not received the parcel yet" in told
+    assert "has not started yet" not in told
+    assert "you do not need to do anything" not in told
+    assert "check with the carrier" in rendered(to_agents)
+    (marker,) = await escalations(shop)
+    assert (marker.refund_id, marker.status, marker.stuck_since) == (
+        refund_id,
+        RefundStatus.APPROVED,
+        NOW,
+    )
+    assert await watchdog(shop).sweep(NOW + timedelta(days=60)) == 0  # once per stay
+
+
+async def test_a_late_parcel_is_explained_in_chinese_too(shop: AppDeps) -> None:
+    await open_refund(shop, "SO-1", return_required=True)
+    await watchdog(shop).sweep(NOW + timedelta(days=22))
+    to_ann, to_agents = await overdue_messages(shop)
+    assert "还没有收到您寄回的包裹" in RENDERER.render(
+        "zh", to_ann.template, **decode_context(to_ann.context)
+    )
+    assert "向快递公司核实" in RENDERER.render(
+        "zh", to_agents.template, **decode_context(to_agents.context)
+    )
 
 
 async def test_a_return_whose_parcel_is_back_runs_on_the_processing_clock(

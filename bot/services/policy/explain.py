@@ -290,6 +290,7 @@ def _sla_rows(policy: Policy) -> list[ExplainRow]:
         ExplainRow("sla", "pending_review", "", f"stuck after {sla.pending_review_hours} hours"),
         ExplainRow("sla", "approved", "", f"stuck after {sla.approved_hours} hours"),
         ExplainRow("sla", "failed", "", f"stuck after {sla.failed_hours} hours"),
+        ExplainRow("sla", "awaiting_return", "", f"parcel not back after {sla.return_days} days"),
         ExplainRow(
             "sla",
             "processing",

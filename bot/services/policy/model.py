@@ -416,6 +416,12 @@ class SlaSettings(_Table):
     approved_hours: Positive = 48
     failed_hours: Positive = 24
     processing_grace_days: Count = 2
+    return_days: Positive = 21
+
+    @property
+    def awaiting_return(self) -> timedelta:
+        """Approved, waiting for the goods to come back: the parcel is late after this."""
+        return timedelta(days=self.return_days)
 
     @property
     def pending_review(self) -> timedelta:

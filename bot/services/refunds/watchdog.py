@@ -16,6 +16,8 @@ How long is too long (`SlaSettings`), measured from when the current status bega
                                              not while a return waits for the parcel:
                                              the merchant moves it on when it is back,
                                              and the new status has its own clock)
+                    return_days             (approved, the parcel not back: the customer
+                                             is asked to send it, the agents to check)
     failed          failed_hours            (not retried)
     processing      processing_grace_days after the expected arrival (`expected_by`,
                     which already allows the method's `[arrival]` max)
@@ -38,6 +40,7 @@ from bot.services.domain.money import Money
 from bot.services.handoff.board import Board, ready_desk
 from bot.services.outbox import Outbox
 from bot.services.policy import Policy
+from bot.services.refunds.service import awaits_goods
 from storage.enums import PaymentMethod, RefundStatus, TicketReason
 from storage.models import Customer, Refund, RefundEscalation, RefundEvent
 from storage.repositories.refunds import StageLimit, StuckStage
@@ -67,7 +70,8 @@ def sla_limits(policy: Policy, now: datetime) -> list[StageLimit]:
     sla = policy.sla
     return [
         StageLimit(RefundStatus.PENDING_REVIEW, now - sla.pending_review),
-        StageLimit(RefundStatus.APPROVED, now - sla.approved, unless_awaiting_goods=True),
+        StageLimit(RefundStatus.APPROVED, now - sla.approved, awaiting_goods=False),
+        StageLimit(RefundStatus.APPROVED, now - sla.awaiting_return, awaiting_goods=True),
         StageLimit(RefundStatus.FAILED, now - sla.failed),
         StageLimit(RefundStatus.PROCESSING, now - sla.processing_grace, from_expected_by=True),
     ]
@@ -176,6 +180,9 @@ class OverdueWatchdog:
         assert customer is not None  # foreign keys
         assert order is not None
         outbox = Outbox(uow, FixedClock(now))
+        request = (
+            None if refund.request_id is None else await uow.cases.get_request(refund.request_id)
+        )
         arrival = (
             None
             if refund.method is PaymentMethod.CASH_ON_DELIVERY
@@ -189,6 +196,8 @@ class OverdueWatchdog:
             "since": event.occurred_at,
             "expected_by": refund.expected_by,
             "arrival": arrival.model_dump(mode="json") if arrival else None,
+            # Approved, but the goods are still to come back: the parcel is what is late.
+            "awaiting_return": refund.status is RefundStatus.APPROVED and awaits_goods(request),
         }
         key = f"refund:{refund.id}:overdue:{event.id}"
         chat = await customer_chat(uow, customer, self._default_locale)

@@ -351,11 +351,12 @@ def test_the_sla_section_is_optional_and_explained() -> None:
     assert without.sla == DEFAULT_POLICY.sla
     sla = DEFAULT_POLICY.sla
     assert (sla.pending_review_hours, sla.approved_hours, sla.failed_hours) == (24, 48, 24)
-    assert sla.processing_grace_days == 2
+    assert (sla.processing_grace_days, sla.return_days) == (2, 21)
     rows = {row.name: row.then for row in explain_rows(DEFAULT_POLICY) if row.section == "sla"}
     assert rows == {
         "pending_review": "stuck after 24 hours",
         "approved": "stuck after 48 hours",
+        "awaiting_return": "parcel not back after 21 days",
         "failed": "stuck after 24 hours",
         "processing": "stuck 2 days after the expected arrival",
     }
