@@ -383,7 +383,6 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_output import print_import_report, progress_bar
     from bot.services.imports.importer import Importer, ImportFileError, read_import_file
     from bot.services.imports.schema import import_json_schema
-    from bot.wiring import build_deps
 
     if args.schema:
         print(json.dumps(import_json_schema(), indent=2, ensure_ascii=False))
@@ -396,16 +395,11 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
     except ImportFileError as error:
         print(f"{args.file}: {error}", file=sys.stderr)
         return 1
-    _refuse_missing_file(settings)
-    deps = build_deps(settings)
-    try:
-        await _upgrade_existing(deps.engine)
+    async with _existing_database(settings) as deps:
         with progress_bar("Importing") as progress:
             report = await Importer(deps.session_factory, deps.clock).load(
                 source, skip_invalid=args.skip_invalid, progress=progress
             )
-    finally:
-        await deps.close()
     print_import_report(report)
     return 1 if report.errors and not args.skip_invalid else 0
 
@@ -431,13 +425,9 @@ async def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
 async def _policy_check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_output import print_policy_check
     from bot.services.policy.check import UnknownOrder, check_order
-    from bot.wiring import build_deps
 
-    _refuse_missing_file(settings)
-    deps = build_deps(settings)
     try:
-        await _upgrade_existing(deps.engine)
-        async with deps.uow() as uow:
+        async with _existing_database(settings) as deps, deps.uow() as uow:
             result = await check_order(
                 uow,
                 deps.service_config.policy,
@@ -450,8 +440,6 @@ async def _policy_check(args: argparse.Namespace, settings: Settings) -> int:
     except UnknownOrder:
         print(f"no order {args.order_number!r}", file=sys.stderr)
         return 1
-    finally:
-        await deps.close()
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -469,7 +457,6 @@ async def _policy_explain(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _link(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.linking.deep_links import default_expiry
-    from bot.wiring import build_deps
 
     if settings.link_secret is None:
         print("LINK_SECRET is not set: deep links cannot be signed.", file=sys.stderr)
@@ -477,14 +464,8 @@ async def _link(args: argparse.Namespace, settings: Settings) -> int:
     if settings.bot_username is None:
         print("BOT_USERNAME is not set: it is needed to build the t.me link.", file=sys.stderr)
         return 2
-    _refuse_missing_file(settings)
-    deps = build_deps(settings)
-    try:
-        await _upgrade_existing(deps.engine)
-        async with deps.uow() as uow:
-            customer = await uow.customers.by_external_id(args.customer_id)
-    finally:
-        await deps.close()
+    async with _existing_database(settings) as deps, deps.uow() as uow:
+        customer = await uow.customers.by_external_id(args.customer_id)
     if customer is None:
         print(f"no customer with id {args.customer_id!r}", file=sys.stderr)
         return 1
@@ -501,13 +482,9 @@ async def _refund_event(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.merchant.errors import MerchantRequestError
     from bot.services.refunds.states import IllegalTransition
     from bot.services.refunds.updates import Notice
-    from bot.wiring import build_deps
 
-    _refuse_missing_file(settings)
-    deps = build_deps(settings)
     try:
-        await _upgrade_existing(deps.engine)
-        async with deps.uow() as uow:
+        async with _existing_database(settings) as deps, deps.uow() as uow:
             update = await deps.services(uow).refund_updates.apply(
                 args.refund_id,
                 RefundStatus(args.status),
@@ -519,8 +496,6 @@ async def _refund_event(args: argparse.Namespace, settings: Settings) -> int:
     except (MerchantRequestError, IllegalTransition) as error:
         print(f"refund {args.refund_id}: {error}", file=sys.stderr)
         return 1
-    finally:
-        await deps.close()
     told = {
         Notice.QUEUED: "the customer is told in Telegram",
         Notice.NOT_LINKED: "the customer has no linked Telegram account to tell",
@@ -539,22 +514,19 @@ async def _report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli_report import print_report
     from bot.services.insights.export import report_csv, report_json
     from bot.services.insights.periods import PeriodError, parse_period
-    from bot.wiring import build_deps
 
-    _refuse_missing_file(settings)
-    deps = build_deps(settings)
     try:
-        period = parse_period(args.since, args.until, now=deps.clock.now(), timezone=deps.timezone)
-        await _upgrade_existing(deps.engine)
-        async with deps.uow() as uow:
-            figures = await deps.insights(uow).report(
-                period, ReasonCode(args.reason) if args.reason else None
+        async with _existing_database(settings) as deps:
+            period = parse_period(
+                args.since, args.until, now=deps.clock.now(), timezone=deps.timezone
             )
+            async with deps.uow() as uow:
+                figures = await deps.insights(uow).report(
+                    period, ReasonCode(args.reason) if args.reason else None
+                )
     except PeriodError as error:
         print(f"cancelbot report: {error}", file=sys.stderr)
         return 2
-    finally:
-        await deps.close()
     if args.format == "json":
         print(json.dumps(report_json(figures), ensure_ascii=False, indent=2))
     elif args.format == "csv":
