@@ -28,6 +28,9 @@ from bot.api.schemas import (
     CancelOrderResponse,
     ErrorCode,
     ErrorResponse,
+    FailedWebhookEventOut,
+    FailedWebhookQuery,
+    FailedWebhooksResponse,
     FieldError,
     ForgetResponse,
     OrderOut,
@@ -39,6 +42,8 @@ from bot.api.schemas import (
     RefundOut,
     RequestFeedQuery,
     RequestFeedResponse,
+    RetryWebhooksRequest,
+    RetryWebhooksResponse,
     VoucherFeedQuery,
     VoucherFeedResponse,
     VoucherOut,
@@ -221,6 +226,24 @@ class MerchantApi:
             )
         return _answer(200, RedeemVoucherResponse.of(done), replayed=done.replayed)
 
+    # -- the events your webhook gave up on (as `cancelbot webhooks failed` / `retry`) --
+
+    async def failed_webhook_events(self, request: web.Request) -> web.StreamResponse:
+        query = _query(request, FailedWebhookQuery)
+        async with self._deps.uow() as uow:
+            failed = await self._deps.services(uow).webhook_operations.failed(query.limit)
+        return _answer(
+            200, FailedWebhooksResponse(events=[FailedWebhookEventOut.of(e) for e in failed])
+        )
+
+    async def retry_webhook_events(self, request: web.Request) -> web.StreamResponse:
+        body = await _body(request, RetryWebhooksRequest)
+        async with self._deps.uow() as uow:
+            done = await self._deps.services(uow).webhook_operations.retry(
+                None if body.all else body.event_ids
+            )
+        return _answer(200, RetryWebhooksResponse.of(done))
+
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -350,6 +373,33 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "spent voucher is `409 voucher_redeemed`, for an expired one `409 voucher_expired`; "
         "the same event id for another voucher or order is `409 event_id_conflict`.",
         errors=(400, 401, 404, 409, 422, 503),
+    ),
+    Endpoint(
+        "GET",
+        "/webhook-events/failed",
+        "failed_webhook_events",
+        "Events your webhook gave up on",
+        MerchantApi.failed_webhook_events,
+        {200: (FailedWebhooksResponse, "Newest first")},
+        query=FailedWebhookQuery,
+        description="Events posted to MERCHANT_WEBHOOK_URL that failed every attempt (or "
+        "were refused for good): their id, type, attempts and last error. The same as "
+        "`cancelbot webhooks failed`.",
+        errors=(401, 422, 503),
+    ),
+    Endpoint(
+        "POST",
+        "/webhook-events/retry",
+        "retry_webhook_events",
+        "Send failed events to your webhook again",
+        MerchantApi.retry_webhook_events,
+        {200: (RetryWebhooksResponse, "Queued again")},
+        request=RetryWebhooksRequest,
+        description="The events named (or all failed ones) are queued again with their "
+        "own id and payload and posted as new, attempts counted from zero: once your "
+        "endpoint is fixed. Ids that are not failed events are listed, not an error. The "
+        "same as `cancelbot webhooks retry`.",
+        errors=(400, 401, 422, 503),
     ),
     Endpoint(
         "GET",

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from bot.services.domain.money import Money
 from bot.services.erasure import ErasureResult
@@ -36,6 +36,7 @@ from bot.services.merchant.views import (
     RefundState,
     RequestState,
 )
+from bot.services.merchant.webhook_operations import FailedEvent, Requeued
 from bot.services.policy.model import MerchantReason
 from bot.services.refunds.states import TRANSITIONS
 from bot.services.refunds.updates import Notice, RefundUpdate
@@ -169,6 +170,32 @@ class VoucherFeedQuery(_Request):
     until: Timestamp | None = Field(default=None, description="Issued before this time.")
     cursor: Cursor | None = None
     limit: PageSize = DEFAULT_PAGE
+
+
+class FailedWebhookQuery(_Request):
+    """GET /webhook-events/failed: the query string."""
+
+    limit: Annotated[int, Field(ge=1, le=500)] = Field(
+        default=100, description="At most this many, newest first; 500 at most."
+    )
+
+
+WebhookEventId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class RetryWebhooksRequest(_Request):
+    """Send failed events to your webhook again: name them, or say `all`."""
+
+    event_ids: list[WebhookEventId] | None = Field(
+        default=None, min_length=1, max_length=500, description="The events' `X-Event-Id`s."
+    )
+    all: bool = Field(default=False, description="Every failed event.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RetryWebhooksRequest:
+        if self.all == (self.event_ids is not None):
+            raise ValueError("give event_ids or all: true (not both)")
+        return self
 
 
 # -- responses ------------------------------------------------------------------------------
@@ -589,6 +616,39 @@ class VoucherFeedResponse(_Response):
             next_cursor=page.next_cursor,
             has_more=page.has_more,
         )
+
+
+class FailedWebhookEventOut(_Response):
+    event_id: str
+    type: str
+    created_at: datetime
+    attempts: int
+    last_error: str | None
+
+    @classmethod
+    def of(cls, event: FailedEvent) -> FailedWebhookEventOut:
+        return cls(
+            event_id=event.event_id,
+            type=event.type,
+            created_at=event.created_at,
+            attempts=event.attempts,
+            last_error=event.last_error,
+        )
+
+
+class FailedWebhooksResponse(_Response):
+    events: list[FailedWebhookEventOut]
+
+
+class RetryWebhooksResponse(_Response):
+    queued: int = Field(description="Events queued again, with their id and payload.")
+    not_failed: list[str] = Field(
+        description="Ids asked for that are not failed events (unknown, pending or delivered)."
+    )
+
+    @classmethod
+    def of(cls, done: Requeued) -> RetryWebhooksResponse:
+        return cls(queued=done.count, not_failed=list(done.not_failed))
 
 
 class RedeemVoucherResponse(_Response):

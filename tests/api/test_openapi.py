@@ -87,6 +87,8 @@ async def test_every_route_answers_as_documented(api: MerchantClient, shop: AppD
     assert (await api.get(f"/api/v1/vouchers/{code}")).status == 200
     assert (await api.post(f"/api/v1/vouchers/{code}/redeem", {"event_id": "r-1"})).status == 200
     assert (await api.post("/api/v1/customers/C002/forget")).status == 200
+    assert (await api.get("/api/v1/webhook-events/failed?limit=10")).status == 200
+    assert (await api.post("/api/v1/webhook-events/retry", {"all": True})).status == 200
 
     document = await api.openapi()
     successes = {
