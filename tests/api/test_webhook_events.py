@@ -76,3 +76,13 @@ async def test_a_retry_must_name_events_or_say_all(
     answer = await api.post("/api/v1/webhook-events/retry", body)
     assert answer.status == 422
     assert answer.body["error"]["code"] == "validation_failed"
+
+
+async def test_unsigned_requests_neither_list_nor_queue(api: MerchantClient, shop: AppDeps) -> None:
+    await open_refund(shop, "SO-1")
+    failed = await _fail_all(shop)
+    listed = await api.get("/api/v1/webhook-events/failed", signed=False)
+    retried = await api.post("/api/v1/webhook-events/retry", {"all": True}, signed=False)
+    assert (listed.status, retried.status) == (401, 401)
+    assert set((await _statuses(shop)).values()) == {WebhookStatus.FAILED}
+    assert len(failed) >= 1
