@@ -43,17 +43,24 @@ class SqlAlchemyStorage(BaseStorage):
         self._keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
         self._records: WeakKeyDictionary[UpdateUnitOfWork, dict[str, _Record]] = WeakKeyDictionary()
 
-    async def _record(self, uow: UpdateUnitOfWork, key: str) -> _Record:
+    async def _record(self, uow: UpdateUnitOfWork, storage_key: StorageKey) -> _Record:
+        key = self._keys.build(storage_key)
         records = self._records.get(uow)
         if records is None:
             records = self._records[uow] = {}
         record = records.get(key)
         if record is None:
-            row = (
-                await uow.session.execute(
-                    select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == key)
-                )
-            ).first()
+            # The update's first read: with the sender's account, which the identity
+            # middleware reads next (one query, not two).
+            row = await uow.telegram_users.with_fsm_row(
+                storage_key.user_id, storage_key.chat_id, key
+            )
+            if row is None:
+                row = (
+                    await uow.session.execute(
+                        select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == key)
+                    )
+                ).first()
             record = records[key] = (
                 _Record(row[0], dict(row[1] or {})) if row else _Record(None, {})
             )
@@ -80,15 +87,14 @@ class SqlAlchemyStorage(BaseStorage):
         value = state.state if isinstance(state, State) else state
         uow = current_update()
         if uow is not None:
-            built = self._keys.build(key)
-            self._change(uow, built, await self._record(uow, built), {"state": value})
+            self._change(uow, self._keys.build(key), await self._record(uow, key), {"state": value})
             return
         await self._upsert(self._keys.build(key), {"state": value})
 
     async def get_state(self, key: StorageKey) -> str | None:
         uow = current_update()
         if uow is not None:
-            return (await self._record(uow, self._keys.build(key))).state
+            return (await self._record(uow, key)).state
         async with self._session_factory() as session:
             await session.connection(execution_options={READ_ONLY: True})
             return await session.scalar(
@@ -102,15 +108,16 @@ class SqlAlchemyStorage(BaseStorage):
             raise TypeError(f"FSM data must be JSON-serialisable: {error}") from None
         uow = current_update()
         if uow is not None:
-            built = self._keys.build(key)
-            self._change(uow, built, await self._record(uow, built), {"data": dict(data)})
+            self._change(
+                uow, self._keys.build(key), await self._record(uow, key), {"data": dict(data)}
+            )
             return
         await self._upsert(self._keys.build(key), {"data": dict(data)})
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         uow = current_update()
         if uow is not None:
-            return dict((await self._record(uow, self._keys.build(key))).data)
+            return dict((await self._record(uow, key)).data)
         async with self._session_factory() as session:
             await session.connection(execution_options={READ_ONLY: True})
             data = await session.scalar(

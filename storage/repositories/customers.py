@@ -5,11 +5,34 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import Select, and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import ConversationStatus
-from storage.models import Conversation, Customer, TelegramUser
+from storage.models import Conversation, Customer, FsmRecord, TelegramUser
+
+AccountContext = tuple[TelegramUser, Customer | None, Conversation | None]
+FsmRow = tuple[str | None, dict[str, Any] | None]
+
+# `Session.info` key: contexts read ahead with an update's FSM row, each used once.
+_READ_AHEAD = "cancelbot_account_context"
+
+
+def _context_query(user_id: int, chat_id: int) -> Select[TelegramUser, Customer, Conversation]:
+    return (
+        select(TelegramUser, Customer, Conversation)
+        .outerjoin(Customer, Customer.telegram_user_id == TelegramUser.id)
+        .outerjoin(
+            Conversation,
+            and_(
+                Conversation.chat_id == chat_id,
+                Conversation.status == ConversationStatus.OPEN,
+            ),
+        )
+        .where(TelegramUser.id == user_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
 
 
 class TelegramUserRepository:
@@ -30,28 +53,35 @@ class TelegramUserRepository:
         ).first()
         return (row[0], row[1]) if row else None
 
-    async def get_with_context(
-        self, user_id: int, chat_id: int
-    ) -> tuple[TelegramUser, Customer | None, Conversation | None] | None:
+    async def get_with_context(self, user_id: int, chat_id: int) -> AccountContext | None:
         """The account, its customer and the chat's open conversation, in one query:
-        this runs for every update a customer sends."""
-        row = (
-            await self._session.execute(
-                select(TelegramUser, Customer, Conversation)
-                .outerjoin(Customer, Customer.telegram_user_id == TelegramUser.id)
-                .outerjoin(
-                    Conversation,
-                    and_(
-                        Conversation.chat_id == chat_id,
-                        Conversation.status == ConversationStatus.OPEN,
-                    ),
-                )
-                .where(TelegramUser.id == user_id)
-                .order_by(Conversation.id.desc())
-                .limit(1)
-            )
-        ).first()
+        this runs for every update a customer sends. Read already with the update's FSM
+        row (`with_fsm_row`), it costs no query at all (once)."""
+        ahead: dict[tuple[int, int], AccountContext | None] = self._session.info.get(
+            _READ_AHEAD, {}
+        )
+        if (user_id, chat_id) in ahead:
+            return ahead.pop((user_id, chat_id))
+        row = (await self._session.execute(_context_query(user_id, chat_id))).first()
         return (row[0], row[1], row[2]) if row else None
+
+    async def with_fsm_row(self, user_id: int, chat_id: int, fsm_key: str) -> FsmRow | None:
+        """The FSM row of `fsm_key` (state, data), read in the same query as the sender's
+        account context, which the next `get_with_context` then takes without a query:
+        one round trip where an update's start took two. None when the account is
+        unknown (a first contact): the caller reads the FSM row alone."""
+        query = (
+            _context_query(user_id, chat_id)
+            .outerjoin(FsmRecord, FsmRecord.key == fsm_key)
+            .add_columns(FsmRecord.key, FsmRecord.state, FsmRecord.data)
+        )
+        row = (await self._session.execute(query)).first()
+        ahead = self._session.info.setdefault(_READ_AHEAD, {})
+        if row is None:
+            ahead[(user_id, chat_id)] = None
+            return None
+        ahead[(user_id, chat_id)] = (row[0], row[1], row[2])
+        return (row[4], row[5]) if row[3] is not None else (None, None)
 
     def add(self, user: TelegramUser) -> None:
         self._session.add(user)
