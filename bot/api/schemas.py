@@ -627,13 +627,7 @@ class FailedWebhookEventOut(_Response):
 
     @classmethod
     def of(cls, event: FailedEvent) -> FailedWebhookEventOut:
-        return cls(
-            event_id=event.event_id,
-            type=event.type,
-            created_at=event.created_at,
-            attempts=event.attempts,
-            last_error=event.last_error,
-        )
+        return cls.model_validate(event, from_attributes=True)  # the same fields, by name
 
 
 class FailedWebhooksResponse(_Response):
