@@ -828,9 +828,12 @@ def test_a_timeline_names_every_step_and_actor(locale: str) -> None:
 @pytest.mark.parametrize("status", ["pending_review", "approved", "processing", "failed"])
 @pytest.mark.parametrize("told", [True, False])
 def test_every_overdue_variant_renders(locale: str, status: str, told: bool) -> None:
-    customer = RENDERER.render(locale, "notify/refund_overdue", **{**OVERDUE, "status": status})
+    customer = RENDERER.render(
+        locale, "notify/refund_overdue", **{**OVERDUE, "status": status, "team_told": told}
+    )
     assert "SO-1002345" in customer
     assert "/status" in customer
+    assert (("asked the team", "请同事")[locale == "zh"] in customer) is told
     agents = RENDERER.render(
         locale,
         "agent/refund_overdue",

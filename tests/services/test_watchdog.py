@@ -79,7 +79,9 @@ async def escalations(deps: AppDeps) -> list[RefundEscalation]:
 
 
 async def overdue_messages(deps: AppDeps) -> list[OutboxMessage]:
-    return [m for m in await outbox(deps) if m.template.endswith("refund_overdue")]
+    """The customer's message first, then the agents' (staged first: see the watchdog)."""
+    found = [m for m in await outbox(deps) if m.template.endswith("refund_overdue")]
+    return sorted(found, key=lambda m: (m.template.startswith("agent/"), m.id))
 
 
 def rendered(message: OutboxMessage) -> str:
@@ -102,6 +104,7 @@ async def test_pending_review_is_stuck_only_after_more_than_24_hours(shop: AppDe
     # The same coalescing key as the refund's status notices (bot.services.refunds.updates).
     assert to_ann.coalesce_key == f"refund:{refund_id}"
     assert "waiting for a colleague's approval" in rendered(to_ann)
+    assert "I have asked the team to look at it now." in rendered(to_ann)
     assert (to_agents.chat_id, to_agents.template, to_agents.locale) == (
         AGENTS,
         "agent/refund_overdue",
@@ -272,7 +275,29 @@ async def test_without_an_agents_chat_only_the_customer_is_told(shop: AppDeps) -
 
     assert await watchdog(shop, agent_chat_id=None).sweep(NOW + timedelta(days=2)) == 1
 
-    assert [m.chat_id for m in await overdue_messages(shop)] == [ANN_CHAT]
+    (to_ann,) = await overdue_messages(shop)
+    assert to_ann.chat_id == ANN_CHAT
+    told = rendered(to_ann)
+    assert "waiting for a colleague's approval" in told
+    assert "asked the team" not in told  # no one was: the message does not say so
+    (marker,) = await escalations(shop)
+    assert (marker.customer_notified, marker.agents_notified) == (True, False)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+async def test_a_late_parcel_without_an_agents_chat_promises_no_carrier_check(
+    shop: AppDeps, locale: str
+) -> None:
+    await open_refund(shop, "SO-1", return_required=True)
+
+    await watchdog(shop, agent_chat_id=None).sweep(NOW + timedelta(days=22))
+
+    (to_ann,) = await overdue_messages(shop)
+    told = RENDERER.render(locale, to_ann.template, **decode_context(to_ann.context))
+    assert ("we have not received the parcel yet", "还没有收到您寄回的包裹")[locale == "zh"] in told
+    assert ("tracking number", "快递单号")[locale == "zh"] in told
+    for promise in ("asked the team", "请同事", "check with the carrier", "核实"):
+        assert promise not in told
 
 
 async def test_the_customer_is_told_in_their_language(shop: AppDeps) -> None:

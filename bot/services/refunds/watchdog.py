@@ -5,7 +5,8 @@ status (one repository query) and escalates each in its own transaction: a marke
 (`RefundEscalation`, unique per stay in a status), a "still working on it, here is why"
 message to the customer and an alert to the agents (in the customer's case topic when
 the agents' group is ready, a case opened for it; else a message to AGENT_CHAT_ID), both
-through the outbox.
+through the outbox. The customer's message says the team was asked only when an alert
+was actually staged (no agents' chat configured: it says the refund is late, no more).
 The marker and the messages commit together, so a refund is told about exactly once
 per stay even when two processes sweep at the same moment: the refund row is locked
 (PostgreSQL) and checked again, and the unique marker settles whatever slips past.
@@ -201,18 +202,7 @@ class OverdueWatchdog:
         }
         key = f"refund:{refund.id}:overdue:{event.id}"
         chat = await customer_chat(uow, customer, self._default_locale)
-        if chat is not None:
-            outbox.enqueue(
-                chat_id=chat.chat_id,
-                customer_id=customer.id,
-                locale=chat.locale,
-                template=CUSTOMER_TEMPLATE,
-                context=facts,
-                dedupe_key=key,
-                # As the refund's status notices: a newer one queued replaces this one.
-                coalesce_key=f"refund:{refund.id}",
-            )
-            escalation.customer_notified = True
+        escalation.customer_notified = chat is not None
         alert = {
             **facts,
             "refund_id": refund.id,
@@ -223,9 +213,21 @@ class OverdueWatchdog:
             "note": event.note,
             "customer_notified": escalation.customer_notified,
         }
+        # The agents first: the customer is told "I have asked the team" only if they were.
         escalation.agents_notified = await self._alert_agents(
             uow, refund, customer, alert, key, now
         )
+        if chat is not None:
+            outbox.enqueue(
+                chat_id=chat.chat_id,
+                customer_id=customer.id,
+                locale=chat.locale,
+                template=CUSTOMER_TEMPLATE,
+                context={**facts, "team_told": escalation.agents_notified},
+                dedupe_key=key,
+                # As the refund's status notices: a newer one queued replaces this one.
+                coalesce_key=f"refund:{refund.id}",
+            )
         return int(escalation.customer_notified) + int(escalation.agents_notified)
 
     async def _alert_agents(
