@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from weakref import WeakKeyDictionary
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
-from sqlalchemy import delete, select
+from sqlalchemy import Insert, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -140,12 +141,19 @@ class SqlAlchemyStorage(BaseStorage):
 
     @staticmethod
     async def _upsert_in(session: AsyncSession, key: str, values: dict[str, Any]) -> None:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         row = {"key": key, "state": None, "data": {}, "updated_at": utcnow(), **values}
-        statement = insert(FsmRecord).values(**row)
-        statement = statement.on_conflict_do_update(
-            index_elements=[FsmRecord.key],
-            set_={**values, "updated_at": row["updated_at"]},
-        )
-        await session.execute(statement)
+        dialect = session.get_bind().dialect.name
+        await session.execute(_upsert(dialect, frozenset(values)), row)
+
+
+@functools.cache
+def _upsert(dialect: str, changed: frozenset[str]) -> Insert:
+    """The row's upsert that sets `changed` (and the time) on a conflict; built once per
+    dialect and set of columns (a handful): it runs on most updates."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(FsmRecord)
+    # render_nulls: a None state is written as NULL, not left out of the row.
+    return statement.on_conflict_do_update(
+        index_elements=[FsmRecord.key],
+        set_={name: statement.excluded[name] for name in sorted(changed | {"updated_at"})},
+    ).execution_options(render_nulls=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.services.cancellation.alternatives import VariantChoice
 from bot.services.cancellation.cases import OrderPage as Page
@@ -48,95 +48,116 @@ REASONS = (
 )
 
 
+Button = tuple[str, CallbackData]
+
+
+def _markup(*rows: Sequence[Button]) -> InlineKeyboardMarkup:
+    """The rows as given, empty ones left out. Built directly: aiogram's builder copies
+    the whole keyboard for every button it adds, a tenth of a millisecond a button on
+    every step of a cancellation."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=text, callback_data=data.pack()) for text, data in row]
+            for row in rows
+            if row
+        ]
+    )
+
+
+def _column(buttons: Iterable[Button]) -> list[list[Button]]:
+    """One button per row."""
+    return [[button] for button in buttons]
+
+
+def _pairs(buttons: Sequence[Button]) -> list[Sequence[Button]]:
+    """Two buttons per row."""
+    return [buttons[index : index + 2] for index in range(0, len(buttons), 2)]
+
+
 def orders(
     t: Texts, case_id: int, views: Iterable[OrderView], page: Page | None = None
 ) -> InlineKeyboardMarkup:
     """One button per order; arrows when there are more pages."""
-    builder = InlineKeyboardBuilder()
-    for order in tell_apart(list(views)):
-        label = (order.number, order.placed_at, order.headline, order.total)
-        builder.button(
-            text=t.button("order", *label, order.distinction, order.show_time),
-            callback_data=PickOrder(case_id=case_id, order_id=order.id),
+    buttons = [
+        (
+            t.button(
+                "order",
+                order.number,
+                order.placed_at,
+                order.headline,
+                order.total,
+                order.distinction,
+                order.show_time,
+            ),
+            PickOrder(case_id=case_id, order_id=order.id),
         )
-    builder.adjust(1)
+        for order in tell_apart(list(views))
+    ]
+    arrows: list[Button] = []
     if page is not None and page.pages > 1:
-        arrows = InlineKeyboardBuilder()
         if page.page > 0:
-            arrows.button(
-                text=t.button("previous"),
-                callback_data=OrderPage(case_id=case_id, page=page.page - 1),
-            )
+            arrows.append((t.button("previous"), OrderPage(case_id=case_id, page=page.page - 1)))
         if page.page < page.pages - 1:
-            arrows.button(
-                text=t.button("next"), callback_data=OrderPage(case_id=case_id, page=page.page + 1)
-            )
-        builder.attach(arrows)
-    return builder.as_markup()
+            arrows.append((t.button("next"), OrderPage(case_id=case_id, page=page.page + 1)))
+    return _markup(*_column(buttons), arrows)
 
 
 def guess(t: Texts, case_id: int, order_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=t.button("yes_that_one"),
-        callback_data=ConfirmGuess(case_id=case_id, order_id=order_id, yes=True),
+    return _markup(
+        [(t.button("yes_that_one"), ConfirmGuess(case_id=case_id, order_id=order_id, yes=True))],
+        [
+            (
+                t.button("show_my_orders"),
+                ConfirmGuess(case_id=case_id, order_id=order_id, yes=False),
+            )
+        ],
     )
-    builder.button(
-        text=t.button("show_my_orders"),
-        callback_data=ConfirmGuess(case_id=case_id, order_id=order_id, yes=False),
-    )
-    builder.adjust(1)
-    return builder.as_markup()
 
 
 def items(t: Texts, case_id: int, selection: Selection) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for item in selection.order.items:
-        builder.button(
-            text=t.button("item", item.name, selection.quantities[item.id], item.quantity),
-            callback_data=StepItem(case_id=case_id, item_id=item.id),
+    buttons = [
+        (
+            t.button("item", item.name, selection.quantities[item.id], item.quantity),
+            StepItem(case_id=case_id, item_id=item.id),
         )
-    builder.adjust(1)
-    if selection.any:
-        done = InlineKeyboardBuilder()
-        done.button(text=t.button("items_done"), callback_data=ItemsDone(case_id=case_id))
-        builder.attach(done)
-    return builder.as_markup()
+        for item in selection.order.items
+    ]
+    done: list[Button] = (
+        [(t.button("items_done"), ItemsDone(case_id=case_id))] if selection.any else []
+    )
+    return _markup(*_column(buttons), done)
 
 
 def reasons(t: Texts, case_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for code in REASONS:
-        builder.button(
-            text=t.button("reason", code.value),
-            callback_data=PickReason(case_id=case_id, code=code),
+    return _markup(
+        *_column(
+            (t.button("reason", code.value), PickReason(case_id=case_id, code=code))
+            for code in REASONS
         )
-    builder.adjust(1)
-    return builder.as_markup()
+    )
 
 
 def conditions(t: Texts, case_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for condition in ItemCondition:
-        builder.button(
-            text=t.button("condition", condition.value),
-            callback_data=PickCondition(case_id=case_id, condition=condition),
+    return _markup(
+        *_column(
+            (
+                t.button("condition", condition.value),
+                PickCondition(case_id=case_id, condition=condition),
+            )
+            for condition in ItemCondition
         )
-    builder.adjust(1)
-    return builder.as_markup()
+    )
 
 
 def photo(t: Texts, case_id: int, *, required: bool) -> InlineKeyboardMarkup:
     """Never a dead end: an optional photo can be skipped; without a required one the
     customer describes the problem in words, or asks for a person."""
-    builder = InlineKeyboardBuilder()
     if not required:
-        builder.button(text=t.button("skip_photo"), callback_data=SkipPhoto(case_id=case_id))
-        return builder.as_markup()
-    builder.button(text=t.button("no_photo"), callback_data=NoPhoto(case_id=case_id))
-    builder.button(text=t.button("person"), callback_data=AnswerPerson(case_id=case_id, yes=True))
-    builder.adjust(1)
-    return builder.as_markup()
+        return _markup([(t.button("skip_photo"), SkipPhoto(case_id=case_id))])
+    return _markup(
+        [(t.button("no_photo"), NoPhoto(case_id=case_id))],
+        [(t.button("person"), AnswerPerson(case_id=case_id, yes=True))],
+    )
 
 
 def decision(
@@ -146,75 +167,61 @@ def decision(
     `change_items`, a way back to the items. None when there is nothing to press."""
     if eligible and not shown and not change_items:
         return None
-    builder = InlineKeyboardBuilder()
-    for offer in shown:
-        builder.button(
-            text=t.button("offer", offer.type.value, offer.value, offer.params, not eligible),
-            callback_data=AnswerOffer(case_id=case_id, offer_id=offer.id),
+    buttons: list[Button] = [
+        (
+            t.button("offer", offer.type.value, offer.value, offer.params, not eligible),
+            AnswerOffer(case_id=case_id, offer_id=offer.id),
         )
+        for offer in shown
+    ]
     if eligible and shown:
-        builder.button(
-            text=t.button("no_thanks_cancel"),
-            callback_data=AnswerOffer(case_id=case_id, offer_id=0),
-        )
+        buttons.append((t.button("no_thanks_cancel"), AnswerOffer(case_id=case_id, offer_id=0)))
     elif not eligible:
-        builder.button(
-            text=t.button("person"), callback_data=AnswerPerson(case_id=case_id, yes=True)
-        )
+        buttons.append((t.button("person"), AnswerPerson(case_id=case_id, yes=True)))
     if change_items:
-        builder.button(text=t.button("change_items"), callback_data=ChangeItems(case_id=case_id))
-    builder.adjust(1)
-    return builder.as_markup()
+        buttons.append((t.button("change_items"), ChangeItems(case_id=case_id)))
+    return _markup(*_column(buttons))
 
 
 def variants(
     t: Texts, case_id: int, offer_id: int, choices: Iterable[VariantChoice]
 ) -> InlineKeyboardMarkup:
     """One button per variant in stock, its values in the reader's language."""
-    builder = InlineKeyboardBuilder()
-    for choice in choices:
-        builder.button(
-            text=t.button("variant_choice", choice.attributes),
-            callback_data=PickVariant(case_id=case_id, offer_id=offer_id, choice=choice.index),
+    buttons = [
+        (
+            t.button("variant_choice", choice.attributes),
+            PickVariant(case_id=case_id, offer_id=offer_id, choice=choice.index),
         )
-    builder.adjust(2)
-    return builder.as_markup()
+        for choice in choices
+    ]
+    return _markup(*_pairs(buttons))
 
 
 def methods(t: Texts, case_id: int, options: Iterable[RefundOption]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for option in options:
-        builder.button(
-            text=t.button("method", option.method.value, option.amount),
-            callback_data=PickMethod(case_id=case_id, method=option.method),
+    return _markup(
+        *_column(
+            (
+                t.button("method", option.method.value, option.amount),
+                PickMethod(case_id=case_id, method=option.method),
+            )
+            for option in options
         )
-    builder.adjust(1)
-    return builder.as_markup()
+    )
 
 
 def summary(t: Texts, case_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=t.button("confirm"),
-        callback_data=AnswerSummary(case_id=case_id, action=SummaryAction.CONFIRM),
+    return _markup(
+        [
+            (t.button("confirm"), AnswerSummary(case_id=case_id, action=SummaryAction.CONFIRM)),
+            (t.button("back"), AnswerSummary(case_id=case_id, action=SummaryAction.BACK)),
+        ]
     )
-    builder.button(
-        text=t.button("back"),
-        callback_data=AnswerSummary(case_id=case_id, action=SummaryAction.BACK),
-    )
-    builder.adjust(2)
-    return builder.as_markup()
 
 
 def person(t: Texts, case_id: int, *, stuck: bool = False) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=t.button("yes_person"),
-        callback_data=AnswerPerson(case_id=case_id, yes=True, stuck=stuck),
+    return _markup(
+        [
+            (t.button("yes_person"), AnswerPerson(case_id=case_id, yes=True, stuck=stuck)),
+            (t.button("no_person"), AnswerPerson(case_id=case_id, yes=False, stuck=stuck)),
+        ]
     )
-    builder.button(
-        text=t.button("no_person"),
-        callback_data=AnswerPerson(case_id=case_id, yes=False, stuck=stuck),
-    )
-    builder.adjust(2)
-    return builder.as_markup()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.enums import CaseStatus, OfferStatus, OfferType, RequestStatus, TicketStatus
 from storage.models import (
@@ -14,8 +15,48 @@ from storage.models import (
     CancellationItem,
     CancellationRequest,
     Offer,
+    Order,
     SupportCase,
     Ticket,
+)
+from storage.repositories.orders import viewer, visible_clause
+
+# Built once, with bound parameters: these run on the steps of every cancellation (the
+# policy's facts, the offers shown), and building them costs more Python than running them.
+_CASE_WITH_ORDER = (
+    select(SupportCase, Order)
+    .outerjoin(Order, and_(Order.id == SupportCase.order_id, visible_clause()))
+    .options(joinedload(Order.items))
+    .where(SupportCase.id == bindparam("case_id"))
+)
+_ACTIVE_REQUEST_FOR_ORDER = select(CancellationRequest).where(
+    CancellationRequest.order_id == bindparam("order_id"),
+    CancellationRequest.is_active.is_(True),
+)
+_REQUEST_TIMES = select(CancellationRequest.created_at).where(
+    CancellationRequest.customer_id == bindparam("customer_id"),
+    CancellationRequest.created_at > bindparam("since"),
+    CancellationRequest.idempotency_key.not_like(f"{MERCHANT_REQUEST_PREFIX}%"),
+)
+_REQUESTED_QUANTITIES = (
+    select(CancellationItem.order_item_id, func.sum(CancellationItem.quantity))
+    .join(CancellationRequest, CancellationRequest.id == CancellationItem.request_id)
+    .where(
+        CancellationRequest.order_id == bindparam("order_id"),
+        CancellationRequest.status.not_in([RequestStatus.DENIED, RequestStatus.WITHDRAWN]),
+    )
+    .group_by(CancellationItem.order_item_id)
+)
+_SHOWN_FOR_CASE = (
+    select(Offer)
+    .where(Offer.case_id == bindparam("case_id"), Offer.status == OfferStatus.SHOWN)
+    .order_by(Offer.id)
+)
+_ACCEPTED_SINCE = select(Offer.type, Offer.answered_at).where(
+    Offer.customer_id == bindparam("customer_id"),
+    Offer.type.in_(bindparam("types", expanding=True)),
+    Offer.status == OfferStatus.ACCEPTED,
+    Offer.answered_at > bindparam("since"),
 )
 
 
@@ -25,6 +66,23 @@ class CaseRepository:
 
     async def get(self, case_id: int) -> SupportCase | None:
         return await self._session.get(SupportCase, case_id)
+
+    async def with_visible_order(
+        self,
+        case_id: int,
+        telegram_user_id: int,
+        customer_id: int | None,
+        now: datetime,
+        *,
+        lock: bool = False,
+    ) -> tuple[SupportCase, Order | None] | None:
+        """The case and its order with the order's items, in one query: the order only if
+        this Telegram user may see it (None when the case has none, or one they may not
+        see). With `lock`, the case row is locked (PostgreSQL), as `get_for_update`."""
+        query = _CASE_WITH_ORDER.with_for_update(of=SupportCase) if lock else _CASE_WITH_ORDER
+        params = {"case_id": case_id, **viewer(telegram_user_id, customer_id, now)}
+        row = (await self._session.execute(query, params)).unique().first()
+        return (row[0], row[1]) if row else None
 
     async def get_for_update(self, case_id: int) -> SupportCase | None:
         """Lock the case row (PostgreSQL); SQLite's IMMEDIATE transactions already serialise."""
@@ -55,23 +113,12 @@ class CaseRepository:
         )
 
     async def active_request_for_order(self, order_id: int) -> CancellationRequest | None:
-        return await self._session.scalar(
-            select(CancellationRequest).where(
-                CancellationRequest.order_id == order_id,
-                CancellationRequest.is_active.is_(True),
-            )
-        )
+        return await self._session.scalar(_ACTIVE_REQUEST_FOR_ORDER, {"order_id": order_id})
 
     async def request_times(self, customer_id: int, since: datetime) -> Sequence[datetime]:
         """When this customer asked to cancel; the merchant's own cancellations do not count."""
-        rows = await self._session.scalars(
-            select(CancellationRequest.created_at).where(
-                CancellationRequest.customer_id == customer_id,
-                CancellationRequest.created_at > since,
-                CancellationRequest.idempotency_key.not_like(f"{MERCHANT_REQUEST_PREFIX}%"),
-            )
-        )
-        return rows.all()
+        params = {"customer_id": customer_id, "since": since}
+        return (await self._session.scalars(_REQUEST_TIMES, params)).all()
 
     def add_request(self, request: CancellationRequest) -> None:
         self._session.add(request)
@@ -98,15 +145,7 @@ class CaseRepository:
 
     async def requested_quantities(self, order_id: int) -> dict[int, int]:
         """Items of this order already in a cancellation that was not denied or withdrawn."""
-        rows = await self._session.execute(
-            select(CancellationItem.order_item_id, func.sum(CancellationItem.quantity))
-            .join(CancellationRequest, CancellationRequest.id == CancellationItem.request_id)
-            .where(
-                CancellationRequest.order_id == order_id,
-                CancellationRequest.status.not_in([RequestStatus.DENIED, RequestStatus.WITHDRAWN]),
-            )
-            .group_by(CancellationItem.order_item_id)
-        )
+        rows = await self._session.execute(_REQUESTED_QUANTITIES, {"order_id": order_id})
         return {item_id: int(quantity) for item_id, quantity in rows.all()}
 
 
@@ -126,25 +165,15 @@ class OfferRepository:
         ).all()
 
     async def shown_for_case(self, case_id: int) -> Sequence[Offer]:
-        return (
-            await self._session.scalars(
-                select(Offer)
-                .where(Offer.case_id == case_id, Offer.status == OfferStatus.SHOWN)
-                .order_by(Offer.id)
-            )
-        ).all()
+        return (await self._session.scalars(_SHOWN_FOR_CASE, {"case_id": case_id})).all()
 
     async def accepted_since(
         self, customer_id: int, types: Sequence[OfferType], since: datetime
     ) -> Sequence[tuple[OfferType, datetime]]:
-        rows = await self._session.execute(
-            select(Offer.type, Offer.answered_at).where(
-                Offer.customer_id == customer_id,
-                Offer.type.in_(types),
-                Offer.status == OfferStatus.ACCEPTED,
-                Offer.answered_at > since,
-            )
-        )
+        if not types:
+            return []
+        params = {"customer_id": customer_id, "types": list(types), "since": since}
+        rows = await self._session.execute(_ACCEPTED_SINCE, params)
         return [(offer_type, at) for offer_type, at in rows.all() if at is not None]
 
     async def answer_shown(self, case_id: int, status: OfferStatus, at: datetime) -> None:

@@ -6,11 +6,21 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import ConversationStatus, Direction
 from storage.models import Conversation, TranscriptEntry
+
+# Built once: every update's transcript is written with these.
+# render_nulls: rows with and without a message id or payload share one statement (one
+# round trip) instead of one batch per set of non-null keys.
+_ADD_ENTRIES = insert(TranscriptEntry).execution_options(render_nulls=True)
+_ERASED_AMONG = (
+    select(Conversation.id, Conversation.telegram_user_id)
+    .where(Conversation.id.in_(bindparam("ids", expanding=True)))
+    .with_for_update(read=True)
+)
 
 
 class ConversationRepository:
@@ -35,11 +45,7 @@ class ConversationRepository:
         """Insert transcript lines in one statement (they are never read back here)."""
         rows = list(entries)
         if rows:
-            # render_nulls: rows with and without a message id or payload share one
-            # statement (one round trip) instead of one batch per set of non-null keys.
-            await self._session.execute(
-                insert(TranscriptEntry).execution_options(render_nulls=True), rows
-            )
+            await self._session.execute(_ADD_ENTRIES, rows)
 
     async def erased_among(self, conversation_ids: Collection[int]) -> set[int]:
         """The conversations of these whose account was erased (renamed to a negative
@@ -47,11 +53,8 @@ class ConversationRepository:
         way waits for the caller's commit, then blanks what it wrote too."""
         if not conversation_ids:
             return set()
-        rows = await self._session.execute(
-            select(Conversation.id, Conversation.telegram_user_id)
-            .where(Conversation.id.in_(conversation_ids))
-            .with_for_update(read=True)
-        )
+        params = {"ids": list(conversation_ids)}
+        rows = await self._session.execute(_ERASED_AMONG, params)
         return {conversation_id for conversation_id, account in rows if account < 0}
 
     async def touch(self, conversation_id: int, at: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, select
+from sqlalchemy import Select, and_, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import ConversationStatus
@@ -16,23 +16,35 @@ FsmRow = tuple[str | None, dict[str, Any] | None]
 
 # `Session.info` key: contexts read ahead with an update's FSM row, each used once.
 _READ_AHEAD = "cancelbot_account_context"
+# `Session.info` key: contexts handed out, held for the session's life (see `_held`).
+_HELD = "cancelbot_held_context"
 
 
-def _context_query(user_id: int, chat_id: int) -> Select[TelegramUser, Customer, Conversation]:
+def _context_query() -> Select[TelegramUser, Customer, Conversation]:
     return (
         select(TelegramUser, Customer, Conversation)
         .outerjoin(Customer, Customer.telegram_user_id == TelegramUser.id)
         .outerjoin(
             Conversation,
             and_(
-                Conversation.chat_id == chat_id,
+                Conversation.chat_id == bindparam("chat_id"),
                 Conversation.status == ConversationStatus.OPEN,
             ),
         )
-        .where(TelegramUser.id == user_id)
+        .where(TelegramUser.id == bindparam("user_id"))
         .order_by(Conversation.id.desc())
         .limit(1)
     )
+
+
+# Built once, with bound parameters: these run for every update, and building a
+# statement of this size costs more Python than its round trip to SQLite.
+_CONTEXT = _context_query()
+_CONTEXT_WITH_FSM = (
+    _context_query()
+    .outerjoin(FsmRecord, FsmRecord.key == bindparam("fsm_key"))
+    .add_columns(FsmRecord.key, FsmRecord.state, FsmRecord.data)
+)
 
 
 class TelegramUserRepository:
@@ -61,21 +73,27 @@ class TelegramUserRepository:
             _READ_AHEAD, {}
         )
         if (user_id, chat_id) in ahead:
-            return ahead.pop((user_id, chat_id))
-        row = (await self._session.execute(_context_query(user_id, chat_id))).first()
-        return (row[0], row[1], row[2]) if row else None
+            return self._held(ahead.pop((user_id, chat_id)))
+        row = (
+            await self._session.execute(_CONTEXT, {"user_id": user_id, "chat_id": chat_id})
+        ).first()
+        return self._held((row[0], row[1], row[2]) if row else None)
+
+    def _held(self, context: AccountContext | None) -> AccountContext | None:
+        """Keep the context's objects for as long as the session: its identity map holds
+        them weakly, and the update asks for the customer again (the policy's
+        `customers.get`), which then costs no query."""
+        if context is not None:
+            self._session.info.setdefault(_HELD, []).append(context)
+        return context
 
     async def with_fsm_row(self, user_id: int, chat_id: int, fsm_key: str) -> FsmRow | None:
         """The FSM row of `fsm_key` (state, data), read in the same query as the sender's
         account context, which the next `get_with_context` then takes without a query:
         one round trip where an update's start took two. None when the account is
         unknown (a first contact): the caller reads the FSM row alone."""
-        query = (
-            _context_query(user_id, chat_id)
-            .outerjoin(FsmRecord, FsmRecord.key == fsm_key)
-            .add_columns(FsmRecord.key, FsmRecord.state, FsmRecord.data)
-        )
-        row = (await self._session.execute(query)).first()
+        params = {"user_id": user_id, "chat_id": chat_id, "fsm_key": fsm_key}
+        row = (await self._session.execute(_CONTEXT_WITH_FSM, params)).first()
         ahead = self._session.info.setdefault(_READ_AHEAD, {})
         if row is None:
             ahead[(user_id, chat_id)] = None

@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -66,32 +66,17 @@ class OrderRepository:
         self, telegram_user_id: int, customer_id: int | None, now: datetime
     ) -> Sequence[Order]:
         """Orders this Telegram user may see, newest first."""
-        query = (
-            select(Order)
-            .where(_visible(telegram_user_id, customer_id, now))
-            .order_by(Order.placed_at.desc(), Order.id)
-        )
-        return (await self._session.scalars(query)).all()
+        params = viewer(telegram_user_id, customer_id, now)
+        return (await self._session.scalars(_VISIBLE_TO, params)).all()
 
     async def candidate_rows(
         self, telegram_user_id: int, customer_id: int | None, now: datetime
     ) -> Sequence[CandidateRow]:
         """What order matching reads of the orders this user may see: a few columns of each
         order and its items, newest first, in one indexed query (no ORM objects)."""
-        query = (
-            select(
-                Order.id,
-                Order.number,
-                Order.placed_at,
-                OrderItem.name,
-                OrderItem.names,
-                OrderItem.attributes,
-            )
-            .outerjoin(OrderItem, OrderItem.order_id == Order.id)
-            .where(_visible(telegram_user_id, customer_id, now))
-            .order_by(Order.placed_at.desc(), Order.id, OrderItem.id)
-        )
-        return [CandidateRow(*row) for row in (await self._session.execute(query)).all()]
+        params = viewer(telegram_user_id, customer_id, now)
+        rows = (await self._session.execute(_CANDIDATE_ROWS, params)).all()
+        return [CandidateRow(*row) for row in rows]
 
     async def visible_many(
         self,
@@ -103,20 +88,16 @@ class OrderRepository:
         """Those of `order_ids` this user may see, by id."""
         if not order_ids:
             return {}
-        rows = await self._session.scalars(
-            select(Order).where(
-                Order.id.in_(order_ids), _visible(telegram_user_id, customer_id, now)
-            )
-        )
+        params = {"order_ids": list(order_ids), **viewer(telegram_user_id, customer_id, now)}
+        rows = await self._session.scalars(_VISIBLE_MANY, params)
         return {order.id: order for order in rows}
 
     async def visible_one(
         self, order_id: int, telegram_user_id: int, customer_id: int | None, now: datetime
     ) -> Order | None:
         """The order, only if this Telegram user may see it."""
-        return await self._session.scalar(
-            select(Order).where(Order.id == order_id, _visible(telegram_user_id, customer_id, now))
-        )
+        params = {"order_id": order_id, **viewer(telegram_user_id, customer_id, now)}
+        return await self._session.scalar(_VISIBLE_ONE, params)
 
     async def replacements_of(self, order_id: int) -> Sequence[Order]:
         """Orders opened to replace this one (exchanges)."""
@@ -193,13 +174,39 @@ class OrderKeys(NamedTuple):
     item_ids: dict[str, int]
 
 
-def _visible(telegram_user_id: int, customer_id: int | None, now: datetime) -> ColumnElement[bool]:
+def visible_clause() -> ColumnElement[bool]:
     """Who may see an order: its linked customer, or a guest who verified it and whose
-    access has not expired. Every query that shows or acts on an order uses this."""
+    access has not expired. Every query that shows or acts on an order uses this, with
+    the viewer's parameters from `viewer` (a guest's `viewer_customer` is NULL, which
+    equals no order's customer)."""
     granted = select(GuestAccess.order_id).where(
-        GuestAccess.telegram_user_id == telegram_user_id, GuestAccess.expires_at > now
+        GuestAccess.telegram_user_id == bindparam("viewer"),
+        GuestAccess.expires_at > bindparam("now"),
     )
-    conditions: list[ColumnElement[bool]] = [Order.id.in_(granted)]
-    if customer_id is not None:
-        conditions.append(Order.customer_id == customer_id)
-    return or_(*conditions)
+    return or_(Order.id.in_(granted), Order.customer_id == bindparam("viewer_customer"))
+
+
+def viewer(telegram_user_id: int, customer_id: int | None, now: datetime) -> dict[str, Any]:
+    return {"viewer": telegram_user_id, "viewer_customer": customer_id, "now": now}
+
+
+# Built once, with bound parameters: order lookups run on most steps of a conversation,
+# and building these statements costs more Python than running them.
+_VISIBLE_TO = select(Order).where(visible_clause()).order_by(Order.placed_at.desc(), Order.id)
+_CANDIDATE_ROWS = (
+    select(
+        Order.id,
+        Order.number,
+        Order.placed_at,
+        OrderItem.name,
+        OrderItem.names,
+        OrderItem.attributes,
+    )
+    .outerjoin(OrderItem, OrderItem.order_id == Order.id)
+    .where(visible_clause())
+    .order_by(Order.placed_at.desc(), Order.id, OrderItem.id)
+)
+_VISIBLE_MANY = select(Order).where(
+    Order.id.in_(bindparam("order_ids", expanding=True)), visible_clause()
+)
+_VISIBLE_ONE = select(Order).where(Order.id == bindparam("order_id"), visible_clause())

@@ -8,7 +8,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import and_, exists, false, func, literal, null, or_, select, true, union_all
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import RefundStatus, VoucherKind
@@ -59,6 +72,48 @@ class KeptWith(NamedTuple):
 _NEVER_PAID = (RefundStatus.REJECTED, RefundStatus.CANCELLED)
 
 
+def _kept_with() -> Select[Decimal, str, str | None, bool]:
+    """What an order was kept with (`RefundRepository.kept_with`), for `:order_id`."""
+    refunds = select(
+        literal(0).label("part"),
+        Refund.id.label("row"),
+        Refund.amount,
+        Refund.currency,
+        null().label("code"),
+        false().label("spent"),
+    ).where(
+        Refund.order_id == bindparam("order_id"),
+        Refund.request_id.is_(None),
+        Refund.deducted_by_request_id.is_(None),
+        Refund.status.not_in(_NEVER_PAID),
+    )
+    vouchers = (
+        select(
+            literal(1).label("part"),
+            Voucher.id.label("row"),
+            Voucher.amount,
+            Voucher.currency,
+            Voucher.code,
+            Voucher.redeemed_at.is_not(None).label("spent"),
+        )
+        .join(Offer, Offer.id == Voucher.offer_id)
+        .where(
+            Offer.order_id == bindparam("order_id"),
+            Voucher.kind == VoucherKind.COMPENSATION,
+            Voucher.taken_back_at.is_(None),
+        )
+    )
+    both = union_all(refunds, vouchers).subquery()
+    return select(both.c.amount, both.c.currency, both.c.code, both.c.spent).order_by(
+        both.c.part, both.c.row
+    )
+
+
+# Built once: every evaluation of a case asks, and building the union costs more Python
+# than running it.
+_KEPT_WITH = _kept_with()
+
+
 class RefundRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -84,41 +139,7 @@ class RefundRepository:
     async def kept_with(self, order_id: int) -> list[KeptWith]:
         """What the order was kept with and no cancellation has taken back yet, refunds
         first: one round trip, since every evaluation of a case asks."""
-        refunds = select(
-            literal(0).label("part"),
-            Refund.id.label("row"),
-            Refund.amount,
-            Refund.currency,
-            null().label("code"),
-            false().label("spent"),
-        ).where(
-            Refund.order_id == order_id,
-            Refund.request_id.is_(None),
-            Refund.deducted_by_request_id.is_(None),
-            Refund.status.not_in(_NEVER_PAID),
-        )
-        vouchers = (
-            select(
-                literal(1).label("part"),
-                Voucher.id.label("row"),
-                Voucher.amount,
-                Voucher.currency,
-                Voucher.code,
-                Voucher.redeemed_at.is_not(None).label("spent"),
-            )
-            .join(Offer, Offer.id == Voucher.offer_id)
-            .where(
-                Offer.order_id == order_id,
-                Voucher.kind == VoucherKind.COMPENSATION,
-                Voucher.taken_back_at.is_(None),
-            )
-        )
-        both = union_all(refunds, vouchers).subquery()
-        rows = await self._session.execute(
-            select(both.c.amount, both.c.currency, both.c.code, both.c.spent).order_by(
-                both.c.part, both.c.row
-            )
-        )
+        rows = await self._session.execute(_KEPT_WITH, {"order_id": order_id})
         return [
             KeptWith(amount, currency, code, bool(spent)) for amount, currency, code, spent in rows
         ]

@@ -5,12 +5,26 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import StockItem
+
+# Built once, with bound parameters: every evaluation of a case reads the stock.
+_BY_SKUS = select(StockItem).where(StockItem.sku.in_(bindparam("skus", expanding=True)))
+_VARIANTS_OF = (
+    select(StockItem)
+    .where(
+        StockItem.product_group.in_(
+            select(StockItem.product_group).where(
+                StockItem.sku.in_(bindparam("skus", expanding=True))
+            )
+        )
+    )
+    .order_by(StockItem.product_group, StockItem.sku)
+)
 
 
 class StockRepository:
@@ -23,19 +37,15 @@ class StockRepository:
     async def by_skus(self, skus: Collection[str]) -> dict[str, StockItem]:
         if not skus:
             return {}
-        rows = await self._session.scalars(select(StockItem).where(StockItem.sku.in_(skus)))
+        rows = await self._session.scalars(_BY_SKUS, {"skus": list(skus)})
         return {item.sku: item for item in rows}
 
-    async def in_groups(self, groups: Collection[str]) -> list[StockItem]:
-        """Every variant of these product groups, sold out or not, by group then sku."""
-        if not groups:
+    async def variants_of(self, skus: Collection[str]) -> list[StockItem]:
+        """Every variant of the product groups these skus belong to, sold out or not, by
+        group then sku: one query (the groups are a subquery)."""
+        if not skus:
             return []
-        rows = await self._session.scalars(
-            select(StockItem)
-            .where(StockItem.product_group.in_(groups))
-            .order_by(StockItem.product_group, StockItem.sku)
-        )
-        return list(rows)
+        return list(await self._session.scalars(_VARIANTS_OF, {"skus": list(skus)}))
 
     def add(self, item: StockItem) -> None:
         self._session.add(item)

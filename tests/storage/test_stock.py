@@ -126,7 +126,7 @@ async def test_two_sessions_taking_the_last_unit_cannot_both_get_it(deps: AppDep
     assert await available(deps, "TS-COT-BLUE-L") == 0
 
 
-async def test_variants_are_found_by_sku_and_by_group(deps: AppDeps) -> None:
+async def test_variants_are_found_by_sku_and_by_the_groups_of_skus(deps: AppDeps) -> None:
     await stock_in(
         deps,
         variant("TS-COT-BLUE-M", 4),
@@ -136,8 +136,10 @@ async def test_variants_are_found_by_sku_and_by_group(deps: AppDeps) -> None:
     )
     async with deps.uow() as uow:
         by_sku = await uow.stock.by_skus(["TS-COT-BLUE-M", "BT-HP-BLUE", "NO-SUCH"])
-        grouped = await uow.stock.in_groups(["TS-COT", "BT-HP"])
-        nothing = await uow.stock.in_groups([])
+        # Any variant of a group names the whole group; an unknown sku names nothing.
+        grouped = await uow.stock.variants_of(["TS-COT-BLUE-L", "BT-HP-BLUE", "NO-SUCH"])
+        nothing = await uow.stock.variants_of([])
+        unknown = await uow.stock.variants_of(["NO-SUCH"])
 
     assert sorted(by_sku) == ["BT-HP-BLUE", "TS-COT-BLUE-M"]
     assert [(item.product_group, item.sku, item.available) for item in grouped] == [
@@ -146,4 +148,4 @@ async def test_variants_are_found_by_sku_and_by_group(deps: AppDeps) -> None:
         ("TS-COT", "TS-COT-BLUE-M", 4),
     ]
     assert grouped[2].unit_price == Decimal("79.00")
-    assert nothing == []
+    assert nothing == unknown == []

@@ -110,9 +110,7 @@ async def offer_history(
 
 async def stock_for(uow: UnitOfWork, order: Order) -> StockTable:
     """Stock of every variant in the product groups of this order's items."""
-    own = await uow.stock.by_skus([item.sku for item in order.items])
-    groups = sorted({row.product_group for row in own.values()})
-    rows = await uow.stock.in_groups(groups) if groups else []
+    rows = await uow.stock.variants_of([item.sku for item in order.items])
     return StockTable(
         {
             row.sku: StockFacts(

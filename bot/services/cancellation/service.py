@@ -101,12 +101,18 @@ class CancellationService:
                 return await self._after_conflict(identity, case_id)
 
     async def _confirm(self, identity: Identity, case_id: int) -> Confirmation:
-        case = await self._uow.cases.get_for_update(case_id)
-        if case is None or case.telegram_user_id != identity.user_id:
+        found = await self._uow.cases.with_visible_order(
+            case_id, identity.user_id, identity.customer_id, self._clock.now(), lock=True
+        )
+        if found is None or found[0].telegram_user_id != identity.user_id:
             raise CaseUnavailable
+        case, order = found
         if case.status is not CaseStatus.OPEN:
             return await self._already(identity, case_id)
-        order = await self._order(identity, case)
+        if case.order_id is None:
+            raise CaseUnavailable
+        if order is None:
+            raise OrderNotVisible
         view = OrderView.of(order, identity.locale)
         active = await self._uow.cases.active_request_for_order(order.id)
         if active is not None:

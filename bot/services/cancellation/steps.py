@@ -318,21 +318,25 @@ class CaseSteps:
 
     async def _case(self, identity: Identity, case_id: int) -> SupportCase:
         case = await self._uow.cases.get(case_id)
-        if (
-            case is None
-            or case.telegram_user_id != identity.user_id
-            or case.status is not CaseStatus.OPEN
-        ):
+        if case is None:
             raise CaseUnavailable
+        _check_case(case, identity)
         return case
 
     async def _case_and_maybe_order(
         self, identity: Identity, case_id: int
     ) -> tuple[SupportCase, Order | None]:
-        case = await self._case(identity, case_id)
-        if case.order_id is None:
-            return case, None
-        return case, await self._visible_order(identity, case.order_id)
+        """The case and its order, read together (one query, most steps need both)."""
+        found = await self._uow.cases.with_visible_order(
+            case_id, identity.user_id, identity.customer_id, self._clock.now()
+        )
+        if found is None:
+            raise CaseUnavailable
+        case, order = found
+        _check_case(case, identity)
+        if case.order_id is not None and order is None:
+            raise OrderNotVisible
+        return case, order
 
     async def _case_and_order(self, identity: Identity, case_id: int) -> tuple[SupportCase, Order]:
         case, order = await self._case_and_maybe_order(identity, case_id)
@@ -347,3 +351,9 @@ class CaseSteps:
         if order is None:
             raise OrderNotVisible
         return order
+
+
+def _check_case(case: SupportCase, identity: Identity) -> None:
+    """Only the chat's own open case takes a step."""
+    if case.telegram_user_id != identity.user_id or case.status is not CaseStatus.OPEN:
+        raise CaseUnavailable
