@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,6 +22,14 @@ class CandidateRow(NamedTuple):
     item_name: str | None
     item_names: dict[str, str] | None
     item_attributes: dict[str, str] | None
+
+
+class CandidateVersion(NamedTuple):
+    """A fingerprint of the orders a user may see (`OrderRepository.candidate_version`)."""
+
+    orders: int
+    id_sum: int
+    last_change: datetime | None
 
 
 class OrderRepository:
@@ -77,6 +85,16 @@ class OrderRepository:
         params = viewer(telegram_user_id, customer_id, now)
         rows = (await self._session.execute(_CANDIDATE_ROWS, params)).all()
         return [CandidateRow(*row) for row in rows]
+
+    async def candidate_version(
+        self, telegram_user_id: int, customer_id: int | None, now: datetime
+    ) -> CandidateVersion:
+        """What changes whenever `candidate_rows` would: how many orders this user may see,
+        the sum of their ids and their latest change (an import that changes an order or
+        its items moves its `updated_at`). One aggregate over the same index."""
+        params = viewer(telegram_user_id, customer_id, now)
+        count, id_sum, changed = (await self._session.execute(_CANDIDATE_VERSION, params)).one()
+        return CandidateVersion(int(count), int(id_sum), changed)
 
     async def visible_many(
         self,
@@ -206,6 +224,9 @@ _CANDIDATE_ROWS = (
     .where(visible_clause())
     .order_by(Order.placed_at.desc(), Order.id, OrderItem.id)
 )
+_CANDIDATE_VERSION = select(
+    func.count(Order.id), func.coalesce(func.sum(Order.id), 0), func.max(Order.updated_at)
+).where(visible_clause())
 _VISIBLE_MANY = select(Order).where(
     Order.id.in_(bindparam("order_ids", expanding=True)), visible_clause()
 )

@@ -7,6 +7,10 @@ customer who types three guesses costs one query and one index. The orders named
 to the customer are loaded afresh, with their visibility checked again, so a stale entry
 can only offer an order that is then refused as not found; entries expire after a few
 minutes and the cache holds a bounded number of cases.
+
+A new case of the same customer reuses their last index when nothing they may see has
+changed since it was built: one aggregate query (`OrderRepository.candidate_version`)
+instead of reading and indexing every order again.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 from bot.services.cancellation.matching import CandidateIndex, OrderCandidate
-from storage.repositories.orders import CandidateRow
+from storage.repositories.orders import CandidateRow, CandidateVersion
 
 TTL_SECONDS = 300.0
 MAX_CASES = 2048
@@ -29,6 +33,9 @@ class CaseCandidates:
         self._ttl = ttl
         self._size = size
         self._entries: OrderedDict[tuple[int, int], tuple[float, CandidateIndex]] = OrderedDict()
+        self._viewers: OrderedDict[
+            tuple[int, int | None], tuple[CandidateVersion, CandidateIndex]
+        ] = OrderedDict()
 
     def get(self, case_id: int, user_id: int) -> CandidateIndex | None:
         entry = self._entries.get((case_id, user_id))
@@ -44,6 +51,25 @@ class CaseCandidates:
 
     def forget(self, case_id: int, user_id: int) -> None:
         self._entries.pop((case_id, user_id), None)
+
+    def for_viewer(
+        self, user_id: int, customer_id: int | None, version: CandidateVersion
+    ) -> CandidateIndex | None:
+        """The index last built for this viewer, if built from the same orders."""
+        entry = self._viewers.get((user_id, customer_id))
+        return entry[1] if entry is not None and entry[0] == version else None
+
+    def put_for_viewer(
+        self,
+        user_id: int,
+        customer_id: int | None,
+        version: CandidateVersion,
+        index: CandidateIndex,
+    ) -> None:
+        self._viewers[(user_id, customer_id)] = (version, index)
+        self._viewers.move_to_end((user_id, customer_id))
+        while len(self._viewers) > self._size:
+            self._viewers.popitem(last=False)
 
 
 def candidates_of(rows: Sequence[CandidateRow]) -> list[OrderCandidate]:

@@ -183,14 +183,18 @@ class CaseService:
 
     async def _candidates(self, identity: Identity, case_id: int) -> CandidateIndex:
         """The customer's orders as matching reads them, from the case's cache if there."""
-        cached = self._candidates_cache.get(case_id, identity.user_id)
+        cache, user, customer = self._candidates_cache, identity.user_id, identity.customer_id
+        cached = cache.get(case_id, user)
         if cached is not None:
             return cached
-        rows = await self._uow.orders.candidate_rows(
-            identity.user_id, identity.customer_id, self._clock.now()
-        )
-        index = CandidateIndex(candidates_of(rows), self._vocabulary)
-        self._candidates_cache.put(case_id, identity.user_id, index)
+        now = self._clock.now()
+        version = await self._uow.orders.candidate_version(user, customer, now)
+        index = cache.for_viewer(user, customer, version)
+        if index is None:
+            rows = await self._uow.orders.candidate_rows(user, customer, now)
+            index = CandidateIndex(candidates_of(rows), self._vocabulary)
+            cache.put_for_viewer(user, customer, version, index)
+        cache.put(case_id, user, index)
         return index
 
     async def _open_case(self, identity: Identity, case_id: int) -> SupportCase:

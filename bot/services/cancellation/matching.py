@@ -103,6 +103,8 @@ _NUMBER_GROUPS: Final = re.compile(_NUMBER_GROUP, re.IGNORECASE)
 _TOKEN: Final = re.compile(rf"[{NO_SPACE_SCRIPT}]+|[^\W_{NO_SPACE_SCRIPT}]+")
 _NO_SPACE_TOKEN: Final = re.compile(rf"[{NO_SPACE_SCRIPT}]+")
 _NEVER: Final = re.compile(r"(?!)")
+DESCRIBED_LIMIT: Final = 20_000
+"""Product descriptions a vocabulary remembers (see `MatchingVocabulary.describe`)."""
 
 
 def normalize_order_number(text: str) -> str:
@@ -306,7 +308,15 @@ class MatchingVocabulary:
     """The words around descriptions, the time phrases and the attribute aliases of
     `bot/data/matching.toml`. Load it once when the app starts and share it."""
 
-    __slots__ = ("_aliases", "_cjk_stop", "_groups", "_hint_by_phrase", "_hints", "_latin_stop")
+    __slots__ = (
+        "_aliases",
+        "_cjk_stop",
+        "_described",
+        "_groups",
+        "_hint_by_phrase",
+        "_hints",
+        "_latin_stop",
+    )
 
     def __init__(
         self,
@@ -343,6 +353,7 @@ class MatchingVocabulary:
                 aliases[member] = aliases.get(member, frozenset()) | members
                 groups.setdefault(member, tuple(group))
         self._aliases: Mapping[str, frozenset[str]] = MappingProxyType(aliases)
+        self._described: dict[tuple[str, tuple[str, ...]], Terms] = {}
         self._groups: Mapping[str, tuple[str, ...]] = MappingProxyType(groups)
 
     @classmethod
@@ -376,7 +387,19 @@ class MatchingVocabulary:
 
     def describe(self, name: str, attributes: Iterable[str]) -> Terms:
         """A product name with the order's attribute values and their aliases, in the
-        name's own scripts only: "blue" alone must not stand for the name "蓝牙耳机"."""
+        name's own scripts only: "blue" alone must not stand for the name "蓝牙耳机".
+
+        Remembered (a bounded table): a customer's orders repeat the shop's products,
+        and describing them is most of what indexing 2,000 orders costs."""
+        key = (name, tuple(attributes))
+        known = self._described.get(key)
+        if known is None:
+            if len(self._described) >= DESCRIBED_LIMIT:
+                self._described.clear()
+            known = self._described[key] = self._describe(name, key[1])
+        return known
+
+    def _describe(self, name: str, attributes: Iterable[str]) -> Terms:
         tokens = _tokens(name)
         scripts = {_is_no_space(token) for token in tokens}
         tokens += [t for t in self._attribute_tokens(attributes) if _is_no_space(t) in scripts]

@@ -1,0 +1,94 @@
+"""The index order matching reads is shared by a customer's cases while their orders
+stay the same, and read again as soon as what they may see changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.services.cancellation.cases import Found
+from bot.services.domain.clock import FixedClock
+from bot.services.linking.identity import Identity, Sender
+from bot.wiring import AppDeps
+from storage.repositories.orders import OrderRepository
+from tests.api.support import customer, item, link, load, order
+from tests.conftest import NOW
+
+ANN = 7001
+
+
+@pytest.fixture
+async def shop(deps: AppDeps) -> AppDeps:
+    await load(
+        deps,
+        customers=[customer("C001"), customer("C002", "Bo Chen")],
+        orders=[
+            order("SO-1000001", "C001", item("TS", "99.00")),
+            order("SO-1000002", "C001", item("MUG", "100.00")),
+            order("SO-5557779", "C002", item("HAT", "50.00")),
+        ],
+    )
+    await link(deps, "C001", ANN)
+    return deps
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per time the orders' rows were read for matching."""
+    counted: list[int] = []
+    original = OrderRepository.candidate_rows
+
+    async def candidate_rows(self: OrderRepository, *args: object) -> object:
+        counted.append(1)
+        return await original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OrderRepository, "candidate_rows", candidate_rows)
+    return counted
+
+
+async def guess(deps: AppDeps, text: str) -> tuple[Found, list[str]]:
+    """A new case of Ann's, and one guess in it."""
+    async with deps.uow() as uow:
+        services = deps.services(uow)
+        identity: Identity = await services.identity.resolve(
+            Sender(user_id=ANN, chat_id=ANN, first_name="Ann")
+        )
+        case_id = await services.cases.start(identity)
+        await uow.commit()
+        found = await services.cases.identify(identity, case_id, text)
+        await uow.commit()
+    return found.found, [view.number for view in found.orders]
+
+
+async def test_a_new_case_reuses_the_index_while_the_orders_are_the_same(
+    shop: AppDeps, reads: list[int]
+) -> None:
+    assert await guess(shop, "SO-100001") == (Found.CONFIDENT, ["SO-1000001"])
+    assert await guess(shop, "SO-1000002") == (Found.EXACT, ["SO-1000002"])
+    assert len(reads) == 1  # the second case matched on the first case's index
+
+
+async def test_a_new_order_is_found_by_the_next_case(shop: AppDeps, reads: list[int]) -> None:
+    assert await guess(shop, "SO-1000001") == (Found.EXACT, ["SO-1000001"])
+    await load(shop, orders=[order("SO-1000003", "C001", item("CUP", "20.00"))])
+
+    assert await guess(shop, "SO-1000003") == (Found.EXACT, ["SO-1000003"])
+    assert len(reads) == 2
+
+
+async def test_a_changed_order_is_read_again(shop: AppDeps, reads: list[int]) -> None:
+    assert await guess(shop, "mug") == (Found.CONFIDENT, ["SO-1000002"])
+    assert isinstance(shop.clock, FixedClock)
+    shop.clock.set(NOW + timedelta(minutes=5))  # the next import, a little later
+    await load(shop, orders=[order("SO-1000002", "C001", item("KETTLE", "100.00"))])
+
+    assert await guess(shop, "kettle") == (Found.CONFIDENT, ["SO-1000002"])
+    assert len(reads) == 2
+
+
+async def test_another_customers_orders_are_never_in_the_index(
+    shop: AppDeps, reads: list[int]
+) -> None:
+    assert await guess(shop, "SO-1000001") == (Found.EXACT, ["SO-1000001"])
+    assert (await guess(shop, "SO-5557779"))[1] == []
