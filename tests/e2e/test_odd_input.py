@@ -146,6 +146,7 @@ async def test_nul_characters_and_unicode_digits_from_telegram(
     await guest.send("٠٠٠١")  # Arabic-Indic digits: the phone ends in 0001
     verified = await guest.expect("SO-0000001")
     assert "SO-0000001" in verified.text
+    await bot.deps.group_commit.flush()  # the bot's transcript lines wait up to 25 ms
     async with shop.uow() as uow:
         texts = (await uow.session.scalars(select(TranscriptEntry.text))).all()
     assert "hello there" in texts
