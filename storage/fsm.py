@@ -51,10 +51,14 @@ class SqlAlchemyStorage(BaseStorage):
             records = self._records[uow] = {}
         record = records.get(key)
         if record is None:
-            # The update's first read: with the sender's account, which the identity
-            # middleware reads next (one query, not two).
-            row = await uow.telegram_users.with_fsm_row(
-                storage_key.user_id, storage_key.chat_id, key
+            # The update's first read in a private chat (its id is the user's): with the
+            # sender's account, which the identity middleware reads next (one query, not
+            # two). In a group no one reads the account that way: the FSM row alone.
+            private = storage_key.chat_id == storage_key.user_id
+            row = (
+                await uow.telegram_users.with_fsm_row(storage_key.user_id, storage_key.chat_id, key)
+                if private
+                else None
             )
             if row is None:
                 row = (
