@@ -1,4 +1,4 @@
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.services.domain.phones import mask_phone, normalize_phone
@@ -16,9 +16,12 @@ def test_not_a_phone_number() -> None:
 
 
 @given(st.integers(min_value=10_000_000, max_value=999_999_999_999_999))
+@example(99_999_999)  # hypothesis found it: the hidden digits repeat the last four
 def test_digits_round_trip_and_mask_keeps_last_four(number: int) -> None:
     normalised = normalize_phone(f"+{number}")
     assert normalised == f"+{number}"
     masked = mask_phone(normalised)
-    assert masked.endswith(str(number)[-4:])
-    assert str(number)[:-4] not in masked.replace("*", "")
+    # Only the last four digits show; every other digit is a star (a prefix that happens
+    # to equal the last four, as in 99999999, is still hidden).
+    assert masked.replace("*", "") == f"+{str(number)[-4:]}"
+    assert masked.count("*") == len(str(number)) - 4
