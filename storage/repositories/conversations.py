@@ -57,6 +57,20 @@ class ConversationRepository:
         rows = await self._session.execute(_ERASED_AMONG, params)
         return {conversation_id for conversation_id, account in rows if account < 0}
 
+    async def attribute_open(self, telegram_user_id: int, customer_id: int) -> None:
+        """The account's open conversations not yet attributed to a customer now are
+        this one's (the account has just been linked to it)."""
+        await self._session.execute(
+            update(Conversation)
+            .where(
+                Conversation.telegram_user_id == telegram_user_id,
+                Conversation.status == ConversationStatus.OPEN,
+                Conversation.customer_id.is_(None),
+            )
+            .values(customer_id=customer_id)
+            .execution_options(synchronize_session=False)
+        )
+
     async def touch(self, conversation_id: int, at: datetime) -> None:
         await self._session.execute(
             update(Conversation)

@@ -53,6 +53,20 @@ async def test_own_contact_links(shop: AppDeps) -> None:
         assert customer.telegram_user_id == ANN
 
 
+async def test_the_conversation_under_way_is_the_customers_once_linked(shop: AppDeps) -> None:
+    async with shop.uow() as uow:
+        await shop.services(uow).linking.link_by_contact(ANN, ANN, "8613800001111")
+    async with shop.uow() as uow:
+        customer = await uow.customers.by_external_id("C-ANN")
+        ann = await uow.conversations.open_for_chat(ANN)
+        bob = await uow.conversations.open_for_chat(BOB)
+    assert customer is not None
+    assert ann is not None
+    assert bob is not None
+    assert ann.customer_id == customer.id  # before Ann writes again
+    assert bob.customer_id is None
+
+
 async def test_someone_elses_contact_card_is_refused(shop: AppDeps) -> None:
     async with shop.uow() as uow:
         result = await shop.services(uow).linking.link_by_contact(BOB, ANN, "+8613800001111")

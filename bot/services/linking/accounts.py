@@ -174,6 +174,9 @@ class LinkingService:
         customer.telegram_user_id = telegram_user_id
         customer.linked_at = self._clock.now()
         customer.linked_via = via
+        # The conversation under way is the customer's from now on (the identity would
+        # otherwise attribute it at the account's next message, a write of its own).
+        await self._uow.conversations.attribute_open(telegram_user_id, customer.id)
         if moved_from not in (None, telegram_user_id):
             log.info("customer %s moves to a new Telegram account via %s", customer.id, via)
             await self._tell_previous_account(customer, moved_from)
