@@ -15,7 +15,6 @@ from bot.services.policy import (
     CustomerFacts,
     Decision,
     Given,
-    GivenKind,
     OfferHistory,
     OfferSpec,
     OrderFacts,
@@ -26,6 +25,7 @@ from bot.services.policy import (
     decide,
     offers_for,
 )
+from bot.services.refunds.given import given_fact
 from storage.enums import OfferType, OrderStatus, PaymentMethod
 from storage.models import Customer, Order, SupportCase
 from storage.uow import UnitOfWork
@@ -44,10 +44,15 @@ def needs_item_choice(order: Order) -> bool:
     )
 
 
-async def order_facts(uow: UnitOfWork, order: Order) -> OrderFacts:
+async def order_facts(
+    uow: UnitOfWork, order: Order, given: tuple[Given, ...] | None = None
+) -> OrderFacts:
     """The order as the engine sees it, less what earlier requests already took back, with
-    what was given while it was kept (so a later cancellation cannot stack on it)."""
-    facts = replace(OrderFacts.of(order), given=await given_for(uow, order))
+    what was given while it was kept (so a later cancellation cannot stack on it): read
+    here, or `given` as the caller already locked it (`GivenForOrder.facts`)."""
+    if given is None:
+        given = await given_for(uow, order)
+    facts = replace(OrderFacts.of(order), given=given)
     taken = await uow.cases.requested_quantities(order.id)
     if not taken:
         return facts
@@ -63,13 +68,7 @@ async def given_for(uow: UnitOfWork, order: Order) -> tuple[Given, ...]:
     """Refunds given outside a cancellation (a partial refund to keep the item, an agent's)
     and compensation vouchers of accepted offers, none taken back by a cancellation yet."""
     return tuple(
-        Given(GivenKind.REFUND, Money(row.amount, row.currency))
-        if row.code is None
-        else Given(
-            GivenKind.VOUCHER_SPENT if row.spent else GivenKind.VOUCHER_UNUSED,
-            Money(row.amount, row.currency),
-            row.code,
-        )
+        given_fact(row.amount, row.currency, row.code, row.spent)
         for row in await uow.refunds.kept_with(order.id)
     )
 
@@ -132,9 +131,12 @@ async def evaluate(
     customer: Customer,
     now: datetime,
     policy: Policy,
+    *,
+    given: tuple[Given, ...] | None = None,
 ) -> Evaluation:
-    """Decide and choose the offers, both from facts read now."""
-    order_view = await order_facts(uow, order)
+    """Decide and choose the offers, both from facts read now (what was given: `given`
+    when the caller already locked it)."""
+    order_view = await order_facts(uow, order, given)
     request = request_facts(case, order)
     decision = decide(
         order_view, request, await customer_facts(uow, customer, now, policy), now, policy

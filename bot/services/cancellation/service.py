@@ -123,7 +123,9 @@ class CancellationService:
         assert customer is not None
         # Lock what was given for the order first: none of it changes while it is taken back.
         given = await GivenForOrder.lock(self._uow, order.id)
-        evaluation = await evaluate(self._uow, case, order, customer, now, self._policy)
+        evaluation = await evaluate(
+            self._uow, case, order, customer, now, self._policy, given=given.facts()
+        )
         decision = evaluation.decision
         if not decision.eligible or not decision.final:
             return Confirmation(Outcome.NOT_ELIGIBLE, view, decision=decision)

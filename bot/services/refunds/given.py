@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from bot.services.domain.money import Money
+from bot.services.policy.facts import Given, GivenKind
 from bot.services.refunds.vouchers import take_back_voucher
 from storage.models import Refund, Voucher
 from storage.uow import UnitOfWork
@@ -33,6 +35,18 @@ class GivenForOrder:
         return cls(
             await uow.vouchers.compensating_order(order_id, lock=True),
             await uow.refunds.given_for_update(order_id),
+        )
+
+    def facts(self) -> tuple[Given, ...]:
+        """What was given, as the policy reads it (`given_fact`), refunds first: the same
+        as `RefundRepository.kept_with` reads without locking."""
+        return tuple(
+            given_fact(refund.amount, refund.currency, None, spent=False) for refund in self.refunds
+        ) + tuple(
+            given_fact(
+                voucher.amount, voucher.currency, voucher.code, voucher.redeemed_at is not None
+            )
+            for voucher in self.vouchers
         )
 
     def spent_vouchers(self, currency: str) -> Money:
@@ -65,3 +79,12 @@ class GivenForOrder:
             take_back_voucher(voucher, now=now, request_id=request_id)
         for refund in self.refunds:
             refund.deducted_by_request_id = request_id
+
+
+def given_fact(amount: Decimal, currency: str, code: str | None, spent: bool) -> Given:
+    """One thing given for a kept order as the policy reads it: a refund (no voucher
+    code), or a compensation voucher, spent or not."""
+    if code is None:
+        return Given(GivenKind.REFUND, Money(amount, currency))
+    kind = GivenKind.VOUCHER_SPENT if spent else GivenKind.VOUCHER_UNUSED
+    return Given(kind, Money(amount, currency), code)
