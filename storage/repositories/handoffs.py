@@ -60,13 +60,29 @@ class HandoffRepository:
         problem: str | None,
         at: datetime,
     ) -> None:
-        desk = await self.desk()
-        if desk is None:
-            desk = AgentDesk(id=DESK_ID, checked_at=at)
-            self._session.add(desk)
-        desk.chat_id, desk.title, desk.locale = chat_id, title, locale
-        desk.ready, desk.problem = ready, problem
-        desk.checked_at = at
+        """Write the verdict: one row, whichever of several starting workers writes first.
+
+        INSERT … ON CONFLICT (id) DO UPDATE: workers starting together each insert the row
+        (a read-then-insert let the second fail on the primary key and its process exit).
+        """
+        values = {
+            "chat_id": chat_id,
+            "title": title,
+            "locale": locale,
+            "ready": ready,
+            "problem": problem,
+            "checked_at": at,
+        }
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self._session.execute(
+            insert(AgentDesk)
+            .values(id=DESK_ID, **values)
+            .on_conflict_do_update(index_elements=[AgentDesk.id], set_=values)
+        )
+        loaded = self._session.identity_map.get(self._session.identity_key(AgentDesk, DESK_ID))
+        if loaded is not None:  # read earlier in this session: let the next read see the write
+            self._session.expire(loaded)
 
     # -- topics ------------------------------------------------------------------------------
 

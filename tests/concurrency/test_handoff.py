@@ -19,7 +19,7 @@ from bot.services.linking.identity import Identity, IdentityService, Sender
 from bot.services.refunds.service import RefundLedger
 from bot.wiring import AppDeps
 from storage.enums import AgentActionKind, PaymentMethod, RefundStatus, TicketReason
-from storage.models import AgentAction, AgentTopic, Handoff, RefundEvent, Ticket
+from storage.models import AgentAction, AgentDesk, AgentTopic, Handoff, RefundEvent, Ticket
 from tests.storage.helpers import add_all, make_customer, make_order
 
 CHAT = 4242
@@ -110,3 +110,43 @@ async def test_two_agents_approving_at_once_approve_once_and_the_second_sees_who
     assert [(a.action, a.agent_id) for a in recorded] == [
         (AgentActionKind.APPROVE, done[0].user_id)
     ]
+
+
+async def test_workers_starting_together_record_the_desk_once_without_failing(
+    deps: AppDeps,
+) -> None:
+    """Each worker records the desk's verdict at start. A second worker writing while the
+    first one's row is not yet committed must not fail on the row's key (one that did
+    exited at start); the last verdict stands."""
+
+    async def record(problem: str | None) -> None:
+        async with deps.uow() as uow:
+            await deps.services(uow).desk.record(
+                GROUP, title="Agents", locale="en", problem=problem
+            )
+
+    async with deps.uow() as first:
+        async with first.transaction():
+            await first.handoffs.save_desk(
+                chat_id=GROUP,
+                title="Agents",
+                locale="en",
+                ready=True,
+                problem=None,
+                at=deps.clock.now(),
+            )
+            await first.session.flush()
+            second = asyncio.create_task(record("no rights"))
+            await asyncio.sleep(0.2)  # the second reaches its write and waits for this one
+        await second
+    await asyncio.gather(*(record("no rights") for _ in range(3)))
+
+    assert await _count(deps, AgentDesk) == 1
+    async with deps.uow() as uow:
+        desk = await uow.handoffs.desk()
+        assert desk is not None
+        assert (desk.ready, desk.problem) == (False, "no rights")
+        await deps.services(uow).desk.record(GROUP, title="Agents", locale="en", problem=None)
+        desk = await uow.handoffs.desk()  # the same session reads what it has just written
+        assert desk is not None
+        assert (desk.ready, desk.problem) == (True, None)

@@ -177,8 +177,8 @@ class Workers:
         return self.proxy
 
     async def stop(self) -> None:
-        for process in self.processes:
-            if process.process is not None and process.process.returncode is None:
+        for process in self.processes:  # an exited one too: its log file is closed
+            if process.process is not None:
                 await process.stop()
         if self.proxy is not None:
             await self.proxy.close()
