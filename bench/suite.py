@@ -339,11 +339,19 @@ async def measure(args: argparse.Namespace) -> list[str]:
 
     lines += ["", "## Start-up and memory, whole processes", ""]
     bare_start, first_start, restart = Series("bare"), Series("first"), Series("restart")
+    paused_bare = Series("bare, collector paused")
     for number in range(args.start_rounds):
-        runs = [(bare_start, False, False), (first_start, True, False), (restart, True, True)]
+        runs = [
+            (bare_start, False, False, False),
+            (first_start, True, False, False),
+            (restart, True, True, False),
+            (paused_bare, False, False, True),
+        ]
         shift = number % len(runs)
-        for timed, is_bot, restarted in runs[shift:] + runs[:shift]:
-            timed.values.append(await time_to_first_poll(is_bot, restart=restarted))
+        for timed, is_bot, restarted, paused in runs[shift:] + runs[:shift]:
+            timed.values.append(
+                await time_to_first_poll(is_bot, restart=restarted, paused_bare=paused)
+            )
     lines += [
         "| what | bot | bare aiogram | × bare | target |",
         "|---|---:|---:|---:|---|",
@@ -358,6 +366,12 @@ async def measure(args: argparse.Namespace) -> list[str]:
             f"{start.median:.2f} ({start.span(2)}) | {bare_start.median:.2f} "
             f"({bare_start.span(2)}) | {ratio:.2f} | ≤ 1.3 ({_verdict(ratio, 1.3)}) |"
         )
+    lines.append(
+        "| the same restart against a bare bot that also imports with the collector paused "
+        f"(not the target's baseline) | {restart.median:.2f} ({restart.span(2)}) | "
+        f"{paused_bare.median:.2f} ({paused_bare.span(2)}) | "
+        f"{restart.median / paused_bare.median:.2f} | — |"
+    )
     bare_rss = await rss_of("bare", args.chats)
     bot_rss = await rss_of("bot", args.chats)
     ratio = bot_rss / bare_rss

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.services.policy import PolicyError
+from bot.startup import collector_paused
 from storage.enums import ItemCondition, ReasonCode, RefundStatus
 
 if TYPE_CHECKING:
@@ -231,10 +232,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    with collector_paused():  # the bot's own modules: imported only to run it
+        from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
-    from bot.channels.telegram import BotServer
-    from bot.wiring import build_bot
+        from bot.channels.telegram import BotServer
+        from bot.wiring import build_bot
 
     if settings.bot_token is None:
         print(
@@ -344,15 +346,13 @@ class _Unavailable(Exception):
 async def _ready(settings: Settings) -> AsyncIterator[AppDeps]:
     """The process's dependencies, once the database and Redis answered and the schema is
     up to date; one line for each that does not answer, then _Unavailable."""
-    from aiogram.fsm.storage.redis import RedisStorage
-
     from bot.channels.outages import unavailable
+    from bot.channels.redis_optional import redis_of
     from bot.wiring import build_deps
 
     deps = build_deps(settings)
     try:
-        storage = deps.fsm_storage
-        redis = storage.redis if isinstance(storage, RedisStorage) else None
+        redis = redis_of(deps.fsm_storage)
         problems = await unavailable(deps.engine, redis, settings.database_url, settings.redis_url)
         for line in problems:
             print(line, file=sys.stderr)

@@ -9,8 +9,8 @@ so it is deleted too (in the database it goes with the rest of the erasure).
 from __future__ import annotations
 
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.fsm.storage.redis import RedisStorage
 
+from bot.channels.redis_optional import redis_of
 from bot.services.erasure import ErasureResult
 from bot.wiring import AppDeps
 
@@ -23,7 +23,7 @@ async def forget_customer(deps: AppDeps, external_id: str, *, requested_by: str)
         result = await erasure.forget(external_id, requested_by=requested_by)
     token = deps.settings.bot_token
     storage = deps.fsm_storage
-    if not result.repeated and isinstance(storage, RedisStorage) and token is not None:
+    if not result.repeated and redis_of(storage) is not None and token is not None:
         bot_id = int(token.get_secret_value().split(":", 1)[0])
         for account in accounts:
             key = StorageKey(bot_id=bot_id, chat_id=account, user_id=account)

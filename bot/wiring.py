@@ -16,23 +16,23 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.agent_desk import AgentDeskLoop
 from bot.channels.agent_group import AgentDirectory
 from bot.channels.errors import build_errors_router
-from bot.channels.flood import FloodGuard, FloodLimit, MemoryFloodGuard, RedisFloodGuard
+from bot.channels.flood import FloodGuard, FloodLimit, MemoryFloodGuard
 from bot.channels.handoff_delivery import HandoffDeliveries
 from bot.channels.inbox import UpdateInbox
-from bot.channels.isolation import LocalChatLocks, RedisChatLocks
+from bot.channels.isolation import LocalChatLocks
 from bot.channels.late_answers import LateCallbackAnswers
 from bot.channels.merchant_webhook import WebhookConfig, WebhookSender
 from bot.channels.notifier import KeyboardRegistry, MessageDelivery, Notifier, NotifierConfig
 from bot.channels.outages import build_outages_router
 from bot.channels.private_chat import build_private_chat_router
 from bot.channels.rate_limit import RateLimiter
+from bot.channels.redis_optional import redis_of
 from bot.channels.response_models import KeepResponseModels
 from bot.channels.watchdog import WatchdogLoop
 from bot.config import Settings
@@ -162,9 +162,9 @@ def _fsm(
     Redis, within this one otherwise (bot/channels/isolation.py).
     """
     if settings.redis_url:
-        key_builder = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
-        redis_storage = RedisStorage.from_url(settings.redis_url, key_builder=key_builder)
-        return redis_storage, RedisChatLocks(redis_storage.redis, key_builder)
+        from bot.channels.redis_shared import redis_fsm  # only with Redis: see that module
+
+        return redis_fsm(settings.redis_url)
     return SqlAlchemyStorage(session_factory), LocalChatLocks()
 
 
@@ -348,6 +348,9 @@ def build_flood_guard(deps: AppDeps, bot_id: int) -> FloodGuard:
     """Shared through Redis when the FSM is there (several workers), else in this process."""
     settings = deps.settings
     limit = FloodLimit(settings.flood_burst, settings.flood_rate_per_second)
-    if isinstance(deps.fsm_storage, RedisStorage):
-        return RedisFloodGuard(deps.fsm_storage.redis, limit, prefix=f"flood:{bot_id}")
+    redis = redis_of(deps.fsm_storage)
+    if redis is not None:
+        from bot.channels.redis_shared import RedisFloodGuard
+
+        return RedisFloodGuard(redis, limit, prefix=f"flood:{bot_id}")
     return MemoryFloodGuard(limit)

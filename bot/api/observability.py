@@ -11,11 +11,11 @@ from __future__ import annotations
 import hmac
 import logging
 
-from aiogram.fsm.storage.redis import RedisStorage
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.api.keys import DEPS
+from bot.channels.redis_optional import redis_of
 from bot.services.merchant.cancellation import CASE_ORIGIN
 from storage.db import ping
 
@@ -61,11 +61,12 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception:
         log.exception("readiness: database unreachable")
         checks["database"] = "down"
+    redis = redis_of(deps.fsm_storage)
     if not deps.settings.redis_url:
         checks["redis"] = NOT_CONFIGURED
-    elif isinstance(deps.fsm_storage, RedisStorage):
+    elif redis is not None:
         try:
-            await deps.fsm_storage.redis.ping()
+            await redis.ping()
             checks["redis"] = OK
         except Exception:
             log.exception("readiness: Redis unreachable")

@@ -11,8 +11,8 @@ The notice goes through the outbox, so the notifier sends it within the chat's o
 message a second, after the replies to the updates that were let through.
 
 The state lives in Redis when REDIS_URL is set (shared by every worker, using
-Redis's clock), otherwise in this process (bounded: people who could send a full
-burst again are forgotten).
+Redis's clock: `bot.channels.redis_shared`), otherwise in this process (bounded:
+people who could send a full burst again are forgotten).
 """
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
-
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from bot.services.domain.clock import Clock
 from bot.services.outbox import Outbox, OutboxSignal
@@ -108,51 +105,6 @@ class MemoryFloodGuard:
 
 
 # KEYS: arrival time, notice marker. ARGV: interval, tolerance, quiet period (ms).
-# Returns 1 admit, 0 drop, 2 drop and notify. Uses Redis's clock, shared by all workers.
-_GCRA = """
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local arrival = tonumber(redis.call('GET', KEYS[1]) or now)
-if arrival < now then arrival = now end
-if arrival - now <= tolerance then
-  local next_arrival = arrival + interval
-  redis.call('SET', KEYS[1], next_arrival, 'PX', next_arrival - now)
-  return 1
-end
-local noticed = redis.call('EXISTS', KEYS[2])
-redis.call('SET', KEYS[2], 1, 'PX', ARGV[3])
-if noticed == 1 then return 0 end
-return 2
-"""
-
-
-class RedisFloodGuard:
-    """Shared by every worker; if Redis does not answer, updates are let through."""
-
-    def __init__(self, redis: Redis, limit: FloodLimit, prefix: str) -> None:
-        self._redis = redis
-        self._limit = limit
-        self._prefix = prefix
-        self._script = redis.register_script(_GCRA)
-
-    async def check(self, user_id: int) -> Verdict:
-        keys = [f"{self._prefix}:{user_id}", f"{self._prefix}:{user_id}:notice"]
-        args = [self._limit.interval_ms, self._limit.tolerance_ms, self._limit.quiet_ms]
-        try:
-            answer = int(await self._script(keys=keys, args=args))
-        except RedisError as error:
-            # The update itself will meet the same outage (its chat lock is in Redis)
-            # and be apologised for and replayed; the guard must not lose it first.
-            log.warning("flood guard: Redis unavailable (%s); letting the update through", error)
-            return Verdict.ADMIT
-        return {1: Verdict.ADMIT, 0: Verdict.DROP}.get(answer, Verdict.DROP_AND_NOTIFY)
-
-    async def close(self) -> None:
-        pass  # the connection pool belongs to the FSM storage, which closes it
-
-
 NOTICE_TEMPLATE = "flood/slow_down"
 
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -25,8 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.errors import say_sorry
 from bot.channels.inbox import current_delivery
+from bot.channels.redis_optional import redis_outages
 from bot.texts import Renderer
 from storage.db import ping
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,6 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     InterfaceError,
     DisconnectionError,
     PoolTimeoutError,
-    RedisConnectionError,
-    RedisTimeoutError,
     ConnectionError,
     socket.gaierror,
     TimeoutError,
@@ -49,7 +49,7 @@ def is_outage(error: BaseException) -> bool:
     """A dependency did not answer, as opposed to a bug or a refused request."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(error, _OUTAGES)
+    return isinstance(error, _OUTAGES + redis_outages())
 
 
 async def _outage_filter(event: ErrorEvent) -> bool:

@@ -9,7 +9,8 @@ import asyncio
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 
-from bot.channels.isolation import LocalChatLocks, RedisChatLocks
+from bot.channels.isolation import LocalChatLocks
+from bot.channels.redis_shared import RedisChatLocks
 from bot.config import Settings
 from bot.wiring import AppDeps, build_deps
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.channels.flood import FloodGuard, FloodLimit, MemoryFloodGuard, RedisFloodGuard, Verdict
+from bot.channels.flood import FloodGuard, FloodLimit, MemoryFloodGuard, Verdict
+from bot.channels.redis_shared import RedisFloodGuard
 from bot.config import Settings
 from bot.wiring import AppDeps, build_deps, build_flood_guard
 

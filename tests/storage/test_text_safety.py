@@ -38,6 +38,20 @@ async def test_a_transcript_line_with_nul_characters_is_kept_without_them(deps: 
     assert texts == ["cancel SO-1"]
 
 
+async def test_many_rows_in_one_statement_are_cleaned_row_by_row(deps: AppDeps) -> None:
+    """An executemany (one INSERT, several rows): each row's strings lose their NULs."""
+    async with deps.uow() as uow, uow.transaction():
+        await add_all(
+            uow,
+            make_customer("C-1", name="Ann\x00 Lee"),
+            make_customer("C-2", name="Bo Chen"),
+            make_customer("C-3", name="\x00Cy\x00"),
+        )
+    async with deps.uow() as uow:
+        names = (await uow.session.scalars(select(Customer.name).order_by(Customer.id))).all()
+    assert names == ["Ann Lee", "Bo Chen", "Cy"]
+
+
 async def test_json_with_nul_characters_is_stored_and_read_back(deps: AppDeps) -> None:
     payload = {"update_id": 1, "message": {"text": "a\x00b"}}
     async with deps.uow() as uow, uow.transaction():
