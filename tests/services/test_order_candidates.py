@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import pytest
 
+from bot.services.cancellation.candidates import CaseCandidates
 from bot.services.cancellation.cases import Found
+from bot.services.cancellation.matching import CandidateIndex, OrderCandidate
 from bot.services.domain.clock import FixedClock
 from bot.services.linking.identity import Identity, Sender
 from bot.wiring import AppDeps
-from storage.repositories.orders import OrderRepository
+from storage.repositories.orders import CandidateVersion, OrderRepository
 from tests.api.support import customer, item, link, load, order
 from tests.conftest import NOW
 
@@ -92,3 +94,36 @@ async def test_another_customers_orders_are_never_in_the_index(
 ) -> None:
     assert await guess(shop, "SO-1000001") == (Found.EXACT, ["SO-1000001"])
     assert (await guess(shop, "SO-5557779"))[1] == []
+
+
+def _index(orders: int) -> CandidateIndex:
+    return CandidateIndex(
+        [OrderCandidate(n, f"SO-{1_000_000 + n}", ("Mug",), ("blue",), NOW) for n in range(orders)]
+    )
+
+
+def test_the_cache_drops_the_oldest_indexes_past_its_budget_of_orders() -> None:
+    cache = CaseCandidates(size=100, orders=250)
+    version = CandidateVersion(1, 1, NOW)
+    for viewer in range(4):  # 100 orders each: the third passes the budget
+        cache.put(case_id=viewer, user_id=viewer, index=_index(100))
+        cache.put_for_viewer(viewer, None, version, _index(100))
+
+    assert [cache.get(n, n) is not None for n in range(4)] == [False, False, True, True]
+    assert [cache.for_viewer(n, None, version) is not None for n in range(4)] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert cache.held == (4, 400)
+
+
+def test_the_cache_keeps_the_newest_index_even_alone_over_budget_and_counts_replacements() -> None:
+    cache = CaseCandidates(size=100, orders=50)
+    cache.put(case_id=1, user_id=1, index=_index(80))
+    assert cache.get(1, 1) is not None  # one customer with many orders still gets a cache
+    cache.put(case_id=1, user_id=1, index=_index(30))  # the same case, indexed again
+    assert cache.held == (1, 30)
+    cache.forget(1, 1)
+    assert cache.held == (0, 0)

@@ -6,7 +6,8 @@ matcher's index (numbers and descriptions normalised once) and kept here, per ca
 customer who types three guesses costs one query and one index. The orders named back
 to the customer are loaded afresh, with their visibility checked again, so a stale entry
 can only offer an order that is then refused as not found; entries expire after a few
-minutes and the cache holds a bounded number of cases.
+minutes, and the cache holds a bounded number of cases and of orders in all (a shop
+whose customers each have thousands of orders fills it with fewer indexes).
 
 A new case of the same customer reuses their last index when nothing they may see has
 changed since it was built: one aggregate query (`OrderRepository.candidate_version`)
@@ -17,25 +18,34 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from typing import Generic, TypeVar
 
 from bot.services.cancellation.matching import CandidateIndex, OrderCandidate
 from storage.repositories.orders import CandidateRow, CandidateVersion
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
 TTL_SECONDS = 300.0
 MAX_CASES = 2048
+MAX_ORDERS = 100_000
+"""Orders held in all, in each of the two tables (an index of 2,000 orders took ~1.1 MiB)."""
 
 
 class CaseCandidates:
     """Process-wide, built once (ServiceConfig); keyed by case and Telegram user."""
 
-    def __init__(self, ttl: float = TTL_SECONDS, size: int = MAX_CASES) -> None:
+    def __init__(
+        self, ttl: float = TTL_SECONDS, size: int = MAX_CASES, orders: int = MAX_ORDERS
+    ) -> None:
         self._ttl = ttl
-        self._size = size
-        self._entries: OrderedDict[tuple[int, int], tuple[float, CandidateIndex]] = OrderedDict()
-        self._viewers: OrderedDict[
-            tuple[int, int | None], tuple[CandidateVersion, CandidateIndex]
-        ] = OrderedDict()
+        self._entries: _Bounded[tuple[int, int], tuple[float, CandidateIndex]] = _Bounded(
+            size, orders
+        )
+        self._viewers: _Bounded[tuple[int, int | None], tuple[CandidateVersion, CandidateIndex]] = (
+            _Bounded(size, orders)
+        )
 
     def get(self, case_id: int, user_id: int) -> CandidateIndex | None:
         entry = self._entries.get((case_id, user_id))
@@ -44,13 +54,10 @@ class CaseCandidates:
         return entry[1]
 
     def put(self, case_id: int, user_id: int, index: CandidateIndex) -> None:
-        self._entries[(case_id, user_id)] = (time.monotonic(), index)
-        self._entries.move_to_end((case_id, user_id))
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        self._entries.put((case_id, user_id), (time.monotonic(), index), len(index))
 
     def forget(self, case_id: int, user_id: int) -> None:
-        self._entries.pop((case_id, user_id), None)
+        self._entries.pop((case_id, user_id))
 
     def for_viewer(
         self, user_id: int, customer_id: int | None, version: CandidateVersion
@@ -66,10 +73,47 @@ class CaseCandidates:
         version: CandidateVersion,
         index: CandidateIndex,
     ) -> None:
-        self._viewers[(user_id, customer_id)] = (version, index)
-        self._viewers.move_to_end((user_id, customer_id))
-        while len(self._viewers) > self._size:
-            self._viewers.popitem(last=False)
+        self._viewers.put((user_id, customer_id), (version, index), len(index))
+
+    @property
+    def held(self) -> tuple[int, int]:
+        """(entries, orders) in the per-case and per-viewer tables together."""
+        return (
+            len(self._entries) + len(self._viewers),
+            self._entries.weight + self._viewers.weight,
+        )
+
+
+class _Bounded(Generic[K, V]):
+    """Least recently stored first out, past `size` entries or `budget` orders in all."""
+
+    def __init__(self, size: int, budget: int) -> None:
+        self._size = size
+        self._budget = budget
+        self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self.weight = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: K) -> V | None:
+        held = self._items.get(key)
+        return held[0] if held is not None else None
+
+    def put(self, key: K, value: V, weight: int) -> None:
+        self.pop(key)
+        self._items[key] = (value, weight)
+        self.weight += weight
+        while len(self._items) > 1 and (
+            len(self._items) > self._size or self.weight > self._budget
+        ):
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.weight -= dropped
+
+    def pop(self, key: K) -> None:
+        held = self._items.pop(key, None)
+        if held is not None:
+            self.weight -= held[1]
 
 
 def candidates_of(rows: Sequence[CandidateRow]) -> list[OrderCandidate]:

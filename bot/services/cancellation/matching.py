@@ -526,6 +526,10 @@ class CandidateIndex:
         ]
         self._known_words = sorted({w for words in self._description_words for w in words.split()})
 
+    def __len__(self) -> int:
+        """How many orders it holds (what a cache of indexes counts against its budget)."""
+        return len(self._candidates)
+
     def match(self, text: str, *, now: datetime | None = None) -> OrderMatch:
         """The order(s) `text` means. With `now` (aware, like `placed_at`), a period
         the message names ("from last week", "上周") counts too."""
