@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import sys
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from itertools import count
 from typing import Any, TextIO
@@ -52,6 +54,8 @@ MAX_LISTED = 9
 POLL_SECONDS = 1.0
 MAX_BUTTON_DIGITS = 2
 EXIT_OK, EXIT_USAGE = 0, 2
+
+log = logging.getLogger(__name__)
 
 HELP = """\
 How the shell works
@@ -230,17 +234,13 @@ class ConsoleShell:
         agents' group is `cancelbot shell --agent`'s to deliver."""
         await self.notifier.drain(lanes=(Lane.PEOPLE,))
 
-    async def _poll(self) -> None:
-        """At a terminal, an agent's answer shows up without waiting for your next line."""
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            with contextlib.suppress(Exception):
-                await self._deliver()
-
     async def run(self) -> int:
         workflow = {"bots": [self.bot], "dispatcher": self.dispatcher, "bot": self.bot}
         await self.dispatcher.emit_startup(**self.dispatcher.workflow_data, **workflow)
-        poller = asyncio.create_task(self._poll()) if self.lines.interactive else None
+        # At a terminal, an agent's answer shows up without waiting for your next line.
+        poller = DeliveryLoop(self._deliver, POLL_SECONDS) if self.lines.interactive else None
+        if poller is not None:
+            poller.start()
         try:
             self._banner()
             if self.player.customer_id is not None:
@@ -249,7 +249,8 @@ class ConsoleShell:
                 if not await self.handle(line):
                     break
         finally:
-            await stop_polling(poller)
+            if poller is not None:
+                await poller.stop()
             await self.dispatcher.emit_shutdown(**self.dispatcher.workflow_data, **workflow)
             await self.bot.session.close()
         return EXIT_OK
@@ -476,12 +477,36 @@ def relay_lookup(deps: AppDeps) -> SourceLookup:
     return lookup
 
 
-async def stop_polling(poller: asyncio.Task[None] | None) -> None:
-    """End a shell's background delivery loop (there is one only at a terminal)."""
-    if poller is not None:
-        poller.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await poller
+class DeliveryLoop:
+    """A shell's background delivery, at a terminal: what the bot owes shows up between
+    your lines. Stopping waits for a delivery under way to end, so a message being
+    sent is never cut off inside its transaction (it was cancelled there before)."""
+
+    def __init__(self, deliver: Callable[[], Awaitable[None]], interval: float) -> None:
+        self._deliver = deliver
+        self._interval = interval
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="shell-delivery")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._interval):
+                    await self._stopping.wait()
+            if self._stopping.is_set():
+                return
+            try:
+                await self._deliver()
+            except Exception:  # the shell goes on; the next line delivers again
+                log.debug("shell delivery failed", exc_info=True)
 
 
 # -- choosing whom to play ------------------------------------------------------------------

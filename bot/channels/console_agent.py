@@ -15,8 +15,6 @@ holds the other's messages).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import re
 import sys
@@ -30,10 +28,10 @@ from aiogram.types import Message, Update
 from bot.channels.console import (
     CONSOLE_TOKEN,
     SHELL_USER_BASE,
+    DeliveryLoop,
     LineReader,
     _isatty,
     relay_lookup,
-    stop_polling,
 )
 from bot.channels.console_render import INDENT, InlinePress, Screen, Terminal
 from bot.channels.console_session import ConsoleSession, Json
@@ -114,14 +112,17 @@ class AgentShell:
     async def run(self) -> int:
         workflow = {"bots": [self.bot], "dispatcher": self.dispatcher, "bot": self.bot}
         await self.dispatcher.emit_startup(**self.dispatcher.workflow_data, **workflow)
-        poller = asyncio.create_task(self._poll()) if self.lines.interactive else None
+        poller = DeliveryLoop(self._deliver, POLL_SECONDS) if self.lines.interactive else None
+        if poller is not None:
+            poller.start()
         try:
             await self._open_desk()
             while (line := await self.lines.read()) is not None:
                 if not await self.handle(line):
                     break
         finally:
-            await stop_polling(poller)
+            if poller is not None:
+                await poller.stop()
             await self._close_desk()
             await self.dispatcher.emit_shutdown(**self.dispatcher.workflow_data, **workflow)
             await self.bot.session.close()
@@ -243,12 +244,6 @@ class AgentShell:
     async def _deliver(self) -> None:
         """What the bot owes the group (new cases, cards, the customer's messages)."""
         await self.notifier.drain(lanes=(Lane.GROUPS,))
-
-    async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(POLL_SECONDS)
-            with contextlib.suppress(Exception):
-                await self._deliver()
 
     async def _open_desk(self) -> None:
         async with self.deps.uow() as uow:

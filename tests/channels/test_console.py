@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import re
@@ -17,7 +18,13 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from sqlalchemy import select
 
-from bot.channels.console import CONSOLE_TOKEN, NEWCOMER_ID, SHELL_USER_BASE, run_shell
+from bot.channels.console import (
+    CONSOLE_TOKEN,
+    NEWCOMER_ID,
+    SHELL_USER_BASE,
+    DeliveryLoop,
+    run_shell,
+)
 from bot.channels.console_render import Screen, Terminal, parse_html, render_entities
 from bot.channels.console_session import ConsoleSession
 from bot.demo_data import seed_demo
@@ -284,3 +291,40 @@ async def test_a_newcomer_writing_chinese_is_answered_in_chinese_unless_lang_say
     _detach_module_routers()
     _, told = await play(deps, "0\n你好\n:quit\n", language="en")
     assert "bot › Hello, Alex! 👋" in after(told, "你好")
+
+
+async def test_leaving_the_shell_lets_a_delivery_under_way_finish_and_starts_no_other() -> None:
+    """The background delivery was cancelled on exit, possibly inside a transaction."""
+    started, release = asyncio.Event(), asyncio.Event()
+    finished: list[int] = []
+
+    async def deliver() -> None:
+        started.set()
+        await release.wait()
+        finished.append(len(finished) + 1)
+
+    loop = DeliveryLoop(deliver, interval=0.01)
+    loop.start()
+    await started.wait()
+    stopping = asyncio.create_task(loop.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waiting for the delivery, not cutting it off
+    release.set()
+    await stopping
+    assert finished == [1]
+
+
+async def test_a_failed_background_delivery_does_not_end_the_loop() -> None:
+    calls: list[int] = []
+    twice = asyncio.Event()
+
+    async def deliver() -> None:
+        calls.append(1)
+        if len(calls) >= 2:
+            twice.set()
+        raise RuntimeError("database is locked")
+
+    loop = DeliveryLoop(deliver, interval=0.01)
+    loop.start()
+    await asyncio.wait_for(twice.wait(), 5)
+    await loop.stop()
