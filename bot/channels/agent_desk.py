@@ -10,13 +10,13 @@ Each sweep re-announces the cases nobody took (bot.services.handoff.sweep).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 from aiogram import Bot
 
 from bot.channels.agent_group import GroupCheck, check_group
+from bot.channels.pauses import pause
 from bot.services.container import ServiceConfig, Services
 from bot.services.domain.clock import Clock
 from bot.services.handoff.sweep import Reannouncer
@@ -93,12 +93,7 @@ class AgentDeskLoop:
         return announced
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._interval):
-                    await self._stopping.wait()
-            if self._stopping.is_set():
-                break
+        while not await pause(self._stopping, self._interval):
             try:
                 await self.sweep_once()
             except Exception:

@@ -38,6 +38,7 @@ from bot.channels.console_render import (
 )
 from bot.channels.console_session import ConsoleSession, Json, SourceLookup
 from bot.channels.notifier import Lane
+from bot.channels.pauses import pause
 from bot.demo_data import DEMO_HIGHLIGHTS, seed_demo
 from bot.wiring import AppDeps, build_bot, build_dispatcher, build_notifier
 from storage.models import Customer
@@ -497,12 +498,7 @@ class DeliveryLoop:
             await self._task
 
     async def _run(self) -> None:
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._interval):
-                    await self._stopping.wait()
-            if self._stopping.is_set():
-                return
+        while not await pause(self._stopping, self._interval):
             try:
                 await self._deliver()
             except Exception:  # the shell goes on; the next line delivers again

@@ -34,7 +34,6 @@ lease); the event's `id` is the same every time, so they deduplicate on it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -47,6 +46,7 @@ from datetime import timedelta
 
 import aiohttp
 
+from bot.channels.pauses import pause
 from bot.config import Settings
 from bot.services.domain.clock import Clock
 from bot.services.merchant.signing import signed_headers
@@ -151,9 +151,7 @@ class WebhookSender:
                 log.exception("merchant webhook batch failed; trying again shortly")
                 claimed = 0
             if not claimed:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._config.poll_seconds):
-                        await self._stopping.wait()
+                await pause(self._stopping, self._config.poll_seconds)
         await self.close()
 
     async def stop(self) -> None:

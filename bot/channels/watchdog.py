@@ -9,9 +9,9 @@ whoever gets there first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from bot.channels.pauses import pause
 from bot.services.domain.clock import Clock
 from bot.services.outbox import OutboxSignal
 from bot.services.refunds.watchdog import OverdueWatchdog
@@ -51,9 +51,7 @@ class WatchdogLoop:
             except Exception:
                 # The database may be away for a moment; the next sweep finds the same refunds.
                 log.exception("watchdog sweep failed; trying again in %g s", self._interval)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._interval):
-                    await self._stopping.wait()
+            await pause(self._stopping, self._interval)
         log.info("watchdog stopped")
 
     async def stop(self) -> None:
