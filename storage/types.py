@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Numeric
+from sqlalchemy import BigInteger, DateTime, Dialect, Numeric, String
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 AMOUNT_SCALE = 4
@@ -67,6 +68,29 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+RAW = String()
+"""A type to read a column as the driver returns it (`type_coerce(column, RAW)`), for
+the few queries that decode many rows themselves (`utc_from_raw`, `dict_from_raw`)."""
+
+
+def utc_from_raw(value: datetime | str) -> datetime:
+    """A `UtcDateTime` column read through `RAW`: SQLite gives its text, asyncpg a datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+def dict_from_raw(value: dict[str, Any] | str | None) -> dict[str, Any]:
+    """A JSON object column read through `RAW` (SQLite gives its text, asyncpg decodes
+    it); an empty object or NULL gives a shared empty dict: read it, never change it."""
+    if isinstance(value, str):
+        return _EMPTY if value == "{}" else dict(json.loads(value))
+    return value or _EMPTY
 
 
 ROW_ID_MAX = 2**31 - 1

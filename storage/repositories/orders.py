@@ -6,22 +6,22 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import CancellationItem, Customer, GuestAccess, Order, OrderItem
+from storage.types import RAW, dict_from_raw, utc_from_raw
 
 
-class CandidateRow(NamedTuple):
-    """One item of one order (the item columns are None for an order without items)."""
+class OrderForMatching(NamedTuple):
+    """What order matching reads of one order (`OrderRepository.candidate_rows`)."""
 
     order_id: int
     number: str
+    names: tuple[str, ...]  # every item's name and every translation of it
+    attributes: tuple[str, ...]  # attribute values of its items: "blue", "M"
     placed_at: datetime
-    item_name: str | None
-    item_names: dict[str, str] | None
-    item_attributes: dict[str, str] | None
 
 
 class CandidateVersion(NamedTuple):
@@ -79,12 +79,28 @@ class OrderRepository:
 
     async def candidate_rows(
         self, telegram_user_id: int, customer_id: int | None, now: datetime
-    ) -> Sequence[CandidateRow]:
-        """What order matching reads of the orders this user may see: a few columns of each
-        order and its items, newest first, in one indexed query (no ORM objects)."""
+    ) -> list[OrderForMatching]:
+        """What order matching reads of the orders this user may see, newest first: one
+        indexed query of a few columns of each order and its items (no ORM objects),
+        decoded and grouped here in one pass."""
         params = viewer(telegram_user_id, customer_id, now)
         rows = (await self._session.execute(_CANDIDATE_ROWS, params)).all()
-        return [CandidateRow(*row) for row in rows]
+        grouped: list[tuple[int, str, Any, list[str], list[str]]] = []
+        current = None
+        names: list[str] = []
+        attributes: list[str] = []
+        for order_id, number, placed_at, item_name, item_names, item_attributes in rows:
+            if order_id != current:  # the query keeps an order's items together
+                current, names, attributes = order_id, [], []
+                grouped.append((order_id, number, placed_at, names, attributes))
+            if item_name is not None:
+                names.append(item_name)
+                names.extend(dict_from_raw(item_names).values())
+                attributes.extend(dict_from_raw(item_attributes).values())
+        return [
+            OrderForMatching(order_id, number, tuple(names), tuple(attributes), utc_from_raw(at))
+            for order_id, number, at, names, attributes in grouped
+        ]
 
     async def candidate_version(
         self, telegram_user_id: int, customer_id: int | None, now: datetime
@@ -211,14 +227,17 @@ def viewer(telegram_user_id: int, customer_id: int | None, now: datetime) -> dic
 # Built once, with bound parameters: order lookups run on most steps of a conversation,
 # and building these statements costs more Python than running them.
 _VISIBLE_TO = select(Order).where(visible_clause()).order_by(Order.placed_at.desc(), Order.id)
+# Its timestamp and JSON columns are read as the driver gives them (`RAW`) and decoded
+# by `candidate_rows`: SQLAlchemy's per-value processing of them took three quarters of
+# the query's time at 2,000 orders, and most item JSON is an empty object.
 _CANDIDATE_ROWS = (
     select(
         Order.id,
         Order.number,
-        Order.placed_at,
+        type_coerce(Order.placed_at, RAW),
         OrderItem.name,
-        OrderItem.names,
-        OrderItem.attributes,
+        type_coerce(OrderItem.names, RAW),
+        type_coerce(OrderItem.attributes, RAW),
     )
     .outerjoin(OrderItem, OrderItem.order_id == Order.id)
     .where(visible_clause())

@@ -21,6 +21,7 @@ from bot.services.cancellation.matching import (
     OrderCandidate,
     OrderMatch,
     TimeHint,
+    candidate_of,
     match_order,
     normalize_order_number,
 )
@@ -505,7 +506,7 @@ def test_a_candidate_carries_every_item_name_translation_and_attribute() -> None
         ),
         OrderItem(name="Gift Wrapping", names={}, attributes={}),
     ]
-    candidate = OrderCandidate.of(stored)
+    candidate = candidate_of(stored)
     assert candidate == OrderCandidate(
         7, "SO-1002391", ("Bluetooth Headphones", "蓝牙耳机", "Gift Wrapping"), ("blue",), placed_at
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from bot.wiring import AppDeps
-from storage.enums import RequestKind, RequestStatus
+from storage.enums import ItemCategory, RequestKind, RequestStatus
 from storage.models import CancellationRequest, Order, OrderItem
+from storage.repositories.orders import OrderForMatching
 from tests.conftest import NOW
 from tests.storage.helpers import add_all, make_customer, make_order
 
@@ -141,3 +142,40 @@ async def test_items_load_with_their_order_and_totals_are_exact(deps: AppDeps) -
     assert loaded is not None
     assert [item.sku for item in loaded.items] == ["SO-M-1", "SO-M-2"]
     assert loaded.total == Decimal("299.00") + Decimal("0.30") + Decimal("10.00")
+
+
+async def test_matching_reads_each_order_once_with_its_items_decoded(deps: AppDeps) -> None:
+    """`candidate_rows` decodes timestamps and JSON itself: the same values, on both
+    databases, as the ORM gives; an order without items is still a candidate."""
+    shanghai = timezone(timedelta(hours=8))
+    customer = make_customer()
+    two_items = make_order(customer, "SO-2", datetime(2026, 11, 23, 18, 0, tzinfo=shanghai))
+    two_items.items.append(
+        OrderItem(
+            line_no=2,
+            sku="SO-2-2",
+            name="Cotton T-shirt",
+            attributes={"color": "black", "size": "M"},
+            category=ItemCategory.APPAREL,
+            quantity=1,
+            unit_price=Decimal("59.00"),
+        )
+    )
+    bare = make_order(customer, "SO-1", NOW - timedelta(days=3), items=[])
+    someone_else = make_customer("C2", phone="+8613900139000")
+    async with deps.uow() as uow:
+        await add_all(uow, customer, someone_else, two_items, bare)
+        await add_all(uow, make_order(someone_else, "SO-9", NOW))
+    async with deps.uow() as uow:
+        found = await uow.orders.candidate_rows(1, customer.id, NOW)
+    assert found == [
+        OrderForMatching(
+            two_items.id,
+            "SO-2",
+            ("Bluetooth Headphones", "蓝牙耳机", "Cotton T-shirt"),
+            ("black", "M"),
+            datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        ),
+        OrderForMatching(bare.id, "SO-1", (), (), NOW - timedelta(days=3)),
+    ]
+    assert all(order.placed_at.tzinfo is UTC for order in found)

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-from bot.services.cancellation.matching import CandidateIndex, OrderCandidate
-from storage.repositories.orders import CandidateRow, CandidateVersion
+from bot.services.cancellation.matching import CandidateIndex
+from storage.repositories.orders import CandidateVersion
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -114,19 +114,3 @@ class _Bounded(Generic[K, V]):
         held = self._items.pop(key, None)
         if held is not None:
             self.weight -= held[1]
-
-
-def candidates_of(rows: Sequence[CandidateRow]) -> list[OrderCandidate]:
-    """Group the query's rows (one per item, orders newest first) into candidates."""
-    grouped: dict[int, tuple[CandidateRow, list[str], list[str]]] = {}
-    for row in rows:
-        entry = grouped.get(row.order_id)
-        if entry is None:
-            entry = grouped[row.order_id] = (row, [], [])
-        if row.item_name is not None:
-            entry[1].extend((row.item_name, *(row.item_names or {}).values()))
-            entry[2].extend((row.item_attributes or {}).values())
-    return [
-        OrderCandidate(row.order_id, row.number, tuple(names), tuple(attributes), row.placed_at)
-        for row, names, attributes in grouped.values()
-    ]

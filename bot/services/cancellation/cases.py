@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.services.cancellation.candidates import CaseCandidates, candidates_of
+from bot.services.cancellation.candidates import CaseCandidates
 from bot.services.cancellation.matching import CandidateIndex, MatchingVocabulary, MatchKind
 from bot.services.cancellation.offer_records import OfferRecords
 from bot.services.conversation.views import OrderView
@@ -191,8 +191,8 @@ class CaseService:
         version = await self._uow.orders.candidate_version(user, customer, now)
         index = cache.for_viewer(user, customer, version)
         if index is None:
-            rows = await self._uow.orders.candidate_rows(user, customer, now)
-            index = CandidateIndex(candidates_of(rows), self._vocabulary)
+            orders = await self._uow.orders.candidate_rows(user, customer, now)
+            index = CandidateIndex(orders, self._vocabulary)
             cache.put_for_viewer(user, customer, version, index)
         cache.put(case_id, user, index)
         return index

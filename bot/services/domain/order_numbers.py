@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.services.cancellation.matching import DIGIT_LOOKALIKES, normalize_order_number
+from bot.services.cancellation.matching import normalize_order_number, read_lookalikes
 from storage.models import Order
 from storage.uow import UnitOfWork
 
@@ -34,7 +34,7 @@ def readings(typed: str) -> tuple[str, ...]:
     cut = len(head)
     while cut > 1 and head[cut - 1] in "OIL":
         cut -= 1
-        keys.append(head[:cut] + head[cut:].translate(DIGIT_LOOKALIKES) + body)
+        keys.append(head[:cut] + read_lookalikes(head[cut:]) + body)
     return tuple(keys)
 
 
