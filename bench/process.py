@@ -192,8 +192,11 @@ async def rss_child(kind: str, chats: int, directory: str) -> int:
         from storage.migrate import upgrade
 
         deps = build_deps(bench_settings(f"sqlite+aiosqlite:///{directory}/rss.db", None))
-        await upgrade(deps.engine)
-        await seed_demo(deps.session_factory, deps.clock)
+        await upgrade(deps.engine)  # a restart finds the schema at its head: no Alembic
+        if kind != "restarted":
+            await seed_demo(deps.session_factory, deps.clock)
+        if kind == "prepare":
+            return 0
         dp = build_dispatcher(deps)
         bot = build_bot(deps.settings, session=MemorySession())
         for index in range(chats):
@@ -211,18 +214,27 @@ def _rss_kib() -> int:
 
 
 async def rss_of(kind: str, chats: int) -> int:
+    """RSS in KiB of a child holding `chats` conversations: `bare` aiogram, the `bot` on
+    its first start (it migrates and seeds its database, so Alembic stays loaded), or the
+    bot `restarted` on a database a previous process migrated and seeded."""
     with tempfile.TemporaryDirectory() as directory:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            RSS_CHILD,
-            kind,
-            str(chats),
-            directory,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await process.communicate()
-        if process.returncode != 0:
-            raise RuntimeError(f"rss child {kind} failed: {err.decode()[-2000:]}")
-        return int(out.decode().strip().splitlines()[-1])
+        if kind == "restarted":
+            await _rss_child_run("prepare", 0, directory)
+        return await _rss_child_run(kind, chats, directory)
+
+
+async def _rss_child_run(kind: str, chats: int, directory: str) -> int:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        RSS_CHILD,
+        kind,
+        str(chats),
+        directory,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"rss child {kind} failed: {err.decode()[-2000:]}")
+    return int(out.decode().strip().splitlines()[-1])
