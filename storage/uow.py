@@ -25,6 +25,7 @@ from storage.repositories import (
     OfferRepository,
     OrderRepository,
     OutboxRepository,
+    PolicyFactsRepository,
     RefundRepository,
     StockRepository,
     SurveyRepository,
@@ -72,6 +73,7 @@ class UnitOfWork:
         self.offers = OfferRepository(self.session)
         self.tickets = TicketRepository(self.session)
         self.stock = StockRepository(self.session)
+        self.policy_facts = PolicyFactsRepository(self.session)
         self.vouchers = VoucherRepository(self.session)
         self.surveys = SurveyRepository(self.session)
         self.insights = InsightsRepository(self.session)

@@ -11,6 +11,7 @@ from storage.repositories.link_tokens import LinkTokenRepository
 from storage.repositories.merchant_feeds import MerchantFeedRepository
 from storage.repositories.orders import OrderRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.policy_facts import PolicyFacts, PolicyFactsRepository
 from storage.repositories.refunds import RefundRepository
 from storage.repositories.stock import StockRepository
 from storage.repositories.surveys import RatingSummary, SurveyRepository
@@ -33,6 +34,8 @@ __all__ = [
     "OpenTicketRow",
     "OrderRepository",
     "OutboxRepository",
+    "PolicyFacts",
+    "PolicyFactsRepository",
     "RatingSummary",
     "RefundRepository",
     "StockRepository",

@@ -9,9 +9,8 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.enums import CaseStatus, OfferStatus, OfferType, RequestStatus, TicketStatus
+from storage.enums import CaseStatus, OfferStatus, RequestStatus, TicketStatus
 from storage.models import (
-    MERCHANT_REQUEST_PREFIX,
     CancellationItem,
     CancellationRequest,
     Offer,
@@ -33,11 +32,6 @@ _ACTIVE_REQUEST_FOR_ORDER = select(CancellationRequest).where(
     CancellationRequest.order_id == bindparam("order_id"),
     CancellationRequest.is_active.is_(True),
 )
-_REQUEST_TIMES = select(CancellationRequest.created_at).where(
-    CancellationRequest.customer_id == bindparam("customer_id"),
-    CancellationRequest.created_at > bindparam("since"),
-    CancellationRequest.idempotency_key.not_like(f"{MERCHANT_REQUEST_PREFIX}%"),
-)
 _REQUESTED_QUANTITIES = (
     select(CancellationItem.order_item_id, func.sum(CancellationItem.quantity))
     .join(CancellationRequest, CancellationRequest.id == CancellationItem.request_id)
@@ -51,12 +45,6 @@ _SHOWN_FOR_CASE = (
     select(Offer)
     .where(Offer.case_id == bindparam("case_id"), Offer.status == OfferStatus.SHOWN)
     .order_by(Offer.id)
-)
-_ACCEPTED_SINCE = select(Offer.type, Offer.answered_at).where(
-    Offer.customer_id == bindparam("customer_id"),
-    Offer.type.in_(bindparam("types", expanding=True)),
-    Offer.status == OfferStatus.ACCEPTED,
-    Offer.answered_at > bindparam("since"),
 )
 
 
@@ -115,11 +103,6 @@ class CaseRepository:
     async def active_request_for_order(self, order_id: int) -> CancellationRequest | None:
         return await self._session.scalar(_ACTIVE_REQUEST_FOR_ORDER, {"order_id": order_id})
 
-    async def request_times(self, customer_id: int, since: datetime) -> Sequence[datetime]:
-        """When this customer asked to cancel; the merchant's own cancellations do not count."""
-        params = {"customer_id": customer_id, "since": since}
-        return (await self._session.scalars(_REQUEST_TIMES, params)).all()
-
     def add_request(self, request: CancellationRequest) -> None:
         self._session.add(request)
 
@@ -166,15 +149,6 @@ class OfferRepository:
 
     async def shown_for_case(self, case_id: int) -> Sequence[Offer]:
         return (await self._session.scalars(_SHOWN_FOR_CASE, {"case_id": case_id})).all()
-
-    async def accepted_since(
-        self, customer_id: int, types: Sequence[OfferType], since: datetime
-    ) -> Sequence[tuple[OfferType, datetime]]:
-        if not types:
-            return []
-        params = {"customer_id": customer_id, "types": list(types), "since": since}
-        rows = await self._session.execute(_ACCEPTED_SINCE, params)
-        return [(offer_type, at) for offer_type, at in rows.all() if at is not None]
 
     async def answer_shown(self, case_id: int, status: OfferStatus, at: datetime) -> None:
         """Close every still-open offer of a case (declined, or expired with it)."""

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import (
-    Select,
+    CompoundSelect,
     and_,
     bindparam,
     exists,
@@ -72,8 +72,10 @@ class KeptWith(NamedTuple):
 _NEVER_PAID = (RefundStatus.REJECTED, RefundStatus.CANCELLED)
 
 
-def _kept_with() -> Select[Decimal, str, str | None, bool]:
-    """What an order was kept with (`RefundRepository.kept_with`), for `:order_id`."""
+def kept_with_union() -> CompoundSelect[int, int, Decimal, str, str | None, bool]:
+    """What an order was kept with, for `:order_id`: (part, row, amount, currency, code,
+    spent), refunds as part 0 and vouchers as part 1; read with the policy's other facts
+    (`PolicyFactsRepository`)."""
     refunds = select(
         literal(0).label("part"),
         Refund.id.label("row"),
@@ -103,15 +105,7 @@ def _kept_with() -> Select[Decimal, str, str | None, bool]:
             Voucher.taken_back_at.is_(None),
         )
     )
-    both = union_all(refunds, vouchers).subquery()
-    return select(both.c.amount, both.c.currency, both.c.code, both.c.spent).order_by(
-        both.c.part, both.c.row
-    )
-
-
-# Built once: every evaluation of a case asks, and building the union costs more Python
-# than running it.
-_KEPT_WITH = _kept_with()
+    return union_all(refunds, vouchers)
 
 
 class RefundRepository:
@@ -136,16 +130,9 @@ class RefundRepository:
             select(RefundEvent).where(RefundEvent.external_event_id == event_id)
         )
 
-    async def kept_with(self, order_id: int) -> list[KeptWith]:
-        """What the order was kept with and no cancellation has taken back yet, refunds
-        first: one round trip, since every evaluation of a case asks."""
-        rows = await self._session.execute(_KEPT_WITH, {"order_id": order_id})
-        return [
-            KeptWith(amount, currency, code, bool(spent)) for amount, currency, code, spent in rows
-        ]
-
     async def given_for_update(self, order_id: int) -> Sequence[Refund]:
-        """The refunds of `kept_with`, locked (PostgreSQL) while a cancellation deducts them."""
+        """The refunds an order was kept with (`kept_with_union`), locked (PostgreSQL) while a
+        cancellation deducts them."""
         return (
             await self._session.scalars(
                 select(Refund)

@@ -44,16 +44,48 @@ def needs_item_choice(order: Order) -> bool:
     )
 
 
-async def order_facts(
-    uow: UnitOfWork, order: Order, given: tuple[Given, ...] | None = None
-) -> OrderFacts:
-    """The order as the engine sees it, less what earlier requests already took back, with
-    what was given while it was kept (so a later cancellation cannot stack on it): read
-    here, or `given` as the caller already locked it (`GivenForOrder.facts`)."""
+@dataclass(frozen=True, slots=True)
+class PolicyInputs:
+    """What the engine decides from besides the request: the order as it stands, the
+    customer, and the offers they accepted lately."""
+
+    order: OrderFacts
+    customer: CustomerFacts
+    history: OfferHistory
+
+
+async def policy_inputs(
+    uow: UnitOfWork,
+    order: Order,
+    customer: Customer,
+    now: datetime,
+    policy: Policy,
+    given: tuple[Given, ...] | None = None,
+) -> PolicyInputs:
+    """Read in one query (`PolicyFactsRepository`): the order less what earlier requests
+    already took back, with what was given while it was kept (so a later cancellation
+    cannot stack on it; `given` instead when the caller already locked it,
+    `GivenForOrder.facts`), the customer's recent requests and accepted offers."""
+    rows = await uow.policy_facts.read(
+        order_id=order.id,
+        customer_id=customer.id,
+        requests_since=now - timedelta(days=policy.approval.frequent_window_days),
+        types=policy.offers.once_per_customer,
+        offers_since=now - timedelta(days=policy.offers.once_per_customer_days),
+    )
     if given is None:
-        given = await given_for(uow, order)
+        given = tuple(
+            given_fact(row.amount, row.currency, row.code, row.spent) for row in rows.kept_with
+        )
+    return PolicyInputs(
+        _order_facts(order, given, rows.taken),
+        CustomerFacts(tier=customer.tier, previous_request_times=tuple(rows.request_times)),
+        OfferHistory(tuple(rows.accepted)),
+    )
+
+
+def _order_facts(order: Order, given: tuple[Given, ...], taken: dict[int, int]) -> OrderFacts:
     facts = replace(OrderFacts.of(order), given=given)
-    taken = await uow.cases.requested_quantities(order.id)
     if not taken:
         return facts
     remaining = tuple(
@@ -62,15 +94,6 @@ async def order_facts(
         if item.ordered_quantity > taken.get(item.item_id, 0)
     )
     return replace(facts, items=remaining)
-
-
-async def given_for(uow: UnitOfWork, order: Order) -> tuple[Given, ...]:
-    """Refunds given outside a cancellation (a partial refund to keep the item, an agent's)
-    and compensation vouchers of accepted offers, none taken back by a cancellation yet."""
-    return tuple(
-        given_fact(row.amount, row.currency, row.code, row.spent)
-        for row in await uow.refunds.kept_with(order.id)
-    )
 
 
 def request_facts(case: SupportCase, order: Order) -> RequestFacts:
@@ -89,22 +112,6 @@ def request_facts(case: SupportCase, order: Order) -> RequestFacts:
         wish=default_variant_words().read_wish(case.reason_text or ""),
         no_photo=case.photo_file_id is None and case.photo_skipped,
     )
-
-
-async def customer_facts(
-    uow: UnitOfWork, customer: Customer, now: datetime, policy: Policy
-) -> CustomerFacts:
-    since = now - timedelta(days=policy.approval.frequent_window_days)
-    times = await uow.cases.request_times(customer.id, since)
-    return CustomerFacts(tier=customer.tier, previous_request_times=tuple(times))
-
-
-async def offer_history(
-    uow: UnitOfWork, customer: Customer, now: datetime, policy: Policy
-) -> OfferHistory:
-    since = now - timedelta(days=policy.offers.once_per_customer_days)
-    accepted = await uow.offers.accepted_since(customer.id, policy.offers.once_per_customer, since)
-    return OfferHistory(tuple(accepted))
 
 
 async def stock_for(uow: UnitOfWork, order: Order) -> StockTable:
@@ -134,19 +141,31 @@ async def evaluate(
     *,
     given: tuple[Given, ...] | None = None,
 ) -> Evaluation:
-    """Decide and choose the offers, both from facts read now (what was given: `given`
-    when the caller already locked it)."""
-    order_view = await order_facts(uow, order, given)
+    """Decide on the case's request and choose the offers (`evaluate_request`)."""
     request = request_facts(case, order)
-    decision = decide(
-        order_view, request, await customer_facts(uow, customer, now, policy), now, policy
-    )
+    return await evaluate_request(uow, order, customer, request, now, policy, given=given)
+
+
+async def evaluate_request(
+    uow: UnitOfWork,
+    order: Order,
+    customer: Customer,
+    request: RequestFacts,
+    now: datetime,
+    policy: Policy,
+    *,
+    given: tuple[Given, ...] | None = None,
+) -> Evaluation:
+    """Decide and choose the offers, both from facts read now (what was given: `given`
+    when the caller already locked it). The conversation and `cancelbot policy check`
+    both decide here, so the check shows what the bot would."""
+    inputs = await policy_inputs(uow, order, customer, now, policy, given)
+    decision = decide(inputs.order, request, inputs.customer, now, policy)
     if not decision.final:
         return Evaluation(decision, ())
-    history = await offer_history(uow, customer, now, policy)
-    decision = _without_repeated_bonus(decision, history, now, policy)
+    decision = _without_repeated_bonus(decision, inputs.history, now, policy)
     offers = offers_for(
-        decision, order_view, request, history, await stock_for(uow, order), now, policy
+        decision, inputs.order, request, inputs.history, await stock_for(uow, order), now, policy
     )
     return Evaluation(decision, offers)
 

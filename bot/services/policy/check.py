@@ -5,14 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.services.cancellation.case_facts import (
-    customer_facts,
-    offer_history,
-    order_facts,
-    stock_for,
-)
+from bot.services.cancellation.case_facts import evaluate_request
 from bot.services.domain.order_numbers import order_by_typed_number
-from bot.services.policy import Decision, OfferSpec, Policy, RequestFacts, decide, offers_for
+from bot.services.policy import Decision, OfferSpec, Policy, RequestFacts
 from storage.enums import ItemCondition, ReasonCode
 from storage.uow import UnitOfWork
 
@@ -48,18 +43,6 @@ async def check_order(
             raise UnknownOrder(number)
         customer = await uow.customers.get(order.customer_id)
         assert customer is not None
-        facts = await order_facts(uow, order)
         request = RequestFacts(reason=reason, condition=condition, has_photo=has_photo)
-        decision = decide(
-            facts, request, await customer_facts(uow, customer, at, policy), at, policy
-        )
-        offers = offers_for(
-            decision,
-            facts,
-            request,
-            await offer_history(uow, customer, at, policy),
-            await stock_for(uow, order),
-            at,
-            policy,
-        )
-    return PolicyCheck(order.number, decision, offers)
+        evaluation = await evaluate_request(uow, order, customer, request, at, policy)
+    return PolicyCheck(order.number, evaluation.decision, evaluation.offers)

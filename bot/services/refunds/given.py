@@ -39,7 +39,7 @@ class GivenForOrder:
 
     def facts(self) -> tuple[Given, ...]:
         """What was given, as the policy reads it (`given_fact`), refunds first: the same
-        as `RefundRepository.kept_with` reads without locking."""
+        as `PolicyFactsRepository` reads without locking."""
         return tuple(
             given_fact(refund.amount, refund.currency, None, spent=False) for refund in self.refunds
         ) + tuple(
