@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Numeric, String
@@ -82,12 +84,12 @@ def utc_from_raw(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-_EMPTY: dict[str, Any] = {}
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-def dict_from_raw(value: dict[str, Any] | str | None) -> dict[str, Any]:
+def dict_from_raw(value: dict[str, Any] | str | None) -> Mapping[str, Any]:
     """A JSON object column read through `RAW` (SQLite gives its text, asyncpg decodes
-    it); an empty object or NULL gives a shared empty dict: read it, never change it."""
+    it); an empty object or NULL gives one shared, read-only empty mapping."""
     if isinstance(value, str):
         return _EMPTY if value == "{}" else dict(json.loads(value))
     return value or _EMPTY

@@ -87,7 +87,6 @@ _LEADING_LABELS: Final = re.compile(r"^[^A-Z0-9]*(?:(?:ORDER|NUMBER|NO)(?![A-Z0-
 _GLUED_LABEL: Final = re.compile(r"^(?:ORDER|NUMBER|NO)+(?=[0-9]|$)")
 _NOT_ALNUM: Final = re.compile(r"[^A-Z0-9]")
 _FIRST_DIGIT: Final = re.compile(r"[0-9]")
-_LEADING_LETTERS: Final = re.compile(r"^[A-Z]*")
 DIGIT_LOOKALIKES: Final = str.maketrans("OIL", "011")
 """Letters read as digits where a digit is expected (`read_lookalikes` applies it)."""
 _ASCII_UPPER: Final = string.ascii_uppercase
@@ -252,17 +251,13 @@ def _number_key(canonical: str) -> str:
     return read_lookalikes(canonical)
 
 
-def _number_body(canonical: str) -> str:
-    """The number without its letter prefix: customers often leave "SO-" out."""
-    return _number_key(_LEADING_LETTERS.sub("", canonical))
-
-
 def _stored_number_forms(number: str) -> tuple[str, str, str]:
-    """A stored number's key, body (`_number_key`, `_number_body`) and letter prefix,
-    from one normalisation: an index of 2,000 orders computes these 2,000 times."""
+    """A stored number's key (`_number_key`), its body (the key without the letter prefix:
+    customers often leave "SO-" out) and that prefix, from one normalisation: an index
+    of 2,000 orders computes these 2,000 times."""
     canonical = normalize_order_number(number)
-    # Canonical is A-Z0-9 with look-alikes already read from the first digit on, so the
-    # body (what `_LEADING_LETTERS` leaves) is a key as it stands.
+    # Canonical is A-Z0-9 with look-alikes already read from the first digit on, so what
+    # follows the leading letters is a key as it stands.
     body = canonical.lstrip(_ASCII_UPPER)
     prefix = canonical[: len(canonical) - len(body)]
     return read_lookalikes(prefix) + body, body, prefix
