@@ -24,7 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
-TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"
+from bench.settings import TOKEN
+
 _ME = {"id": 42, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
 
 BARE_POLLER = """
@@ -186,14 +187,17 @@ async def rss_child(kind: str, chats: int, directory: str) -> int:
         for index in range(chats):
             await dp.feed_update(bot, text_update(1_000_000 + index, "/cancel_order"))
     else:
-        from bench.run import bench_settings
-        from bot.demo_data import seed_demo
+        from bench.settings import bench_settings
         from bot.wiring import build_bot, build_deps, build_dispatcher
         from storage.migrate import upgrade
 
         deps = build_deps(bench_settings(f"sqlite+aiosqlite:///{directory}/rss.db", None))
         await upgrade(deps.engine)  # a restart finds the schema at its head: no Alembic
         if kind != "restarted":
+            # Only a first start seeds: a restarted bot never imports the demo shop (nor
+            # the importer it loads through), so neither does its measurement.
+            from bot.demo_data import seed_demo
+
             await seed_demo(deps.session_factory, deps.clock)
         if kind == "prepare":
             return 0

@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.conversation import cancel_one, confirmed_requests, load_bench_shop
 from bench.session import MemorySession
+from bench.settings import TOKEN, bench_settings
 from bench.updates import text_update
 from bot.channels.notifier import Notifier, NotifierConfig
-from bot.config import Settings
 from bot.demo_data import seed_demo
 from bot.services.cancellation.matching import CandidateIndex, OrderCandidate
 from bot.services.outbox import Outbox
@@ -40,7 +40,6 @@ from dialogs.outbox_keyboards import KEYBOARDS
 from storage.migrate import upgrade
 
 TELEGRAM_LIMIT = 30.0  # messages per second a bot may send, Telegram's bulk limit
-TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass
@@ -228,16 +227,6 @@ def templates(count: int) -> Result:
         renderer.render("zh", "start/welcome_guest", first_name="李")
         latencies.append((time.perf_counter() - begin) * 1000)
     return _result("template render (cached)", count / (time.perf_counter() - started), latencies)
-
-
-def bench_settings(database_url: str, schema: str | None) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
-        database_url=database_url,
-        database_schema=schema,
-        log_level="WARNING",
-    )
 
 
 @contextlib.asynccontextmanager

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import Pool
 from sqlalchemy.util import await_only
 
+from storage.sqlite_driver import one_hop_dbapi
 from storage.text_safety import strip_nul_characters
 from storage.write_gate import DatabaseCounters, Flush, WriteGate
 
@@ -82,6 +83,8 @@ def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Asyn
         kwargs.setdefault("connect_args", {})["server_settings"] = {"search_path": schema}
     # Customer text and phone numbers stay out of exception messages (storage.text_safety).
     kwargs.setdefault("hide_parameters", True)
+    if url.startswith("sqlite+aiosqlite"):
+        kwargs.setdefault("module", one_hop_dbapi())  # storage.sqlite_driver: why
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
