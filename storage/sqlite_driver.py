@@ -48,7 +48,7 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     """A buffered cursor whose statement is one call on aiosqlite's thread."""
 
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
         # No driver cursor is opened here (the base class would: one hop); _run opens
@@ -60,6 +60,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._description: Any = None
         self._rowcount = -1
         self._lastrowid: int | None = None
+        self._arraysize = 1  # the DBAPI's default: rows a bare fetchmany() returns
 
     @property
     def description(self) -> Any:
@@ -68,6 +69,14 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     @property
     def rowcount(self) -> int:
         return self._rowcount
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
 
     @property
     def lastrowid(self) -> int:

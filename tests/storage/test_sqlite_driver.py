@@ -83,6 +83,10 @@ async def test_row_counts_new_ids_many_rows_and_the_results_of_each(engine: Asyn
     async with engine.connect() as connection:
         bodies = (await connection.execute(select(notes.c.body).order_by(notes.c.id))).scalars()
         assert bodies.all() == ["first", "a!", "b!", "back"]
+        rows = await connection.execute(select(notes.c.id).order_by(notes.c.id))
+        assert rows.fetchmany() == [(1,)]  # the DBAPI's default size: one row
+        assert rows.fetchmany(2) == [(2,), (3,)]
+        assert rows.fetchall() == [(4,)]
         streamed = await connection.stream(select(notes.c.id).order_by(notes.c.id))
         assert [row.id async for row in streamed] == [1, 2, 3, 4]
 
