@@ -9,6 +9,10 @@ the engine reads afterwards (rows, description, row count, last row id).
 
 The adapter is handed to SQLAlchemy as the DBAPI module (`create_async_engine(...,
 module=one_hop_dbapi())`): the URL, the dialect and its behaviour stay aiosqlite's.
+It leans on internals, so pyproject.toml bounds both versions to those it was tested on:
+SQLAlchemy's adapter classes (their cursor slots, `_execute_mutex`, `_handle_exception`)
+and aiosqlite's `Connection._execute` (run a function on the connection's thread) and
+`_conn` (the sqlite3 connection, used only on that thread).
 """
 
 from __future__ import annotations
@@ -122,6 +126,7 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """aiosqlite's DBAPI adapter whose connections use OneHopCursor."""
 
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        # aiosqlite's connect as SQLAlchemy does it (its thread made a daemon), rewrapped.
         adapted = super().connect(*arg, **kw)
         return OneHopConnection(self, adapted._connection)
 
