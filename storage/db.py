@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import Pool
 from sqlalchemy.util import await_only
 
+from storage.dialects import partial_indexes_on_postgresql
+from storage.models import Base
 from storage.sqlite_driver import one_hop_dbapi
 from storage.text_safety import strip_nul_characters
 from storage.write_gate import DatabaseCounters, Flush, WriteGate
@@ -90,6 +92,7 @@ def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Asyn
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
     else:
+        partial_indexes_on_postgresql(Base.metadata)
         _count_transactions(engine)
     strip_nul_characters(engine)
     return engine

@@ -12,10 +12,10 @@ from weakref import WeakKeyDictionary
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 from sqlalchemy import Insert, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import READ_ONLY
+from storage.dialects import conflict_insert
 from storage.models import FsmRecord, utcnow
 from storage.uow import UpdateUnitOfWork, current_update
 
@@ -154,8 +154,7 @@ class SqlAlchemyStorage(BaseStorage):
 def _upsert(dialect: str, changed: frozenset[str]) -> Insert:
     """The row's upsert that sets `changed` (and the time) on a conflict; built once per
     dialect and set of columns (a handful): it runs on most updates."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(FsmRecord)
+    statement = conflict_insert(dialect, FsmRecord)
     # render_nulls: a None state is written as NULL, not left out of the row.
     return statement.on_conflict_do_update(
         index_elements=[FsmRecord.key],

@@ -301,12 +301,14 @@ class CancellationRequest(Base):
 
 
 # "At most one open cancellation request per order", enforced by the database itself.
+# A partial index names SQLite's WHERE only; PostgreSQL gets the same one from
+# `storage.dialects.partial_indexes_on_postgresql` (naming it here would import
+# PostgreSQL's dialect on SQLite too).
 Index(
     "uq_cancellation_requests_active_order",
     CancellationRequest.order_id,
     unique=True,
     sqlite_where=text("is_active"),
-    postgresql_where=text("is_active"),
 )
 
 
@@ -408,7 +410,6 @@ class OutboxMessage(Base):
             "chat_id",
             "id",
             sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
         ),
     )
 
@@ -457,7 +458,6 @@ class WebhookEvent(Base):
             "ordering_key",
             "id",
             sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_webhook_events_status_available", "status", "available_at"),
     )
@@ -569,7 +569,6 @@ Index(
     SupportCase.chat_id,
     unique=True,
     sqlite_where=text("status = 'open'"),
-    postgresql_where=text("status = 'open'"),
 )
 
 
@@ -621,7 +620,6 @@ Index(
     Ticket.chat_id,
     unique=True,
     sqlite_where=text("status = 'open'"),
-    postgresql_where=text("status = 'open'"),
 )
 
 
@@ -817,7 +815,6 @@ class InboxUpdate(Base):
             "ix_update_inbox_unhandled",
             "claimed_until",
             sqlite_where=text("handled_at IS NULL"),
-            postgresql_where=text("handled_at IS NULL"),
         ),
         Index("ix_update_inbox_received_at", "received_at"),
         Index("ix_update_inbox_chat_id", "chat_id"),

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import conflict_insert
 from storage.enums import HandoffState, OutboxStatus, TicketStatus
 from storage.models import (
     AgentAction,
@@ -74,9 +74,8 @@ class HandoffRepository:
             "checked_at": at,
         }
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         await self._session.execute(
-            insert(AgentDesk)
+            conflict_insert(dialect, AgentDesk)
             .values(id=DESK_ID, **values)
             .on_conflict_do_update(index_elements=[AgentDesk.id], set_=values)
         )
@@ -95,9 +94,8 @@ class HandoffRepository:
         first transaction and then finds its row (PostgreSQL); SQLite serialises writers.
         """
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         await self._session.execute(
-            insert(AgentTopic)
+            conflict_insert(dialect, AgentTopic)
             .values(
                 group_chat_id=group_chat_id,
                 chat_id=chat_id,

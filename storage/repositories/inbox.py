@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import conflict_insert
 from storage.models import InboxUpdate
 
 _TABLE = InboxUpdate.__table__
@@ -56,8 +56,7 @@ class InboxRepository:
             }
             for row in unique.values()
         ]
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        statement = insert(InboxUpdate).values(values)
+        statement = conflict_insert(self._dialect, InboxUpdate).values(values)
         claim = statement.on_conflict_do_update(
             index_elements=[InboxUpdate.update_id],
             set_={

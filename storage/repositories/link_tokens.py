@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import conflict_insert
 from storage.models import LinkTokenUse
 
 
@@ -23,9 +23,8 @@ class LinkTokenRepository:
         decide which of two accounts racing with one token gets it.
         """
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
-            insert(LinkTokenUse)
+            conflict_insert(dialect, LinkTokenUse)
             .values(
                 token_digest=token_digest,
                 customer_id=customer_id,

@@ -7,9 +7,9 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import conflict_insert
 from storage.models import Survey
 
 _CENTS = Decimal("0.01")
@@ -43,9 +43,8 @@ class SurveyRepository:
         PostgreSQL; SQLite's write lock serialises them anyway), so neither side fails.
         """
         dialect = self._session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
-            insert(Survey)
+            conflict_insert(dialect, Survey)
             .values(
                 subject_key=subject_key,
                 customer_id=customer_id,
