@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import string
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,9 +22,11 @@ from bot.services.cancellation.matching import (
     OrderCandidate,
     OrderMatch,
     TimeHint,
+    _stored_number_forms,
     candidate_of,
     match_order,
     normalize_order_number,
+    read_lookalikes,
 )
 from storage.models import Order, OrderItem
 
@@ -117,6 +120,20 @@ class TestNormalizeOrderNumber:
     def test_idempotent_on_number_like_text(self, text: str) -> None:
         once = normalize_order_number(text)
         assert normalize_order_number(once) == once
+
+    @given(st.text(alphabet="SOILNRDEBUMXoil0123456789 -#._/:订单号", max_size=16))
+    @example("NO-1002345")
+    @example("NONUMBER1002345")
+    @example("ORDERS-1002345")
+    @example("SO--1002345")
+    @example("SO-10O2345")
+    def test_a_stored_number_has_the_forms_its_normal_form_gives(self, number: str) -> None:
+        """Indexing reads usual numbers ("SO-1002345") by a shortcut: it must agree with
+        normalising them, whatever the shop's numbers look like."""
+        canonical = normalize_order_number(number)
+        body = canonical.lstrip(string.ascii_uppercase)
+        prefix = canonical[: len(canonical) - len(body)]
+        assert _stored_number_forms(number) == (read_lookalikes(prefix) + body, body, prefix)
 
 
 class TestOrderNumbers:

@@ -49,6 +49,20 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return counted
 
 
+@pytest.fixture
+def fingerprints(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per `candidate_version` query."""
+    counted: list[int] = []
+    original = OrderRepository.candidate_version
+
+    async def candidate_version(self: OrderRepository, *args: object) -> object:
+        counted.append(1)
+        return await original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OrderRepository, "candidate_version", candidate_version)
+    return counted
+
+
 async def guess(deps: AppDeps, text: str) -> tuple[Found, list[str]]:
     """A new case of Ann's, and one guess in it."""
     async with deps.uow() as uow:
@@ -69,6 +83,16 @@ async def test_a_new_case_reuses_the_index_while_the_orders_are_the_same(
     assert await guess(shop, "SO-100001") == (Found.CONFIDENT, ["SO-1000001"])
     assert await guess(shop, "SO-1000002") == (Found.EXACT, ["SO-1000002"])
     assert len(reads) == 1  # the second case matched on the first case's index
+
+
+async def test_only_a_viewer_with_an_index_asks_for_the_fingerprint(
+    shop: AppDeps, reads: list[int], fingerprints: list[int]
+) -> None:
+    """The first read brings its own fingerprint; later cases ask only for that."""
+    assert await guess(shop, "SO-1000001") == (Found.EXACT, ["SO-1000001"])
+    assert (len(reads), len(fingerprints)) == (1, 0)
+    assert await guess(shop, "SO-1000002") == (Found.EXACT, ["SO-1000002"])
+    assert (len(reads), len(fingerprints)) == (1, 1)
 
 
 async def test_a_new_order_is_found_by_the_next_case(shop: AppDeps, reads: list[int]) -> None:

@@ -13,6 +13,7 @@ from bot.wiring import AppDeps
 from storage.enums import ItemCategory, RequestKind, RequestStatus
 from storage.models import CancellationRequest, Order, OrderItem
 from storage.repositories.orders import OrderForMatching
+from storage.types import utc_from_raw
 from tests.conftest import NOW
 from tests.storage.helpers import add_all, make_customer, make_order
 
@@ -146,7 +147,8 @@ async def test_items_load_with_their_order_and_totals_are_exact(deps: AppDeps) -
 
 async def test_matching_reads_each_order_once_with_its_items_decoded(deps: AppDeps) -> None:
     """`candidate_rows` decodes timestamps and JSON itself: the same values, on both
-    databases, as the ORM gives; an order without items is still a candidate."""
+    databases, as the ORM gives; an order without items is still a candidate; the rows'
+    fingerprint is the one `candidate_version` gives."""
     shanghai = timezone(timedelta(hours=8))
     customer = make_customer()
     two_items = make_order(customer, "SO-2", datetime(2026, 11, 23, 18, 0, tzinfo=shanghai))
@@ -167,7 +169,12 @@ async def test_matching_reads_each_order_once_with_its_items_decoded(deps: AppDe
         await add_all(uow, customer, someone_else, two_items, bare)
         await add_all(uow, make_order(someone_else, "SO-9", NOW))
     async with deps.uow() as uow:
-        found = await uow.orders.candidate_rows(1, customer.id, NOW)
+        found, version = await uow.orders.candidate_rows(1, customer.id, NOW)
+        assert version == await uow.orders.candidate_version(1, customer.id, NOW)
+        assert version.orders == 2
+        nothing = await uow.orders.candidate_rows(2, None, NOW)
+        assert nothing.version == await uow.orders.candidate_version(2, None, NOW)
+        assert nothing == ([], (0, 0, None))
     assert found == [
         OrderForMatching(
             two_items.id,
@@ -179,3 +186,20 @@ async def test_matching_reads_each_order_once_with_its_items_decoded(deps: AppDe
         OrderForMatching(bare.id, "SO-1", (), (), NOW - timedelta(days=3)),
     ]
     assert all(order.placed_at.tzinfo is UTC for order in found)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-11-23 10:00:00.250000",  # SQLite's text, as SQLAlchemy writes it
+        "2026-11-23 10:00:00.250",
+        "2026-11-23T18:00:00.250+08:00",  # text that carries its own offset
+        "2026-11-23T10:00:00.250Z",
+        datetime(2026, 11, 23, 10, 0, 0, 250_000, tzinfo=UTC).replace(tzinfo=None),  # naive: UTC
+        datetime(2026, 11, 23, 18, 0, 0, 250_000, tzinfo=timezone(timedelta(hours=8))),
+    ],
+)
+def test_raw_times_decode_to_the_same_aware_utc_instant(raw: str | datetime) -> None:
+    decoded = utc_from_raw(raw)
+    assert decoded == datetime(2026, 11, 23, 10, 0, 0, 250_000, tzinfo=UTC)
+    assert decoded.tzinfo is UTC

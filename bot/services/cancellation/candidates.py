@@ -11,7 +11,8 @@ whose customers each have thousands of orders fills it with fewer indexes).
 
 A new case of the same customer reuses their last index when nothing they may see has
 changed since it was built: one aggregate query (`OrderRepository.candidate_version`)
-instead of reading and indexing every order again.
+instead of reading and indexing every order again. A viewer with no index yet skips that
+query: the rows come with the same fingerprint.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class CaseCandidates:
 
     def forget(self, case_id: int, user_id: int) -> None:
         self._entries.pop((case_id, user_id))
+
+    def knows_viewer(self, user_id: int, customer_id: int | None) -> bool:
+        """Whether an index was built for this viewer (whatever orders it was built from)."""
+        return self._viewers.get((user_id, customer_id)) is not None
 
     def for_viewer(
         self, user_id: int, customer_id: int | None, version: CandidateVersion

@@ -188,12 +188,14 @@ class CaseService:
         if cached is not None:
             return cached
         now = self._clock.now()
-        version = await self._uow.orders.candidate_version(user, customer, now)
-        index = cache.for_viewer(user, customer, version)
+        index = None
+        if cache.knows_viewer(user, customer):  # worth a query to see if it is still good
+            version = await self._uow.orders.candidate_version(user, customer, now)
+            index = cache.for_viewer(user, customer, version)
         if index is None:
-            orders = await self._uow.orders.candidate_rows(user, customer, now)
-            index = CandidateIndex(orders, self._vocabulary)
-            cache.put_for_viewer(user, customer, version, index)
+            rows = await self._uow.orders.candidate_rows(user, customer, now)
+            index = CandidateIndex(rows.orders, self._vocabulary)
+            cache.put_for_viewer(user, customer, rows.version, index)
         cache.put(case_id, user, index)
         return index
 

@@ -90,6 +90,11 @@ _FIRST_DIGIT: Final = re.compile(r"[0-9]")
 DIGIT_LOOKALIKES: Final = str.maketrans("OIL", "011")
 """Letters read as digits where a digit is expected (`read_lookalikes` applies it)."""
 _ASCII_UPPER: Final = string.ascii_uppercase
+# How most shops store a number: capital letters, at most one separator, digits. Such a
+# number normalises to its letters and digits, unless the letters are only labels
+# ("NO-1002345", which `normalize_order_number` reads as 1002345).
+_PLAIN_STORED_NUMBER: Final = re.compile(r"([A-Z]*)[-#/._ ]?([0-9]+)")
+_ONLY_LABELS: Final = re.compile(r"(?:ORDER|NUMBER|NO)+")
 
 # Something typed as an order number: runs of digits and digit look-alikes split by
 # spaces or the usual separators, and the word just before them, which may be a
@@ -253,13 +258,18 @@ def _number_key(canonical: str) -> str:
 
 def _stored_number_forms(number: str) -> tuple[str, str, str]:
     """A stored number's key (`_number_key`), its body (the key without the letter prefix:
-    customers often leave "SO-" out) and that prefix, from one normalisation: an index
-    of 2,000 orders computes these 2,000 times."""
-    canonical = normalize_order_number(number)
-    # Canonical is A-Z0-9 with look-alikes already read from the first digit on, so what
-    # follows the leading letters is a key as it stands.
-    body = canonical.lstrip(_ASCII_UPPER)
-    prefix = canonical[: len(canonical) - len(body)]
+    customers often leave "SO-" out) and that prefix: an index of 2,000 orders computes
+    these 2,000 times. A number in the usual shape ("SO-1002345") is read by one pattern,
+    any other through `normalize_order_number`; both give the same forms."""
+    plain = _PLAIN_STORED_NUMBER.fullmatch(number)
+    if plain is not None and _ONLY_LABELS.fullmatch(plain[1]) is None:
+        prefix, body = plain[1], plain[2]
+    else:
+        canonical = normalize_order_number(number)
+        # Canonical is A-Z0-9 with look-alikes already read from the first digit on, so
+        # what follows the leading letters is a key as it stands.
+        body = canonical.lstrip(_ASCII_UPPER)
+        prefix = canonical[: len(canonical) - len(body)]
     return read_lookalikes(prefix) + body, body, prefix
 
 
