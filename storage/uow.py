@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -136,6 +136,14 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    @contextmanager
+    def unflushed(self) -> Iterator[None]:
+        """Queries in the block do not flush pending changes first. For reads that do not
+        read those changes: a step that changes a row, reads, then changes it again
+        writes it once instead of twice."""
+        with self.session.no_autoflush:
+            yield
 
 
 def _is_sqlite(bind: object) -> bool:

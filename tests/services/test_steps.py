@@ -5,7 +5,7 @@ work, no FSM) resumes exactly there; queries write nothing."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.services.cancellation.cases import CaseUnavailable
 from bot.services.cancellation.review import Review, Step
@@ -176,3 +176,36 @@ async def test_someone_elses_case_is_not_moved(shop: AppDeps) -> None:
         case = await uow.session.get(SupportCase, case_id)
         assert case is not None
         assert case.reason_code is None
+
+
+async def test_a_step_writes_the_case_once_with_its_decision(shop: AppDeps) -> None:
+    """The reason and its decision, then "No thanks" and the refund stage: one UPDATE of
+    the case each (the policy's reads in between do not flush it half-done)."""
+    ann = await who(shop, ANN)
+    case_id, _ = await start(shop, ann, "SO-2")
+    updates: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE support_cases"):
+            updates.append(statement)
+
+    event.listen(shop.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with shop.uow() as uow:
+            decision = await shop.services(uow).steps.reason(ann, case_id, ReasonCode.CHANGED_MIND)
+        assert decision.step is Step.DECISION
+        assert decision.offers
+        assert len(updates) == 1
+        assert "decision" in updates[0]
+        async with shop.uow() as uow:
+            refund = await shop.services(uow).steps.decline_offers(ann, case_id)
+        assert refund.step in (Step.METHOD, Step.CONFIRM)
+        assert len(updates) == 2
+    finally:
+        event.remove(shop.engine.sync_engine, "before_cursor_execute", count)
+    async with shop.uow() as uow:
+        case = await uow.cases.get(case_id)
+        assert case is not None
+        assert (case.reason_code, case.stage) == (ReasonCode.CHANGED_MIND, CaseStage.REFUND)
+        assert case.decision is not None
+        assert case.decision["eligible"] is True

@@ -263,9 +263,13 @@ class CaseSteps:
             words = case.stage is CaseStage.REASON_WORDS
             return Review(Step.REASON_WORDS if words else Step.REASON, view)
         now = self._clock.now()
-        customer = await self._uow.customers.get(order.customer_id)
-        assert customer is not None
-        evaluation = await evaluate(self._uow, case, order, customer, now, self._policy)
+        # The policy's reads do not read the case. Left unflushed, the step's change to it
+        # is written once, with the decision, instead of before and after them. (Whatever
+        # else the transaction changed was flushed when the case and order were read.)
+        with self._uow.unflushed():
+            customer = await self._uow.customers.get(order.customer_id)
+            assert customer is not None
+            evaluation = await evaluate(self._uow, case, order, customer, now, self._policy)
         decision = evaluation.decision
         if decision.needs_condition:
             return Review(Step.CONDITION, view, decision)
@@ -282,16 +286,16 @@ class CaseSteps:
         )
         if not record:
             return review
+        case.decision = decision.to_json(evaluation.offers)  # written with the step's change
         offers = await record_offers(self._uow, case, order, evaluation, now)
-        case.decision = decision.to_json(evaluation.offers)
-        case.updated_at = now
         review = replace(review, offers=offers)
         past_offers = case.stage is CaseStage.REFUND
         if not decision.eligible or (offers and not past_offers):
             return review
         # The refund: how to be paid back, then the summary. With no offers, it comes
         # right after the decision, which is shown first.
-        self._at(case, CaseStage.REFUND)
+        if not past_offers:
+            self._at(case, CaseStage.REFUND)
         review = replace(review, with_decision=not past_offers)
         options = review.refund_options()
         if len(options) > 1 and case.refund_method is None:
