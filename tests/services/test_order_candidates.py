@@ -35,32 +35,29 @@ async def shop(deps: AppDeps) -> AppDeps:
     return deps
 
 
+def _count_calls(monkeypatch: pytest.MonkeyPatch, method: str) -> list[int]:
+    """One entry per call of `OrderRepository.<method>` (which still runs)."""
+    counted: list[int] = []
+    original = getattr(OrderRepository, method)
+
+    async def counting(self: OrderRepository, *args: object) -> object:
+        counted.append(1)
+        return await original(self, *args)
+
+    monkeypatch.setattr(OrderRepository, method, counting)
+    return counted
+
+
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """One entry per time the orders' rows were read for matching."""
-    counted: list[int] = []
-    original = OrderRepository.candidate_rows
-
-    async def candidate_rows(self: OrderRepository, *args: object) -> object:
-        counted.append(1)
-        return await original(self, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(OrderRepository, "candidate_rows", candidate_rows)
-    return counted
+    return _count_calls(monkeypatch, "candidate_rows")
 
 
 @pytest.fixture
 def fingerprints(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """One entry per `candidate_version` query."""
-    counted: list[int] = []
-    original = OrderRepository.candidate_version
-
-    async def candidate_version(self: OrderRepository, *args: object) -> object:
-        counted.append(1)
-        return await original(self, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(OrderRepository, "candidate_version", candidate_version)
-    return counted
+    return _count_calls(monkeypatch, "candidate_version")
 
 
 async def guess(deps: AppDeps, text: str) -> tuple[Found, list[str]]:
