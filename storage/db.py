@@ -99,17 +99,35 @@ def create_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Asyn
 
 
 def _count_transactions(engine: AsyncEngine) -> None:
-    """PostgreSQL: count transactions, and note when an update's transaction wrote."""
+    """PostgreSQL: count transactions, and note when an update's transaction wrote.
+
+    On asyncpg an update's session also reads outside any transaction, as on SQLite: its
+    connection is in autocommit until its first write, locking read (FOR UPDATE / FOR
+    SHARE) or `begin_writing`, which opens its one transaction. Under READ COMMITTED,
+    PostgreSQL's default, each statement reads its own snapshot inside a transaction or
+    not, so such a read sees what it would have seen inside one; an update that only
+    reads (/help, unknown text, /status) is spared the BEGIN and COMMIT round trips.
+    """
     tally = counters(engine)
+    lazy = engine.dialect.driver == "asyncpg"  # its adapter begins at the first statement
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(_connection: Connection) -> None:
+    def _on_begin(connection: Connection) -> None:
+        driver_connection = connection.connection.dbapi_connection
+        update_scope = connection.get_execution_options().get(UPDATE_SCOPE)
+        if lazy and update_scope and driver_connection is not None:
+            # Counted when _start_writing opens the transaction, if it ever does.
+            driver_connection.autocommit = True
+            return
         tally.transactions += 1
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _on_statement(connection: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-        if connection.get_execution_options().get(UPDATE_SCOPE) and not _is_read(statement):
-            connection.info[_WRITING] = True
+        if not connection.get_execution_options().get(UPDATE_SCOPE):
+            return
+        if connection.info.get(_WRITING) or (_is_read(statement) and not _locks(statement)):
+            return
+        _start_writing(connection)
 
     @event.listens_for(engine.sync_engine, "commit")
     @event.listens_for(engine.sync_engine, "rollback")
@@ -117,8 +135,25 @@ def _count_transactions(engine: AsyncEngine) -> None:
         connection.info.pop(_WRITING, None)
 
     @event.listens_for(engine.sync_engine, "checkin")
-    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
         record.info.pop(_WRITING, None)
+        if lazy and dbapi_connection is not None:
+            dbapi_connection.autocommit = False  # whoever checks it out next begins as usual
+
+
+def _locks(statement: str) -> bool:
+    """A SELECT whose row locks only a transaction holds (PostgreSQL puts them last)."""
+    tail = statement[-80:]
+    return " FOR UPDATE" in tail or " FOR SHARE" in tail or " FOR NO KEY UPDATE" in tail
+
+
+def _start_writing(connection: Connection) -> None:
+    """PostgreSQL: an update's transaction starts here (its next statement sends BEGIN)."""
+    driver_connection = connection.connection.dbapi_connection
+    if driver_connection is not None and driver_connection.autocommit:
+        driver_connection.autocommit = False
+        counters(connection.engine).transactions += 1
+    connection.info[_WRITING] = True
 
 
 def _is_read(statement: str) -> bool:
@@ -214,6 +249,8 @@ async def begin_writing(session: AsyncSession) -> None:
     gate = write_gate(connection.engine)
     if gate is not None:
         await connection.run_sync(_take_write_lock, gate)
+    else:
+        await connection.run_sync(_start_writing)
 
 
 def _queue(connection: Connection, gate: WriteGate, flush: Flush | None) -> None:

@@ -166,8 +166,10 @@ class UpdateUnitOfWork(UnitOfWork):
     """All of one Telegram update's database work, in one transaction.
 
     Reads (the FSM state, who is writing) run before any transaction: on SQLite they
-    take no lock. The first write opens the update's one transaction (on SQLite it
-    queues for the write lock then, see storage.db), and everything after joins it:
+    take no lock, on PostgreSQL they cost no BEGIN or COMMIT (storage.db). The first
+    write (on PostgreSQL, or a locking read) opens the update's one transaction (on
+    SQLite it queues for the write lock then, see storage.db), and everything after
+    joins it:
     the services' `transaction()` blocks, the FSM state and data, the transcript lines
     and the update inbox's mark, staged by the middlewares with `stage()`. It commits:
 
@@ -306,8 +308,9 @@ class UpdateUnitOfWork(UnitOfWork):
         if not await self._written():
             bind = self.session.bind
             if self.session.in_transaction() and bind is not None and not _is_sqlite(bind):
-                # Reads only: end them, so the connection goes back to the pool while the
-                # bot talks to Telegram (on SQLite they are not in a transaction at all).
+                # Reads only: give the connection back to the pool while the bot talks
+                # to Telegram (they ran outside a transaction on SQLite and on asyncpg,
+                # so nothing is sent; another PostgreSQL driver ends its transaction).
                 await self.session.commit()
             return
         await self.session.commit()

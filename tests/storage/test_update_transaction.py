@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from bench.session import MemorySession
 from bench.updates import text_update
@@ -68,13 +70,12 @@ async def test_help_writes_nothing_alone_its_transcript_joins_a_group_commit(
     await deps.group_commit.flush()
     before = counters(deps.engine).transactions
     await asyncio.gather(*(dp.feed_update(bot, text_update(user, "/help")) for user in users))
-    # On PostgreSQL the reads are a transaction of their own, ended before the bot speaks.
-    reads = 0 if write_gate(deps.engine) is not None else 1
-    assert counters(deps.engine).transactions - before == reads * 3
+    # Its reads ran outside any transaction, on PostgreSQL as on SQLite.
+    assert counters(deps.engine).transactions - before == 0
     assert len(deps.group_commit.pending()) == 3
 
     await deps.group_commit.flush()
-    assert counters(deps.engine).transactions - before == reads * 3 + 1
+    assert counters(deps.engine).transactions - before == 1
     assert deps.group_commit.pending() == []
     async with deps.session_factory() as session:
         lines = await session.scalar(select(func.count(TranscriptEntry.id)))
@@ -94,12 +95,45 @@ async def test_what_waits_for_the_group_commit_is_written_when_the_bot_stops(
     assert lines == 2
 
 
+async def test_an_update_opens_its_transaction_at_its_first_write_or_locking_read(
+    deps: AppDeps,
+) -> None:
+    """Reads before them open none (on PostgreSQL they run in autocommit: no BEGIN, no
+    COMMIT). A read that locks rows on PostgreSQL opens it, so the lock is held until
+    the update commits; SQLite has no row locks (services take its write lock instead)."""
+    on_postgresql = write_gate(deps.engine) is None
+    async with deps.session_factory() as session:
+        session.add(FsmRecord(key="k", state="s", data={}, updated_at=deps.clock.now()))
+        await session.commit()
+    tally = counters(deps.engine)
+    row = select(FsmRecord.state).where(FsmRecord.key == "k")
+    before = tally.transactions
+    async with UpdateUnitOfWork(deps.session_factory) as uow:
+        assert await uow.session.scalar(row) == "s"
+        assert await uow.session.scalar(row) == "s"
+        assert tally.transactions == before
+        await uow.session.scalar(row.with_for_update())
+        assert tally.transactions == before + (1 if on_postgresql else 0)
+        await uow.session.execute(update(FsmRecord).where(FsmRecord.key == "k").values(state="t"))
+        assert tally.transactions == before + 1  # the write joined it (or, on SQLite, opened it)
+        if on_postgresql:
+            async with deps.engine.connect() as other:
+                with pytest.raises(DBAPIError, match="could not obtain lock"):
+                    await other.execute(row.with_for_update(nowait=True))
+        await uow.commit()
+    async with deps.engine.connect() as other:
+        assert (await other.execute(row.with_for_update(nowait=True))).scalar() == "t"
+
+
 async def test_a_service_block_in_an_update_writes_from_its_start(deps: AppDeps) -> None:
     """What a service block reads and then writes stays consistent: on SQLite it holds the
     write lock from its first statement, as a transaction of its own would."""
     gate = write_gate(deps.engine)
+    tally = counters(deps.engine)
+    before = tally.transactions
     async with UpdateUnitOfWork(deps.session_factory) as uow:
         async with uow.transaction():
+            assert tally.transactions == before + 1  # on PostgreSQL too: BEGIN comes first
             await uow.session.scalar(select(func.count(FsmRecord.key)))
             if gate is not None:
                 assert gate.held_here
