@@ -180,14 +180,18 @@ async def test_someone_elses_case_is_not_moved(shop: AppDeps) -> None:
 
 async def test_a_step_writes_the_case_once_with_its_decision(shop: AppDeps) -> None:
     """The reason and its decision, then "No thanks" and the refund stage: one UPDATE of
-    the case each (the policy's reads in between do not flush it half-done)."""
+    the case each (the policy's reads in between do not flush it half-done). The case's
+    first offers have none shown before them to expire: no UPDATE of offers."""
     ann = await who(shop, ANN)
     case_id, _ = await start(shop, ann, "SO-2")
     updates: list[str] = []
+    offer_updates: list[str] = []
 
     def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
         if statement.startswith("UPDATE support_cases"):
             updates.append(statement)
+        elif statement.startswith("UPDATE offers"):
+            offer_updates.append(statement)
 
     event.listen(shop.engine.sync_engine, "before_cursor_execute", count)
     try:
@@ -197,6 +201,7 @@ async def test_a_step_writes_the_case_once_with_its_decision(shop: AppDeps) -> N
         assert decision.offers
         assert len(updates) == 1
         assert "decision" in updates[0]
+        assert offer_updates == []
         async with shop.uow() as uow:
             refund = await shop.services(uow).steps.decline_offers(ann, case_id)
         assert refund.step in (Step.METHOD, Step.CONFIRM)

@@ -101,7 +101,8 @@ async def record_offers(
     if [_key_of(offer) for offer in shown] == wanted:
         return tuple(_view(offer) for offer in shown)
     records = OfferRecords(uow)
-    await records.answer_open(case.id, OfferStatus.EXPIRED, now)
+    if shown:  # the offers still shown are these: the step's transaction read them
+        await records.answer_open(case.id, OfferStatus.EXPIRED, now)
     rows = await records.show(case.id, order, evaluation.offers, now)
     return tuple(_view(row) for row in rows)
 
