@@ -5,7 +5,8 @@
   on the product's own engine set-up (WAL and a write lock on SQLite): the floor for any
   database-backed bot on this stack.
 - `EngineTally`: round trips, transactions and write locks, counted from the engine's
-  events (and, on SQLite, the lazily begun transactions storage.db counts itself).
+  events and, for the transactions an update begins lazily (SQLite's BEGIN IMMEDIATE,
+  PostgreSQL's BEGIN after reads in autocommit), from what storage.db counts itself.
 """
 
 from __future__ import annotations
@@ -81,29 +82,41 @@ class EngineTally:
             if "IMMEDIATE" in head:
                 self.tally.write_locks += 1
 
-    def _end(self, _conn: Connection) -> None:
+    def _end(self, conn: Connection) -> None:
+        # An update that only read on asyncpg ran in autocommit (storage.db): its commit
+        # sends nothing. aiosqlite's commit is a call on its thread either way.
+        driver_connection = conn.connection.dbapi_connection
+        if not self._sqlite and getattr(driver_connection, "autocommit", False):
+            return
         self.tally.round_trips += 1
-
-    def _begin(self, _conn: Connection) -> None:
-        if not self._sqlite:
-            self.tally.transactions += 1
 
     def __enter__(self) -> EngineTally:
         event.listen(self._engine, "before_cursor_execute", self._statement)
         event.listen(self._engine, "commit", self._end)
         event.listen(self._engine, "rollback", self._end)
-        event.listen(self._engine, "begin", self._begin)
+        self._transactions_at_start = _transactions(self._async_engine)
         return self
 
     def __exit__(self, *_: object) -> None:
         event.remove(self._engine, "before_cursor_execute", self._statement)
         event.remove(self._engine, "commit", self._end)
         event.remove(self._engine, "rollback", self._end)
-        event.remove(self._engine, "begin", self._begin)
+        if not self._sqlite:  # PostgreSQL: the BEGINs sent, as storage.db counts them
+            self.tally.transactions += (
+                _transactions(self._async_engine) - self._transactions_at_start
+            )
         lazy = _raw(self._async_engine) - self._raw_at_start  # BEGIN IMMEDIATE, unseen above
         self.tally.round_trips += lazy
         self.tally.transactions += lazy
         self.tally.write_locks += lazy
+
+
+def _transactions(engine: AsyncEngine) -> int:
+    try:
+        from storage.db import counters
+    except ImportError:
+        return 0
+    return counters(engine).transactions
 
 
 def _raw(engine: AsyncEngine) -> int:

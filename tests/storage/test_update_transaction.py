@@ -125,6 +125,27 @@ async def test_an_update_opens_its_transaction_at_its_first_write_or_locking_rea
         assert (await other.execute(row.with_for_update(nowait=True))).scalar() == "t"
 
 
+async def test_the_benchmarks_tally_counts_the_transactions_sent(deps: AppDeps) -> None:
+    """What BENCHMARKS.md reports per update: the ORM floor begins one transaction;
+    /help, which only reads (its transcript held for the group commit), begins none,
+    on PostgreSQL too, where its commit sends nothing either."""
+    from bench.floor import EngineTally, orm_dispatcher
+
+    deps.group_commit.flush_after = 60
+    bot = build_bot(deps.settings, session=MemorySession())
+    dp = build_dispatcher(deps)
+    await dp.feed_update(bot, text_update(7, "/help"))  # the account is made
+    with EngineTally(deps.engine) as floor:
+        await orm_dispatcher(deps.session_factory).feed_update(bot, text_update(7, "hi"))
+    with EngineTally(deps.engine) as product:
+        await dp.feed_update(bot, text_update(7, "/help"))
+    assert floor.tally.transactions == 1
+    assert product.tally.transactions == 0
+    on_postgresql = write_gate(deps.engine) is None
+    # The identity's one read (on SQLite, aiosqlite's commit is one more call to its thread).
+    assert product.tally.round_trips == (1 if on_postgresql else 2)
+
+
 async def test_a_service_block_in_an_update_writes_from_its_start(deps: AppDeps) -> None:
     """What a service block reads and then writes stays consistent: on SQLite it holds the
     write lock from its first statement, as a transaction of its own would."""
