@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import BindParameter, Table, bindparam, case, insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import ConversationStatus, Direction
@@ -16,10 +16,39 @@ from storage.models import Conversation, TranscriptEntry
 # render_nulls: rows with and without a message id or payload share one statement (one
 # round trip) instead of one batch per set of non-null keys.
 _ADD_ENTRIES = insert(TranscriptEntry).execution_options(render_nulls=True)
-_ERASED_AMONG = (
-    select(Conversation.id, Conversation.telegram_user_id)
-    .where(Conversation.id.in_(bindparam("ids", expanding=True)))
-    .with_for_update(read=True)
+_TRANSCRIPT = cast(Table, TranscriptEntry.__table__)
+_LINES = _TRANSCRIPT.c
+_CONVERSATIONS = Conversation.__table__.c
+_ERASED = _CONVERSATIONS.telegram_user_id < 0  # renamed by bot.services.erasure
+
+
+def _line(name: str) -> BindParameter[Any]:
+    return bindparam(name, type_=_LINES[name].type)
+
+
+# One line per set of parameters (run as executemany: one round trip), blank when its
+# conversation's account was erased. The conversation is locked for share on PostgreSQL.
+_ADD_LINES = insert(_TRANSCRIPT).from_select(
+    (
+        "conversation_id",
+        "direction",
+        "kind",
+        "text",
+        "telegram_message_id",
+        "payload",
+        "created_at",
+    ),
+    select(
+        _CONVERSATIONS.id,
+        _line("direction"),
+        _line("kind"),
+        case((_ERASED, null()), else_=_line("text")),
+        _line("telegram_message_id"),
+        case((_ERASED, null()), else_=_line("payload")),
+        _line("created_at"),
+    )
+    .where(_CONVERSATIONS.id == bindparam("conversation_id"))
+    .with_for_update(read=True),
 )
 
 
@@ -47,15 +76,16 @@ class ConversationRepository:
         if rows:
             await self._session.execute(_ADD_ENTRIES, rows)
 
-    async def erased_among(self, conversation_ids: Collection[int]) -> set[int]:
-        """The conversations of these whose account was erased (renamed to a negative
-        pseudonym, bot.services.erasure). Locked for share on PostgreSQL: an erasure under
-        way waits for the caller's commit, then blanks what it wrote too."""
-        if not conversation_ids:
-            return set()
-        params = {"ids": list(conversation_ids)}
-        rows = await self._session.execute(_ERASED_AMONG, params)
-        return {conversation_id for conversation_id, account in rows if account < 0}
+    async def add_lines(self, lines: Iterable[dict[str, Any]]) -> None:
+        """Insert transcript lines in one round trip, written blank (no text, no payload)
+        where the conversation's account was erased (renamed to a negative pseudonym,
+        bot.services.erasure) since they were said: `cancelbot forget` does not wait for
+        the updates in flight. Each line's conversation is locked for share on
+        PostgreSQL: an erasure under way waits for the caller's commit, then blanks what
+        it wrote too."""
+        rows = list(lines)
+        if rows:
+            await self._session.execute(_ADD_LINES, rows)
 
     async def attribute_open(self, telegram_user_id: int, customer_id: int) -> None:
         """The account's open conversations not yet attributed to a customer now are

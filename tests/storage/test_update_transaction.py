@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from bench.session import MemorySession
@@ -80,6 +80,37 @@ async def test_help_writes_nothing_alone_its_transcript_joins_a_group_commit(
     async with deps.session_factory() as session:
         lines = await session.scalar(select(func.count(TranscriptEntry.id)))
     assert lines == 12  # "/help" in and the answer out, twice for each
+
+
+async def test_the_group_commit_writes_every_updates_lines_in_one_statement(
+    deps: AppDeps,
+) -> None:
+    """Whether a line is written blank (its customer erased meanwhile) is decided in the
+    INSERT itself, line by line: no look at the conversations before it."""
+    dp = build_dispatcher(deps)
+    bot = build_bot(deps.settings, session=MemorySession())
+    deps.group_commit.flush_after = 60
+    users = (77, 78, 79)
+    for user in users:
+        await dp.feed_update(bot, text_update(user, "/help"))
+    await deps.group_commit.flush()
+    for user in users:
+        await dp.feed_update(bot, text_update(user, "/help"))
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE
+            statements.append(statement.split(" (")[0])
+
+    event.listen(deps.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await deps.group_commit.flush()
+    finally:
+        event.remove(deps.engine.sync_engine, "before_cursor_execute", record)
+    assert statements == ["INSERT INTO transcript_entries"]
+    async with deps.session_factory() as session:
+        lines = await session.scalar(select(func.count(TranscriptEntry.id)))
+    assert lines == 12
 
 
 async def test_what_waits_for_the_group_commit_is_written_when_the_bot_stops(

@@ -63,15 +63,11 @@ class TranscriptLines:
 
     @classmethod
     async def write_all(cls, uow: UnitOfWork, items: Sequence[TranscriptLines]) -> None:
-        """All the lines in one statement, after one look at their conversations: the
-        customer may have been erased since they spoke (`cancelbot forget` does not wait
-        for the updates in flight), and then their words are kept blank, as the erasure
-        left the rest of the transcript."""
-        erased = await uow.conversations.erased_among({item.conversation_id for item in items})
-        await uow.conversations.add_entries(
-            _entry(item.conversation_id, line, item.at, blank=item.conversation_id in erased)
-            for item in items
-            for line in item.lines
+        """All the lines in one round trip; a customer erased since they spoke (`cancelbot
+        forget` does not wait for the updates in flight) has their words written blank,
+        as the erasure left the rest of the transcript (`ConversationRepository.add_lines`)."""
+        await uow.conversations.add_lines(
+            _entry(item.conversation_id, line, item.at) for item in items for line in item.lines
         )
         stale: dict[int, datetime] = {}
         for item in items:
@@ -93,16 +89,14 @@ class PendingWrites(Protocol):
     def pending(self) -> Sequence[object]: ...
 
 
-def _entry(
-    conversation_id: int, line: TranscriptLine, now: datetime, *, blank: bool = False
-) -> dict[str, Any]:
+def _entry(conversation_id: int, line: TranscriptLine, now: datetime) -> dict[str, Any]:
     return {
         "conversation_id": conversation_id,
         "direction": line.direction,
         "kind": line.kind,
-        "text": None if blank else line.text,
+        "text": line.text,
         "telegram_message_id": line.telegram_message_id,
-        "payload": None if blank else line.payload,
+        "payload": line.payload,
         "created_at": line.at or now,
     }
 
