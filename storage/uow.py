@@ -102,9 +102,12 @@ class UnitOfWork:
         await self.session.close()
 
     @asynccontextmanager
-    async def transaction(self, *, reads_first: bool = False) -> AsyncIterator[Self]:
-        """`reads_first` matters within an update only (`UpdateUnitOfWork`). A service
-        calling another inside its block joins that block: one transaction, one commit."""
+    async def transaction(
+        self, *, reads_first: bool = False, reads_only: bool = False
+    ) -> AsyncIterator[Self]:
+        """`reads_first` and `reads_only` matter within an update only (`UpdateUnitOfWork`).
+        A service calling another inside its block joins that block: one transaction, one
+        commit."""
         if self._depth:
             self._depth += 1
             try:
@@ -249,13 +252,17 @@ class UpdateUnitOfWork(UnitOfWork):
         return has_written(connection.sync_connection)  # type: ignore[arg-type]
 
     @asynccontextmanager
-    async def transaction(self, *, reads_first: bool = False) -> AsyncIterator[Self]:
+    async def transaction(
+        self, *, reads_first: bool = False, reads_only: bool = False
+    ) -> AsyncIterator[Self]:
         """A service's block within the update's transaction. It starts writing at once
         (on SQLite, in its turn for the write lock), so what it reads and then writes is
         consistent, as in a transaction of its own; `reads_first` blocks (who is writing,
         which order they mean) read without the lock and take it at their first write,
-        if any: what they read is the chat's own, which no one else changes meanwhile."""
-        if self._depth:  # a service calling another joins its block
+        if any: what they read is the chat's own, which no one else changes meanwhile.
+        A `reads_only` block writes nothing: it reads where the update stands, with no
+        savepoint (nothing of its own to undo) and no write lock."""
+        if self._depth or reads_only:  # joins the block it is in, or what the update has
             self._depth += 1
             try:
                 yield self

@@ -13,6 +13,7 @@ from bot.services.linking.identity import Identity, Sender
 from bot.wiring import AppDeps
 from storage.enums import CaseStage, OfferStatus, ReasonCode
 from storage.models import Offer, SupportCase
+from storage.uow import UpdateUnitOfWork
 from tests.api.support import customer, item, link, load, order
 
 ANN, BO = 9101, 9102
@@ -214,3 +215,27 @@ async def test_a_step_writes_the_case_once_with_its_decision(shop: AppDeps) -> N
         assert (case.reason_code, case.stage) == (ReasonCode.CHANGED_MIND, CaseStage.REFUND)
         assert case.decision is not None
         assert case.decision["eligible"] is True
+
+
+async def test_listing_the_orders_after_opening_a_case_needs_no_savepoint(shop: AppDeps) -> None:
+    """/cancel_order opens a case, then lists the orders, in one update: the listing only
+    reads, so it takes no savepoint in the update's transaction (two statements saved)."""
+    ann = await who(shop, ANN)
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(shop.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with UpdateUnitOfWork(shop.session_factory) as uow:
+            services = shop.services(uow)
+            await services.cases.start(ann)
+            page = await services.cases.orders(ann)
+            await uow.commit()
+    finally:
+        event.remove(shop.engine.sync_engine, "before_cursor_execute", record)
+    assert sorted(view.number for view in page.orders) == ["SO-1", "SO-2"]
+    assert not [s for s in statements if "SAVEPOINT" in s]
+    async with shop.uow() as uow:
+        assert await uow.session.scalar(select(func.count(SupportCase.id))) == 1

@@ -140,7 +140,7 @@ class CaseService:
 
     async def orders(self, identity: Identity, page: int = 0) -> OrderPage:
         """The reader's orders that can still be cancelled, newest first, five a page."""
-        async with self._uow.transaction():
+        async with self._uow.transaction(reads_only=True):
             orders = await self._visible(identity)
             busy = await self._orders_in_progress([order.id for order in orders])
         open_orders = [
