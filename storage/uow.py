@@ -172,9 +172,9 @@ class UpdateUnitOfWork(UnitOfWork):
     take no lock, on PostgreSQL they cost no BEGIN or COMMIT (storage.db). The first
     write (on PostgreSQL, or a locking read) opens the update's one transaction (on
     SQLite it queues for the write lock then, see storage.db), and everything after
-    joins it:
-    the services' `transaction()` blocks, the FSM state and data, the transcript lines
-    and the update inbox's mark, staged by the middlewares with `stage()`. It commits:
+    joins it: the services' `transaction()` blocks, the FSM state and data, the
+    transcript lines and the update inbox's mark, staged by the middlewares with
+    `stage()`. It commits:
 
     - before the bot says anything (`commit()` from the bot session's middleware), so
       what the customer reads is already true, and no lock is held while Telegram is
