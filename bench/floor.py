@@ -71,7 +71,7 @@ class EngineTally:
         self._engine = engine.sync_engine
         self._sqlite = engine.dialect.name == "sqlite"
         self.tally = Tally()
-        self._raw_at_start = _raw(engine)
+        self._raw_at_start = _counted(engine, "raw_statements")
         self._async_engine = engine
 
     def _statement(self, _conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
@@ -94,7 +94,7 @@ class EngineTally:
         event.listen(self._engine, "before_cursor_execute", self._statement)
         event.listen(self._engine, "commit", self._end)
         event.listen(self._engine, "rollback", self._end)
-        self._transactions_at_start = _transactions(self._async_engine)
+        self._transactions_at_start = _counted(self._async_engine, "transactions")
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -103,25 +103,20 @@ class EngineTally:
         event.remove(self._engine, "rollback", self._end)
         if not self._sqlite:  # PostgreSQL: the BEGINs sent, as storage.db counts them
             self.tally.transactions += (
-                _transactions(self._async_engine) - self._transactions_at_start
+                _counted(self._async_engine, "transactions") - self._transactions_at_start
             )
-        lazy = _raw(self._async_engine) - self._raw_at_start  # BEGIN IMMEDIATE, unseen above
+        lazy = (
+            _counted(self._async_engine, "raw_statements") - self._raw_at_start
+        )  # BEGIN IMMEDIATE, unseen above
         self.tally.round_trips += lazy
         self.tally.transactions += lazy
         self.tally.write_locks += lazy
 
 
-def _transactions(engine: AsyncEngine) -> int:
-    try:
-        from storage.db import counters
-    except ImportError:
-        return 0
-    return counters(engine).transactions
-
-
-def _raw(engine: AsyncEngine) -> int:
+def _counted(engine: AsyncEngine, what: str) -> int:
+    """What storage.db counted on `engine` so far: `transactions` or `raw_statements`."""
     try:
         from storage.db import counters  # absent before the hot-path work
     except ImportError:
         return 0
-    return counters(engine).raw_statements
+    return int(getattr(counters(engine), what))
