@@ -64,9 +64,7 @@ class InboxMark:
 
     @classmethod
     async def write_all(cls, uow: UnitOfWork, items: Sequence[InboxMark]) -> None:
-        await uow.inbox.mark_handled(
-            [item.update_id for item in items], max(item.at for item in items), HANDLED
-        )
+        await uow.inbox.mark_handled({item.update_id: item.at for item in items}, HANDLED)
 
     def settled(self) -> None:
         self.inbox.in_flight.discard(self.update_id)
@@ -162,7 +160,7 @@ class UpdateInbox:
     async def mark(self, update_ids: Sequence[int], outcome: str) -> None:
         """One statement; the update is finished and never replayed."""
         async with self._uow() as uow, uow.transaction():
-            await uow.inbox.mark_handled(update_ids, self._clock.now(), outcome)
+            await uow.inbox.mark_handled(dict.fromkeys(update_ids, self._clock.now()), outcome)
         self.in_flight.difference_update(update_ids)
 
     def handled(self, update_id: int) -> InboxMark:

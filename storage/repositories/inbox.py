@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialects import conflict_insert
@@ -99,15 +99,30 @@ class InboxRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def mark_handled(self, update_ids: Collection[int], now: datetime, outcome: str) -> None:
-        """The updates are finished (handled, dropped as a flood, or failed for good)."""
-        if update_ids:
-            await self._session.execute(
-                update(InboxUpdate)
-                .where(InboxUpdate.update_id.in_(update_ids), InboxUpdate.handled_at.is_(None))
-                .values(handled_at=now, outcome=outcome, claimed_until=None)
-                .execution_options(synchronize_session=False)
+    async def mark_handled(self, handled_at: Mapping[int, datetime], outcome: str) -> None:
+        """The updates are finished (handled, dropped as a flood, or failed for good), each
+        at its own time: a group commit marks updates that finished at different moments,
+        and a chat's updates must stay in the order they were handled."""
+        if not handled_at:
+            return
+        times = set(handled_at.values())
+        when: Any = (
+            times.pop()
+            if len(times) == 1
+            else case(
+                {
+                    update_id: literal(at, _TABLE.c.handled_at.type)
+                    for update_id, at in handled_at.items()
+                },
+                value=InboxUpdate.update_id,
             )
+        )
+        await self._session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(handled_at), InboxUpdate.handled_at.is_(None))
+            .values(handled_at=when, outcome=outcome, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
     async def release(self, update_id: int, owner: str, retry_at: datetime) -> None:
         """Hand an unfinished update back, to be replayed from `retry_at` on."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiogram.types import Update
 
-from bot.channels.inbox import DROPPED, HANDLED, Delivery, UpdateInbox
+from bot.channels.inbox import DROPPED, HANDLED, Delivery, InboxMark, UpdateInbox
 from bot.services.domain.clock import FixedClock
 from bot.wiring import AppDeps
 from storage.models import InboxUpdate
@@ -69,6 +69,25 @@ async def test_ids_are_a_set_not_a_watermark(deps: AppDeps, clock: FixedClock) -
     await worker.record([message(20)])
     await worker.mark([20], HANDLED)
     assert ids(await worker.record([message(19)])) == [19]
+
+
+async def test_a_group_commit_marks_each_update_at_the_time_it_was_handled(
+    deps: AppDeps, clock: FixedClock
+) -> None:
+    """Marks deferred to one group commit keep their own times: a chat's updates, read back
+    by `handled_at`, stay in the order they were handled (an update marked late must not
+    look handled after the next one, which another worker marked on its own)."""
+    worker = inbox(deps, "a", clock)
+    await worker.record([message(70), message(71), message(72)])
+    first = worker.handled(70)
+    clock.advance(timedelta(milliseconds=20))
+    second = worker.handled(71)
+    async with deps.uow() as uow, uow.transaction():
+        await InboxMark.write_all(uow, [first, second])
+    clock.advance(timedelta(milliseconds=20))
+    await worker.mark([72], HANDLED)
+    times = [(await row(deps, update_id)).handled_at for update_id in (70, 71, 72)]
+    assert times == [NOW, NOW + timedelta(milliseconds=20), NOW + timedelta(milliseconds=40)]
 
 
 async def test_another_worker_takes_over_once_the_lease_runs_out(
