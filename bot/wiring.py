@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -48,7 +49,6 @@ from bot.services.cancellation.reasons import CancelPhrases, ReasonClassifier, S
 from bot.services.container import ServiceConfig, Services
 from bot.services.conversation.intents import Intents, MessageReader
 from bot.services.domain.clock import Clock, SystemClock
-from bot.services.insights import InsightsConfig, InsightsService
 from bot.services.linking.accounts import GuestPolicy
 from bot.services.linking.deep_links import LinkTokens
 from bot.services.outbox import OutboxSignal
@@ -64,6 +64,9 @@ from storage.db import create_engine, create_session_factory
 from storage.fsm import SqlAlchemyStorage
 from storage.group_commit import GroupCommit
 from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.services.insights.service import InsightsService
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +105,12 @@ class AppDeps:
         return Services(uow, self.clock, self.service_config)
 
     def insights(self, uow: UnitOfWork) -> InsightsService:
-        """The merchant's figures (`cancelbot report`, the dashboard), read on `uow`."""
+        """The merchant's figures (`cancelbot report`, the dashboard), read on `uow`.
+
+        Imported here, on first use: a bot process that no one asks for figures never
+        loads their code (1.6 MiB)."""
+        from bot.services.insights.service import InsightsConfig, InsightsService
+
         settings = self.settings
         config = InsightsConfig(
             default_locale=settings.default_locale,

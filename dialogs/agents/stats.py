@@ -8,6 +8,7 @@ ignored, like their other commands. The answer is queued for the group (see
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -15,11 +16,13 @@ from aiogram.types import Message
 
 from bot.services.container import Services
 from bot.services.handoff.stats import AgentStats, stats_days
-from bot.services.insights import InsightsService
 from bot.services.outbox import OutboxSignal
 from storage.uow import UnitOfWork
 
-InsightsFactory = Callable[[UnitOfWork], InsightsService]
+if TYPE_CHECKING:
+    from bot.services.insights.service import InsightsService
+
+InsightsFactory = Callable[[UnitOfWork], "InsightsService"]
 
 
 async def stats_typed(

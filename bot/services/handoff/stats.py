@@ -8,13 +8,16 @@ budget; it lands in the topic the command was typed in (a case topic), else in G
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.services.domain.clock import Clock
 from bot.services.handoff.board import desk_locale
-from bot.services.insights import InsightsService, Period, Rate, Report
+from bot.services.insights import Period, Rate, Report
 from bot.services.outbox import Outbox
 from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.services.insights.service import InsightsService
 
 STATS_PERIODS = (7, 30)
 DEFAULT_STATS_DAYS = 30
