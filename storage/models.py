@@ -239,7 +239,9 @@ class Conversation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("telegram_users.id"))
+    telegram_user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_users.id"), index=True
+    )
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     status: Mapped[ConversationStatus] = mapped_column(
         str_enum(ConversationStatus), default=ConversationStatus.OPEN
@@ -275,7 +277,7 @@ class CancellationRequest(Base):
     __tablename__ = "cancellation_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("support_cases.id"), unique=True)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
@@ -318,7 +320,9 @@ class CancellationItem(Base):
     request_id: Mapped[int] = mapped_column(
         ForeignKey("cancellation_requests.id", ondelete="CASCADE"), primary_key=True
     )
-    order_item_id: Mapped[int] = mapped_column(ForeignKey("order_items.id"), primary_key=True)
+    order_item_id: Mapped[int] = mapped_column(
+        ForeignKey("order_items.id"), primary_key=True, index=True
+    )
     quantity: Mapped[int]
 
 
@@ -586,7 +590,7 @@ class Offer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("support_cases.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     type: Mapped[OfferType] = mapped_column(str_enum(OfferType))
     value: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, func, insert, or_, select, type_coerce
+from sqlalchemy import bindparam, func, insert, or_, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import CancellationItem, Customer, GuestAccess, Order, OrderItem
 from storage.types import RAW, dict_from_raw, utc_from_raw
+
+S = TypeVar("S")
 
 
 class OrderForMatching(NamedTuple):
@@ -82,7 +86,7 @@ class OrderRepository:
     ) -> Sequence[Order]:
         """Orders this Telegram user may see, newest first."""
         params = viewer(telegram_user_id, customer_id, now)
-        return (await self._session.scalars(_VISIBLE_TO, params)).all()
+        return (await self._session.scalars(_VISIBLE_TO.on(self._session), params)).all()
 
     async def candidate_rows(
         self, telegram_user_id: int, customer_id: int | None, now: datetime
@@ -95,7 +99,7 @@ class OrderRepository:
         2,000 orders (matching never runs with orders waiting to be flushed)."""
         params = viewer(telegram_user_id, customer_id, now)
         connection = await self._session.connection()
-        rows = (await connection.execute(_CANDIDATE_ROWS, params)).all()
+        rows = (await connection.execute(_CANDIDATE_ROWS.on(self._session), params)).all()
         grouped: list[tuple[int, str, Any, list[str], list[str]]] = []
         current = None
         names: list[str] = []
@@ -129,7 +133,9 @@ class OrderRepository:
         the sum of their ids and their latest change (an import that changes an order or
         its items moves its `updated_at`). One aggregate over the same index."""
         params = viewer(telegram_user_id, customer_id, now)
-        count, id_sum, changed = (await self._session.execute(_CANDIDATE_VERSION, params)).one()
+        count, id_sum, changed = (
+            await self._session.execute(_CANDIDATE_VERSION.on(self._session), params)
+        ).one()
         return CandidateVersion(int(count), int(id_sum), changed)
 
     async def visible_many(
@@ -228,45 +234,86 @@ class OrderKeys(NamedTuple):
     item_ids: dict[str, int]
 
 
-def visible_clause() -> ColumnElement[bool]:
-    """Who may see an order: its linked customer, or a guest who verified it and whose
-    access has not expired. Every query that shows or acts on an order uses this, with
-    the viewer's parameters from `viewer` (a guest's `viewer_customer` is NULL, which
-    equals no order's customer)."""
-    granted = select(GuestAccess.order_id).where(
+def _granted() -> Select[int]:
+    """The orders a guest verified, while their access lasts."""
+    return select(GuestAccess.order_id).where(
         GuestAccess.telegram_user_id == bindparam("viewer"),
         GuestAccess.expires_at > bindparam("now"),
     )
-    return or_(Order.id.in_(granted), Order.customer_id == bindparam("viewer_customer"))
+
+
+def visible_clause() -> ColumnElement[bool]:
+    """Who may see an order: its linked customer, or a guest who verified it and whose
+    access has not expired. Every query that shows or acts on an order found by its id
+    uses this, with the viewer's parameters from `viewer` (a guest's `viewer_customer`
+    is NULL, which equals no order's customer). Queries of all the orders a viewer may
+    see use `_Listing`."""
+    return or_(Order.id.in_(_granted()), Order.customer_id == bindparam("viewer_customer"))
+
+
+_OWNED = Order.__table__.alias("owned")
+"""The orders table again, for the viewer's own order ids inside a query of `orders`."""
+
+
+def listed_clause() -> ColumnElement[bool]:
+    """`visible_clause` for PostgreSQL, in a query that has nothing else to find the
+    orders by: one list of ids, each branch an index lookup. With the OR, PostgreSQL
+    reads the whole orders table (an IN over a subquery cannot join a bitmap OR).
+    SQLite looks both branches of the OR up in their indexes, and faster than it builds
+    this list (~2 ms less for 2,000 orders), so it keeps the OR."""
+    own = select(_OWNED.c.id).where(_OWNED.c.customer_id == bindparam("viewer_customer"))
+    return Order.id.in_(union_all(own, _granted()))
 
 
 def viewer(telegram_user_id: int, customer_id: int | None, now: datetime) -> dict[str, Any]:
     return {"viewer": telegram_user_id, "viewer_customer": customer_id, "now": now}
 
 
+@dataclass(frozen=True, slots=True)
+class _Listing(Generic[S]):
+    """A statement over all the orders a viewer may see, built once for each form of
+    the visibility test: SQLite's (`visible_clause`) and PostgreSQL's (`listed_clause`)."""
+
+    sqlite: S
+    postgresql: S
+
+    @classmethod
+    def of(cls, build: Callable[[ColumnElement[bool]], S]) -> _Listing[S]:
+        return cls(build(visible_clause()), build(listed_clause()))
+
+    def on(self, session: AsyncSession) -> S:
+        return self.sqlite if session.get_bind().dialect.name == "sqlite" else self.postgresql
+
+
 # Built once, with bound parameters: order lookups run on most steps of a conversation,
 # and building these statements costs more Python than running them.
-_VISIBLE_TO = select(Order).where(visible_clause()).order_by(Order.placed_at.desc(), Order.id)
+_VISIBLE_TO = _Listing.of(
+    lambda visible: select(Order).where(visible).order_by(Order.placed_at.desc(), Order.id)
+)
 # Its timestamp and JSON columns are read as the driver gives them (`RAW`) and decoded
 # by `candidate_rows`: SQLAlchemy's per-value processing of them took three quarters of
 # the query's time at 2,000 orders, and most item JSON is an empty object.
-_CANDIDATE_ROWS = (
-    select(
-        Order.id,
-        Order.number,
-        type_coerce(Order.placed_at, RAW),
-        type_coerce(Order.updated_at, RAW),
-        OrderItem.name,
-        type_coerce(OrderItem.names, RAW),
-        type_coerce(OrderItem.attributes, RAW),
+_CANDIDATE_ROWS = _Listing.of(
+    lambda visible: (
+        select(
+            Order.id,
+            Order.number,
+            type_coerce(Order.placed_at, RAW),
+            type_coerce(Order.updated_at, RAW),
+            OrderItem.name,
+            type_coerce(OrderItem.names, RAW),
+            type_coerce(OrderItem.attributes, RAW),
+        )
+        .outerjoin(OrderItem, OrderItem.order_id == Order.id)
+        .where(visible)
+        .order_by(Order.placed_at.desc(), Order.id, OrderItem.id)
     )
-    .outerjoin(OrderItem, OrderItem.order_id == Order.id)
-    .where(visible_clause())
-    .order_by(Order.placed_at.desc(), Order.id, OrderItem.id)
 )
-_CANDIDATE_VERSION = select(
-    func.count(Order.id), func.coalesce(func.sum(Order.id), 0), func.max(Order.updated_at)
-).where(visible_clause())
+_CANDIDATE_VERSION = _Listing.of(
+    lambda visible: select(
+        func.count(Order.id), func.coalesce(func.sum(Order.id), 0), func.max(Order.updated_at)
+    ).where(visible)
+)
 _VISIBLE_MANY = select(Order).where(
     Order.id.in_(bindparam("order_ids", expanding=True)), visible_clause()
 )

@@ -1,0 +1,86 @@
+"""No statement of a conversation reads a whole table: each lookup has an index, so its
+cost does not grow with the shop's history (every request, offer and conversation ever
+made). The statements are those a real conversation sends, planned by the database.
+
+On SQLite the plan names each table read in full (`SCAN <table>`, with or without an
+index to walk). On PostgreSQL a small table is read in full whether or not an index
+exists, so sequential scans are priced out first (`enable_seqscan = off`): a table it
+still reads in full has no index the statement can use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bench.conversation import cancel_one, load_bench_shop
+from bench.session import MemorySession
+from bench.updates import text_update
+from bot.wiring import AppDeps, build_bot, build_dispatcher
+from storage.models import Base
+
+TABLES = frozenset(Base.metadata.tables)
+_SQLITE_SCAN = re.compile(r"^SCAN (\w+)")
+
+
+async def conversation_statements(deps: AppDeps) -> dict[str, Any]:
+    """Each distinct statement two customers' cancellations send, with its parameters,
+    and those of /status, /help and a message the bot does not understand."""
+    sent: dict[str, Any] = {}
+
+    def record(
+        _conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, many: bool
+    ) -> None:
+        if not many and statement.lstrip()[:6].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT"):
+            sent.setdefault(statement, params)
+
+    people = await load_bench_shop(deps, 2, first=700)
+    dp = build_dispatcher(deps)
+    session = MemorySession()
+    bot = build_bot(deps.settings, session=session)
+    event.listen(deps.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for person in people:
+            await cancel_one(dp, bot, session, person)
+            for text in ("/status", "/help", "what is this"):
+                await dp.feed_update(bot, text_update(person.user_id, text))
+        await deps.group_commit.flush()
+    finally:
+        event.remove(deps.engine.sync_engine, "before_cursor_execute", record)
+    return sent
+
+
+async def tables_read_in_full(connection: AsyncConnection, statement: str, params: Any) -> set[str]:
+    if connection.dialect.name == "sqlite":
+        rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        found = (_SQLITE_SCAN.match(row[3]) for row in rows)
+        return {match.group(1) for match in found if match} & TABLES
+    result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", params)
+    plan = result.scalar_one()  # asyncpg decodes the JSON itself
+    root = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    return {
+        node["Relation Name"] for node in _nodes(root) if node.get("Node Type") == "Seq Scan"
+    } & TABLES
+
+
+def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node, *(found for child in node.get("Plans", []) for found in _nodes(child))]
+
+
+async def test_no_statement_of_a_conversation_reads_a_whole_table(deps: AppDeps) -> None:
+    statements = await conversation_statements(deps)
+    assert len(statements) > 20  # the whole conversation was there to look at
+    full_reads = {}
+    async with deps.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.exec_driver_sql("SET enable_seqscan = off")
+        for statement, params in statements.items():
+            tables = await tables_read_in_full(connection, statement, params)
+            if tables:
+                full_reads[" ".join(statement.split())[:120]] = sorted(tables)
+        await connection.rollback()  # EXPLAIN of a write plans it without running it
+    assert full_reads == {}
