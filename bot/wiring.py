@@ -108,7 +108,7 @@ class AppDeps:
         """The merchant's figures (`cancelbot report`, the dashboard), read on `uow`.
 
         Imported here, on first use: a bot process that no one asks for figures never
-        loads their code (1.6 MiB)."""
+        loads their code."""
         from bot.services.insights.service import InsightsConfig, InsightsService
 
         settings = self.settings

@@ -234,9 +234,9 @@ class OrderKeys(NamedTuple):
     item_ids: dict[str, int]
 
 
-def _granted() -> Select[int]:
-    """The orders a guest verified, while their access lasts."""
-    return select(GuestAccess.order_id).where(
+def _granted(column: Any) -> Select[Any]:
+    """`column` over the orders a guest verified, while their access lasts."""
+    return select(column).where(
         GuestAccess.telegram_user_id == bindparam("viewer"),
         GuestAccess.expires_at > bindparam("now"),
     )
@@ -248,7 +248,10 @@ def visible_clause() -> ColumnElement[bool]:
     uses this, with the viewer's parameters from `viewer` (a guest's `viewer_customer`
     is NULL, which equals no order's customer). Queries of all the orders a viewer may
     see use `_Listing`."""
-    return or_(Order.id.in_(_granted()), Order.customer_id == bindparam("viewer_customer"))
+    return or_(
+        Order.id.in_(_granted(GuestAccess.order_id)),
+        Order.customer_id == bindparam("viewer_customer"),
+    )
 
 
 def listed_clause() -> ColumnElement[bool]:
@@ -257,10 +260,7 @@ def listed_clause() -> ColumnElement[bool]:
     whole orders table; the guest's order ids are read first instead, as one array (an
     InitPlan, run once), and both sides of the OR are index lookups. (SQLite looks both
     branches of `visible_clause` up in their indexes as it is.)"""
-    granted = select(func.array_agg(GuestAccess.order_id)).where(
-        GuestAccess.telegram_user_id == bindparam("viewer"),
-        GuestAccess.expires_at > bindparam("now"),
-    )
+    granted = _granted(func.array_agg(GuestAccess.order_id))
     return or_(
         Order.customer_id == bindparam("viewer_customer"),
         # The cast makes it an array value: `= ANY (SELECT ...)` alone would be an IN.
