@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Numeric, String
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -89,6 +89,29 @@ def utc_from_raw(value: datetime | str) -> datetime:
         except ValueError:  # text that carries its own offset
             value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StoredTimes(Sequence[datetime]):
+    """`UtcDateTime` values read through `RAW`, each decoded (`utc_from_raw`) when it is
+    read: order matching reads the dates of thousands of orders and looks at a few,
+    unless the customer names a period."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: Sequence[datetime | str]) -> None:
+        self._raw = raw
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    @overload
+    def __getitem__(self, index: int) -> datetime: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[datetime]: ...
+    def __getitem__(self, index: int | slice) -> datetime | list[datetime]:
+        if isinstance(index, slice):
+            return [utc_from_raw(value) for value in self._raw[index]]
+        return utc_from_raw(self._raw[index])
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

@@ -13,19 +13,37 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import CancellationItem, Customer, GuestAccess, Order, OrderItem
-from storage.types import RAW, dict_from_raw, utc_from_raw
+from storage.types import RAW, StoredTimes, dict_from_raw, utc_from_raw
 
 S = TypeVar("S")
 
 
 class OrderForMatching(NamedTuple):
-    """What order matching reads of one order (`OrderRepository.candidate_rows`)."""
+    """One order as order matching compares it (`OrderNumbers` and `OrderDescription`
+    are how the repository reads the same for many orders)."""
 
     order_id: int
     number: str
     names: tuple[str, ...]  # every item's name and every translation of it
     attributes: tuple[str, ...]  # attribute values of its items: "blue", "M"
     placed_at: datetime
+
+
+class OrderNumbers(NamedTuple):
+    """The id, number and date of each order a user may see, as columns
+    (`OrderRepository.candidate_rows`): read for thousands of orders at once, where an
+    object per order cost more Python than the query."""
+
+    ids: Sequence[int]
+    numbers: Sequence[str]
+    placed_at: Sequence[datetime]  # each decoded when read (`StoredTimes`)
+
+
+class OrderDescription(NamedTuple):
+    """An order's items as matching reads them (`OrderRepository.candidate_descriptions`)."""
+
+    names: tuple[str, ...]
+    attributes: tuple[str, ...]
 
 
 class CandidateVersion(NamedTuple):
@@ -37,9 +55,9 @@ class CandidateVersion(NamedTuple):
 
 
 class CandidateRows(NamedTuple):
-    """The orders a user may see as matching reads them, and their fingerprint."""
+    """The orders a user may see as matching first reads them, and their fingerprint."""
 
-    orders: list[OrderForMatching]
+    orders: OrderNumbers
     version: CandidateVersion  # what `candidate_version` gives for these same orders
 
 
@@ -91,40 +109,43 @@ class OrderRepository:
     async def candidate_rows(
         self, telegram_user_id: int, customer_id: int | None, now: datetime
     ) -> CandidateRows:
-        """What order matching reads of the orders this user may see, newest first, with
-        their fingerprint (so a first read needs no `candidate_version` query): one indexed
-        query of a few columns of each order and its items (no ORM objects), decoded and
-        grouped here in one pass. The rows are plain columns, so they are read through the
-        session's connection: the ORM's result handling cost as much as the query at
+        """The id, number and date of each order this user may see, in no particular order
+        (`candidate_descriptions` reads what their items are called, only for a message
+        that describes an order), with their fingerprint, so a first read needs no
+        `candidate_version` query. One indexed query of plain columns, read through
+        the session's connection: the ORM's result handling cost as much as the query at
         2,000 orders (matching never runs with orders waiting to be flushed)."""
         params = viewer(telegram_user_id, customer_id, now)
         connection = await self._session.connection()
         rows = (await connection.execute(_CANDIDATE_ROWS.on(self._session), params)).all()
-        grouped: list[tuple[int, str, Any, list[str], list[str]]] = []
-        current = None
-        names: list[str] = []
-        attributes: list[str] = []
-        last_change = None  # as stored: SQLite's text sorts as its times do
-        for order_id, number, placed_at, changed, item_name, item_names, item_attributes in rows:
-            if order_id != current:  # the query keeps an order's items together
-                current, names, attributes = order_id, [], []
-                grouped.append((order_id, number, placed_at, names, attributes))
-                if last_change is None or changed > last_change:
-                    last_change = changed
-            if item_name is not None:
-                names.append(item_name)
-                names.extend(dict_from_raw(item_names).values())
-                attributes.extend(dict_from_raw(item_attributes).values())
-        orders = [
-            OrderForMatching(order_id, number, tuple(names), tuple(attributes), utc_from_raw(at))
-            for order_id, number, at, names, attributes in grouped
-        ]
+        ids = [row[0] for row in rows]
+        # As stored: SQLite's text sorts as its times do.
+        last_change = max((row[3] for row in rows), default=None)
+        orders = OrderNumbers(ids, [row[1] for row in rows], StoredTimes([row[2] for row in rows]))
         version = CandidateVersion(
-            len(orders),
-            sum(order.order_id for order in orders),
-            None if last_change is None else utc_from_raw(last_change),
+            len(ids), sum(ids), None if last_change is None else utc_from_raw(last_change)
         )
         return CandidateRows(orders, version)
+
+    async def candidate_descriptions(
+        self, telegram_user_id: int, customer_id: int | None, now: datetime
+    ) -> dict[int, OrderDescription]:
+        """What the items of each order this user may see are called, by order id: every
+        item's name and translations, and its attribute values. An order without items
+        is absent. Read as `candidate_rows` reads (plain columns, decoded here)."""
+        params = viewer(telegram_user_id, customer_id, now)
+        connection = await self._session.connection()
+        rows = await connection.execute(_CANDIDATE_DESCRIPTIONS.on(self._session), params)
+        grouped: dict[int, tuple[list[str], list[str]]] = {}
+        for order_id, item_name, item_names, item_attributes in rows:
+            names, attributes = grouped.setdefault(order_id, ([], []))
+            names.append(item_name)
+            names.extend(dict_from_raw(item_names).values())
+            attributes.extend(dict_from_raw(item_attributes).values())
+        return {
+            order_id: OrderDescription(tuple(names), tuple(attributes))
+            for order_id, (names, attributes) in grouped.items()
+        }
 
     async def candidate_version(
         self, telegram_user_id: int, customer_id: int | None, now: datetime
@@ -293,8 +314,8 @@ class _Listing(Generic[S]):
 _VISIBLE_TO = _Listing.of(
     lambda visible: select(Order).where(visible).order_by(Order.placed_at.desc(), Order.id)
 )
-# Its timestamp and JSON columns are read as the driver gives them (`RAW`) and decoded
-# by `candidate_rows`: SQLAlchemy's per-value processing of them took three quarters of
+# Their timestamp and JSON columns are read as the driver gives them (`RAW`) and decoded
+# by the repository: SQLAlchemy's per-value processing of them took three quarters of
 # the query's time at 2,000 orders, and most item JSON is an empty object.
 _CANDIDATE_ROWS = _Listing.of(
     lambda visible: (
@@ -303,13 +324,21 @@ _CANDIDATE_ROWS = _Listing.of(
             Order.number,
             type_coerce(Order.placed_at, RAW),
             type_coerce(Order.updated_at, RAW),
+        )
+        .where(visible)  # in no order: matching ranks by score, then date, then id
+    )
+)
+_CANDIDATE_DESCRIPTIONS = _Listing.of(
+    lambda visible: (
+        select(
+            OrderItem.order_id,
             OrderItem.name,
             type_coerce(OrderItem.names, RAW),
             type_coerce(OrderItem.attributes, RAW),
         )
-        .outerjoin(OrderItem, OrderItem.order_id == Order.id)
+        .join(Order, Order.id == OrderItem.order_id)
         .where(visible)
-        .order_by(Order.placed_at.desc(), Order.id, OrderItem.id)
+        .order_by(OrderItem.order_id, OrderItem.id)
     )
 )
 _CANDIDATE_VERSION = _Listing.of(

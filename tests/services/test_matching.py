@@ -29,6 +29,7 @@ from bot.services.cancellation.matching import (
     read_lookalikes,
 )
 from storage.models import Order, OrderItem
+from storage.repositories.orders import OrderDescription, OrderNumbers
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -512,6 +513,66 @@ def test_an_index_answers_many_messages() -> None:
     assert index.match("the mug").order_id == MUG_AND_STRAWBERRIES.order_id
     assert index.match("SO-1002392").order_id == BLACK_HEADPHONES.order_id
     assert index.match("the kettle").order_id == KETTLE.order_id
+
+
+class TestAnIndexOfNumbersOnly:
+    """Built from the orders' numbers and dates (`numbers_only`), it answers what
+    needs nothing more, asks for the rest only when a message describes an order, and
+    once given it answers as an index built from everything."""
+
+    @staticmethod
+    def numbers_only() -> CandidateIndex:
+        return CandidateIndex.numbers_only(
+            OrderNumbers(
+                [c.order_id for c in DESCRIBED],
+                [c.number for c in DESCRIBED],
+                [c.placed_at for c in DESCRIBED],
+            )
+        )
+
+    @staticmethod
+    def descriptions() -> dict[int, OrderDescription]:
+        return {c.order_id: OrderDescription(c.names, c.attributes) for c in DESCRIBED}
+
+    @pytest.mark.parametrize("text", ["SO-1002392", "so 100239", "the one from last week"])
+    def test_numbers_and_periods_need_no_descriptions(self, text: str) -> None:
+        index = self.numbers_only()
+        message = index.parse(text)
+        assert not index.needs_descriptions(message)
+        assert ids(index.match_message(message, now=NOW)) == ids(
+            CandidateIndex(DESCRIBED).match(text, now=NOW)
+        )
+
+    @pytest.mark.parametrize("text", ["the blue headphones", "蓝色耳机", "my kettle SO-1002393"])
+    def test_a_description_waits_for_the_items(self, text: str) -> None:
+        index = self.numbers_only()
+        message = index.parse(text)
+        assert index.needs_descriptions(message)
+        with pytest.raises(LookupError):
+            index.match_message(message, now=NOW)
+
+        index.describe(self.descriptions())
+        assert not index.needs_descriptions(message)
+        assert index.match_message(message, now=NOW) == CandidateIndex(DESCRIBED).match(
+            text, now=NOW
+        )
+
+    def test_an_order_without_items_is_described_as_having_none(self) -> None:
+        index = self.numbers_only()
+        index.describe({KETTLE.order_id: OrderDescription(KETTLE.names, KETTLE.attributes)})
+        assert ids(index.match("the kettle")) == [KETTLE.order_id]
+        assert index.match("the mug").kind is MatchKind.NONE
+
+
+@pytest.mark.parametrize(
+    "text", ["SO-1002392", "the headphones", "耳机", "the one from last week", "SO-100239"]
+)
+def test_the_orders_order_does_not_change_the_answer(text: str) -> None:
+    """The repository reads the orders in no particular order: ties are broken by date,
+    then id, never by position."""
+    forward = CandidateIndex(DESCRIBED).match(text, now=NOW)
+    assert forward.best
+    assert CandidateIndex(DESCRIBED[::-1]).match(text, now=NOW) == forward
 
 
 def test_a_candidate_carries_every_item_name_translation_and_attribute() -> None:

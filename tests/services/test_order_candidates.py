@@ -92,6 +92,25 @@ async def test_only_a_viewer_with_an_index_asks_for_the_fingerprint(
     assert (len(reads), len(fingerprints)) == (1, 1)
 
 
+@pytest.fixture
+def descriptions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per time the items' names were read for matching."""
+    return _count_calls(monkeypatch, "candidate_descriptions")
+
+
+async def test_what_items_are_called_is_read_once_and_only_for_a_description(
+    shop: AppDeps, reads: list[int], descriptions: list[int]
+) -> None:
+    """A typed number needs the numbers only; the first description reads the items'
+    names into the index, which later cases of the same customer reuse."""
+    assert await guess(shop, "SO-100001") == (Found.CONFIDENT, ["SO-1000001"])
+    assert (len(reads), len(descriptions)) == (1, 0)
+    assert await guess(shop, "the mug") == (Found.CONFIDENT, ["SO-1000002"])
+    assert await guess(shop, "my mug please") == (Found.CONFIDENT, ["SO-1000002"])
+    assert await guess(shop, "SO-1000001 t-shirt") == (Found.EXACT, ["SO-1000001"])
+    assert (len(reads), len(descriptions)) == (1, 1)
+
+
 async def test_a_new_order_is_found_by_the_next_case(shop: AppDeps, reads: list[int]) -> None:
     assert await guess(shop, "SO-1000001") == (Found.EXACT, ["SO-1000001"])
     await load(shop, orders=[order("SO-1000003", "C001", item("CUP", "20.00"))])

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.conversation import cancel_one, load_bench_shop
 from bench.session import MemorySession
-from bench.updates import text_update
+from bench.updates import contact_update, text_update
 from bot.wiring import AppDeps, build_bot, build_dispatcher
 from storage.models import Base
 
@@ -29,7 +29,8 @@ _SQLITE_SCAN = re.compile(r"^SCAN (\w+)")
 
 async def conversation_statements(deps: AppDeps) -> dict[str, Any]:
     """Each distinct statement two customers' cancellations send, with its parameters,
-    and those of /status, /help and a message the bot does not understand."""
+    and those of /status, /help, a message the bot does not understand and a third
+    customer's typed guesses of their order (a number, then a description)."""
     sent: dict[str, Any] = {}
 
     def record(
@@ -38,7 +39,7 @@ async def conversation_statements(deps: AppDeps) -> dict[str, Any]:
         if not many and statement.lstrip()[:6].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT"):
             sent.setdefault(statement, params)
 
-    people = await load_bench_shop(deps, 2, first=700)
+    *people, typist = await load_bench_shop(deps, 3, first=700)
     dp = build_dispatcher(deps)
     session = MemorySession()
     bot = build_bot(deps.settings, session=session)
@@ -48,6 +49,10 @@ async def conversation_statements(deps: AppDeps) -> dict[str, Any]:
             await cancel_one(dp, bot, session, person)
             for text in ("/status", "/help", "what is this"):
                 await dp.feed_update(bot, text_update(person.user_id, text))
+        # A third customer types their order: by number, then by what they bought.
+        await dp.feed_update(bot, contact_update(typist.user_id, typist.phone))
+        for text in ("/cancel_order", "SO-1234567", "the blue headphones"):
+            await dp.feed_update(bot, text_update(typist.user_id, text))
         await deps.group_commit.flush()
     finally:
         event.remove(deps.engine.sync_engine, "before_cursor_execute", record)
@@ -74,6 +79,7 @@ def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_no_statement_of_a_conversation_reads_a_whole_table(deps: AppDeps) -> None:
     statements = await conversation_statements(deps)
     assert len(statements) > 20  # the whole conversation was there to look at
+    assert any("FROM order_items JOIN orders" in statement for statement in statements)
     full_reads = {}
     async with deps.engine.connect() as connection:
         if connection.dialect.name == "postgresql":

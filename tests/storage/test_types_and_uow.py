@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from bot.wiring import AppDeps
 from storage.enums import ItemCategory, RequestKind, RequestStatus
 from storage.models import CancellationRequest, Order, OrderItem
-from storage.repositories.orders import OrderForMatching
-from storage.types import utc_from_raw
+from storage.repositories.orders import OrderDescription
+from storage.types import StoredTimes, utc_from_raw
 from tests.conftest import NOW
 from tests.storage.helpers import add_all, make_customer, make_order
 
@@ -145,10 +145,11 @@ async def test_items_load_with_their_order_and_totals_are_exact(deps: AppDeps) -
     assert loaded.total == Decimal("299.00") + Decimal("0.30") + Decimal("10.00")
 
 
-async def test_matching_reads_each_order_once_with_its_items_decoded(deps: AppDeps) -> None:
-    """`candidate_rows` decodes timestamps and JSON itself: the same values, on both
-    databases, as the ORM gives; an order without items is still a candidate; the rows'
-    fingerprint is the one `candidate_version` gives."""
+async def test_matching_reads_each_order_once_then_its_items_decoded(deps: AppDeps) -> None:
+    """`candidate_rows` and `candidate_descriptions` decode timestamps and JSON
+    themselves: the same values, on both databases, as the ORM gives; an order without
+    items is still a candidate, with no description; the rows' fingerprint is the one
+    `candidate_version` gives; another customer's order is in neither."""
     shanghai = timezone(timedelta(hours=8))
     customer = make_customer()
     two_items = make_order(customer, "SO-2", datetime(2026, 11, 23, 18, 0, tzinfo=shanghai))
@@ -172,20 +173,21 @@ async def test_matching_reads_each_order_once_with_its_items_decoded(deps: AppDe
         found, version = await uow.orders.candidate_rows(1, customer.id, NOW)
         assert version == await uow.orders.candidate_version(1, customer.id, NOW)
         assert version.orders == 2
+        described = await uow.orders.candidate_descriptions(1, customer.id, NOW)
         nothing = await uow.orders.candidate_rows(2, None, NOW)
         assert nothing.version == await uow.orders.candidate_version(2, None, NOW)
-        assert nothing == ([], (0, 0, None))
-    assert found == [
-        OrderForMatching(
-            two_items.id,
-            "SO-2",
-            ("Bluetooth Headphones", "蓝牙耳机", "Cotton T-shirt"),
-            ("black", "M"),
-            datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
-        ),
-        OrderForMatching(bare.id, "SO-1", (), (), NOW - timedelta(days=3)),
+        assert (list(nothing.orders.ids), nothing.version) == ([], (0, 0, None))
+        assert await uow.orders.candidate_descriptions(2, None, NOW) == {}
+    assert sorted(zip(found.ids, found.numbers, found.placed_at, strict=True)) == [
+        (two_items.id, "SO-2", datetime(2026, 11, 23, 10, 0, tzinfo=UTC)),
+        (bare.id, "SO-1", NOW - timedelta(days=3)),
     ]
-    assert all(order.placed_at.tzinfo is UTC for order in found)
+    assert all(placed_at.tzinfo is UTC for placed_at in found.placed_at)
+    assert described == {
+        two_items.id: OrderDescription(
+            ("Bluetooth Headphones", "蓝牙耳机", "Cotton T-shirt"), ("black", "M")
+        )
+    }
 
 
 @pytest.mark.parametrize(
@@ -203,3 +205,14 @@ def test_raw_times_decode_to_the_same_aware_utc_instant(raw: str | datetime) -> 
     decoded = utc_from_raw(raw)
     assert decoded == datetime(2026, 11, 23, 10, 0, 0, 250_000, tzinfo=UTC)
     assert decoded.tzinfo is UTC
+
+
+def test_stored_times_decode_each_value_when_read() -> None:
+    raw = ["2026-11-23 10:00:00.250000", "2026-11-23T18:00:00+08:00", "not a time"]
+    times = StoredTimes(raw)
+    assert len(times) == 3
+    assert times[0] == datetime(2026, 11, 23, 10, 0, 0, 250_000, tzinfo=UTC)
+    assert times[:2] == [times[0], datetime(2026, 11, 23, 10, 0, tzinfo=UTC)]
+    assert times[-2].tzinfo is UTC
+    with pytest.raises(ValueError):  # decoded only when read: the bad value fails here
+        times[2]

@@ -1,9 +1,12 @@
 """The orders a case's customer may mean, kept for the case while it is being identified.
 
 Order matching needs a few columns of each of the customer's orders, not the orders:
-they are read in one indexed query (`OrderRepository.candidate_rows`), turned into the
-matcher's index (numbers and descriptions normalised once) and kept here, per case, so a
-customer who types three guesses costs one query and one index. The orders named back
+their numbers and dates are read in one indexed query (`OrderRepository.candidate_rows`),
+turned into the matcher's index (numbers normalised once) and kept here, per case, so a
+customer who types three guesses costs one query and one index. What the items are
+called is read and indexed the first time a message describes an order
+(`OrderRepository.candidate_descriptions`, `CandidateIndex.describe`), once for the
+index: a typed number, the usual first guess, needs none of it. The orders named back
 to the customer are loaded afresh, with their visibility checked again, so a stale entry
 can only offer an order that is then refused as not found; entries expire after a few
 minutes, and the cache holds a bounded number of cases and of orders in all (a shop

@@ -165,7 +165,14 @@ class CaseService:
             if not allowance.allowed:
                 return Identification(Found.THROTTLED, retry_at=allowance.retry_at)
             index = await self._candidates(identity, case_id)
-            match = index.match(text, now=self._clock.now())
+            message = index.parse(text)
+            if index.needs_descriptions(message):  # once per index: numbers need none
+                index.describe(
+                    await self._uow.orders.candidate_descriptions(
+                        identity.user_id, identity.customer_id, self._clock.now()
+                    )
+                )
+            match = index.match_message(message, now=self._clock.now())
             if match.kind is MatchKind.NONE:
                 self._throttle.record(subject, ORDER_GUESS)
             orders = await self._uow.orders.visible_many(
@@ -194,7 +201,7 @@ class CaseService:
             index = cache.for_viewer(user, customer, version)
         if index is None:
             rows = await self._uow.orders.candidate_rows(user, customer, now)
-            index = CandidateIndex(rows.orders, self._vocabulary)
+            index = CandidateIndex.numbers_only(rows.orders, self._vocabulary)
             cache.put_for_viewer(user, customer, rows.version, index)
         cache.put(case_id, user, index)
         return index

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
-from storage.repositories.orders import OrderForMatching
+from storage.repositories.orders import OrderDescription, OrderForMatching, OrderNumbers
 
 if TYPE_CHECKING:
     from storage.models import Order
@@ -259,18 +259,28 @@ def _number_key(canonical: str) -> str:
 def _stored_number_forms(number: str) -> tuple[str, str, str]:
     """A stored number's key (`_number_key`), its body (the key without the letter prefix:
     customers often leave "SO-" out) and that prefix: an index of 2,000 orders computes
-    these 2,000 times. A number in the usual shape ("SO-1002345") is read by one pattern,
-    any other through `normalize_order_number`; both give the same forms."""
+    these 2,000 times. A number in the usual shape ("SO-1002345") is read by one pattern
+    and its prefix's key looked up (a shop has a few prefixes), any other goes through
+    `normalize_order_number`; both give the same forms."""
     plain = _PLAIN_STORED_NUMBER.fullmatch(number)
-    if plain is not None and _ONLY_LABELS.fullmatch(plain[1]) is None:
-        prefix, body = plain[1], plain[2]
-    else:
-        canonical = normalize_order_number(number)
-        # Canonical is A-Z0-9 with look-alikes already read from the first digit on, so
-        # what follows the leading letters is a key as it stands.
-        body = canonical.lstrip(_ASCII_UPPER)
-        prefix = canonical[: len(canonical) - len(body)]
+    if plain is not None:
+        prefix, body = plain.groups()
+        prefix_key = _prefix_key(prefix)
+        if prefix_key is not None:
+            return prefix_key + body, body, prefix
+    canonical = normalize_order_number(number)
+    # Canonical is A-Z0-9 with look-alikes already read from the first digit on, so
+    # what follows the leading letters is a key as it stands.
+    body = canonical.lstrip(_ASCII_UPPER)
+    prefix = canonical[: len(canonical) - len(body)]
     return read_lookalikes(prefix) + body, body, prefix
+
+
+@lru_cache(maxsize=1024)
+def _prefix_key(prefix: str) -> str | None:
+    """The key of a plain number's letter prefix, or None when its letters are only
+    labels ("NO-123", "ORDER 123"), which `normalize_order_number` drops."""
+    return None if _ONLY_LABELS.fullmatch(prefix) is not None else read_lookalikes(prefix)
 
 
 def _heads(word: str, prefixes: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
@@ -525,16 +535,28 @@ class CandidateIndex:
     Build it once per conversation step (or let `match_order` build one per call):
     number keys and descriptions are computed here once, so matching a message is
     one rapidfuzz pass over them.
+
+    Built from `OrderNumbers` (`numbers_only`), it holds the orders' numbers and dates
+    and not yet what their items are called: a typed number or a period needs nothing
+    more, and thousands of orders are indexed in a fraction of the time. A message that
+    describes an order (`needs_descriptions`) waits for `describe`, which adds the
+    items' names and attributes once for every later match. The orders are held as
+    columns; a candidate is made only for an order that scores.
     """
 
     __slots__ = (
         "_attribute_terms",
+        "_attributes",
         "_bodies",
-        "_candidates",
+        "_described",
         "_description_owner",
         "_description_words",
         "_descriptions",
+        "_ids",
         "_known_words",
+        "_names",
+        "_numbers",
+        "_placed_at",
         "_prefixes",
         "_vocabulary",
         "_wholes",
@@ -543,33 +565,90 @@ class CandidateIndex:
     def __init__(
         self, candidates: Sequence[OrderCandidate], vocabulary: MatchingVocabulary | None = None
     ) -> None:
+        self._index_numbers(
+            OrderNumbers(
+                [c.order_id for c in candidates],
+                [c.number for c in candidates],
+                [c.placed_at for c in candidates],
+            ),
+            vocabulary,
+        )
+        self.describe({c.order_id: OrderDescription(c.names, c.attributes) for c in candidates})
+
+    @classmethod
+    def numbers_only(
+        cls, orders: OrderNumbers, vocabulary: MatchingVocabulary | None = None
+    ) -> CandidateIndex:
+        """The orders' numbers and dates, without descriptions until `describe`."""
+        index = cls.__new__(cls)
+        index._index_numbers(orders, vocabulary)
+        return index
+
+    def _index_numbers(self, orders: OrderNumbers, vocabulary: MatchingVocabulary | None) -> None:
         self._vocabulary = vocabulary or default_vocabulary()
-        self._candidates = tuple(candidates)
-        forms = [_stored_number_forms(c.number) for c in self._candidates]
+        self._ids, self._numbers, self._placed_at = orders
+        forms = [_stored_number_forms(number) for number in self._numbers]
         self._wholes = [whole for whole, _, _ in forms]
         self._bodies = [body for _, body, _ in forms]
         self._prefixes = frozenset(prefix for _, _, prefix in forms if prefix)
+        self._described = False
+        self._names: list[tuple[str, ...]] = [()] * len(self._ids)
+        self._attributes: list[tuple[str, ...]] = [()] * len(self._ids)
+        self._description_owner: list[int] = []
+        self._descriptions: list[Terms] = []
+        self._description_words: list[str] = []
+        self._attribute_terms: list[frozenset[str]] = []
+        self._known_words: list[str] = []
+
+    def __len__(self) -> int:
+        """How many orders it holds (what a cache of indexes counts against its budget)."""
+        return len(self._ids)
+
+    def parse(self, text: str) -> ParsedMessage:
+        """`text` taken apart, with these orders' number prefixes known."""
+        return self._vocabulary.parse(text, prefixes=self._prefixes)
+
+    def needs_descriptions(self, message: ParsedMessage) -> bool:
+        """Whether matching `message` needs the names and attributes not read yet."""
+        return not self._described and not message.description.is_empty
+
+    def describe(self, descriptions: Mapping[int, OrderDescription]) -> None:
+        """Adds the orders' item names and attributes, by order id (an order missing
+        from `descriptions` has no items); the numbers stay as indexed."""
+        missing = OrderDescription((), ())
+        found = [descriptions.get(order_id, missing) for order_id in self._ids]
+        self._names = [names for names, _ in found]
+        self._attributes = [attributes for _, attributes in found]
         owned = [
-            (position, self._vocabulary.describe(name, candidate.attributes))
-            for position, candidate in enumerate(self._candidates)
-            for name in candidate.names
+            (position, self._vocabulary.describe(name, attributes))
+            for position, (names, attributes) in enumerate(found)
+            for name in names
         ]
         self._description_owner = [position for position, _ in owned]
         self._descriptions = [description for _, description in owned]
         self._description_words = [description.words for description in self._descriptions]
-        self._attribute_terms = [
-            self._vocabulary.attribute_terms(c.attributes) for c in self._candidates
-        ]
+        self._attribute_terms = [self._vocabulary.attribute_terms(a) for a in self._attributes]
         self._known_words = sorted({w for words in self._description_words for w in words.split()})
+        self._described = True
 
-    def __len__(self) -> int:
-        """How many orders it holds (what a cache of indexes counts against its budget)."""
-        return len(self._candidates)
+    def _candidate(self, position: int) -> OrderCandidate:
+        return OrderCandidate(
+            self._ids[position],
+            self._numbers[position],
+            self._names[position],
+            self._attributes[position],
+            self._placed_at[position],
+        )
 
     def match(self, text: str, *, now: datetime | None = None) -> OrderMatch:
         """The order(s) `text` means. With `now` (aware, like `placed_at`), a period
         the message names ("from last week", "上周") counts too."""
-        message = self._vocabulary.parse(text, prefixes=self._prefixes)
+        return self.match_message(self.parse(text), now=now)
+
+    def match_message(self, message: ParsedMessage, *, now: datetime | None = None) -> OrderMatch:
+        """`match` for a message already parsed by `parse`."""
+        if self.needs_descriptions(message):
+            raise LookupError("the message describes an order: call describe() first")
         scored: dict[int, ScoredCandidate] = {}
         for position, score in self._number_scores(message.numbers).items():
             self._keep(scored, position, score, MatchBasis.NUMBER)
@@ -584,7 +663,7 @@ class CandidateIndex:
         """Records `score` if it reaches the floor and beats what the order already has."""
         held = scored.get(position)
         if score >= CANDIDATE_FLOOR and (held is None or score > held.score):
-            scored[position] = ScoredCandidate(self._candidates[position], score, basis)
+            scored[position] = ScoredCandidate(self._candidate(position), score, basis)
 
     def _number_scores(self, typed_numbers: Iterable[str]) -> dict[int, float]:
         """Each candidate's best grade against any typed number, by OSA distance (a swap
@@ -614,8 +693,8 @@ class CandidateIndex:
             return MatchBasis.DESCRIPTION, scores
         inside = {
             position
-            for position, candidate in enumerate(self._candidates)
-            if hint.covers(candidate.placed_at, now)
+            for position, placed_at in enumerate(self._placed_at)
+            if hint.covers(placed_at, now)
         }
         if not inside:
             return MatchBasis.DESCRIPTION, scores
@@ -630,6 +709,8 @@ class CandidateIndex:
         """Scores with ATTRIBUTE_PENALTY off orders whose recorded attributes miss every
         one the customer named. Orders with none recorded keep theirs: "the blue kettle"
         may be blue although the shop never said so."""
+        if not scores:
+            return scores
         words = set(query.words.split())
         named = {
             term
