@@ -155,24 +155,26 @@ async def _rounds(
 
 async def _identification(
     deps: AppDeps, orders: int, number: int, tries: int
-) -> tuple[Series, Series, Series]:
+) -> tuple[Series, Series, Series, Series]:
     """End to end through the service, in a unit of work as an update has it, in
     milliseconds: a case's first guess with nothing cached (a new process, or the
-    customer's orders just changed: the query and the index), the first guess of a
-    later case of the same customer (their orders unchanged: the index is reused after
-    one aggregate query) and a later guess in the same case (the case's index)."""
+    customer's orders just changed: the query and the index), the same by description
+    (the items' names read and indexed too), the first guess of a later case of the same
+    customer (their orders unchanged: the index is reused after one aggregate query)
+    and a later guess in the same case (the case's index)."""
     person = await load_many_orders(deps, orders, number=number)
     dp = build_dispatcher(deps)
     bot = build_bot(deps.settings, session=MemorySession())
     await dp.feed_update(bot, contact_update(person.user_id, person.phone))
-    cold, new_case, again = Series("cold"), Series("new case"), Series("later guess")
+    cold, described = Series("cold"), Series("cold, by description")
+    new_case, again = Series("new case"), Series("later guess")
     for attempt in range(tries):
-        for target in (cold, new_case):
+        for target in (cold, described, new_case):
             # A cold guess sees an empty cache, as a new process would.
             config = (
-                replace(deps.service_config, candidates=CaseCandidates())
-                if target is cold
-                else deps.service_config
+                deps.service_config
+                if target is new_case
+                else replace(deps.service_config, candidates=CaseCandidates())
             )
             async with _update_uow(deps, config) as services:
                 identity = await services.identity.resolve(
@@ -180,14 +182,23 @@ async def _identification(
                 )
                 case_id = await services.cases.start(identity)
                 await services.uow.commit()
-            typed = order_number(number, (attempt * 37) % orders).lower()[:-1]  # a digit short
+            typed = (
+                DESCRIBED_GUESS
+                if target is described
+                else order_number(number, (attempt * 37) % orders).lower()[:-1]  # a digit short
+            )
             for series in (target, again) if target is new_case else (target,):
                 started = time.perf_counter()
                 async with _update_uow(deps, config) as services:
                     await services.cases.identify(identity, case_id, typed)
                     await services.uow.commit()
                 series.values.append((time.perf_counter() - started) * 1000)
-    return cold, new_case, again
+    return cold, described, new_case, again
+
+
+DESCRIBED_GUESS = "the blue kettle"
+"""A description matching a third of `load_many_orders`'s orders by name and, among
+them, none by colour (their items record no attributes): an AMBIGUOUS answer."""
 
 
 @contextlib.asynccontextmanager
@@ -356,19 +367,28 @@ async def measure(args: argparse.Namespace) -> list[str]:
             "orders named back), median (min–max) of the tries, milliseconds. *Cold*: "
             "nothing cached (a new process, or the customer's orders just changed); "
             "*new case*: the first guess of a later case, the customer's orders unchanged; "
-            "*later guess*: the same case again. The verdict is on the slowest.",
+            "*later guess*: the same case again. The verdict is on the slowest of these "
+            "three. *Cold, by description*: a cold guess that describes the order instead "
+            f'("{DESCRIBED_GUESS}"), which also reads and indexes what every order\'s items '
+            "are called (a number needs none of it); it is given against the same 10 ms "
+            "but kept out of the verdict, which the issue sets on a typed order number.",
             "",
-            "| orders | cold | new case | later guess | target |",
-            "|---|---|---|---|---|",
+            "| orders | cold | new case | later guess | target | cold, by description |",
+            "|---|---|---|---|---|---|",
         ]
         for index, orders in enumerate((20, 2000)):
-            cold, new_case, again = await _identification(lite, orders, 900 + index, args.tries)
+            cold, described, new_case, again = await _identification(
+                lite, orders, 900 + index, args.tries
+            )
             worst = max(cold.median, new_case.median, again.median)
             verdict = "met" if worst <= 10 else f"missed by {worst - 10:.1f} ms"
+            over = described.median - 10
             lines.append(
                 f"| {orders:,} | {cold.median:.2f} ({cold.span(2)}) | {new_case.median:.2f} "
                 f"({new_case.span(2)}) | {again.median:.2f} ({again.span(2)}) | "
-                f"≤ 10 ms ({verdict}) |"
+                f"≤ 10 ms ({verdict}) | {described.median:.2f} ({described.span(2)}; "
+                + ("within 10 ms" if over <= 0 else f"{over:.1f} ms over 10")
+                + ") |"
             )
 
     lines += [

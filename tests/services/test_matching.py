@@ -575,6 +575,15 @@ def test_the_orders_order_does_not_change_the_answer(text: str) -> None:
     assert CandidateIndex(DESCRIBED[::-1]).match(text, now=NOW) == forward
 
 
+def test_an_exact_number_wins_however_many_newer_orders_fit_the_description() -> None:
+    """Only the best few scores are decided on: an exact number must be among them when
+    many newer orders describe as well (all score 100)."""
+    same = [order(n, f"SO-{2_000_000 + n}", "Bluetooth Headphones", days_ago=1) for n in range(9)]
+    target = order(99, "SO-1002392", "Bluetooth Headphones", days_ago=30)
+    match = CandidateIndex([*same, target]).match("SO-1002392 bluetooth headphones", now=NOW)
+    assert (match.kind, ids(match)) == (MatchKind.EXACT, [99])
+
+
 def test_a_candidate_carries_every_item_name_translation_and_attribute() -> None:
     placed_at = NOW - timedelta(days=2)
     stored = Order(id=7, number="SO-1002391", placed_at=placed_at)

@@ -11,6 +11,7 @@ number, by description or by date, so one pair of thresholds decides the outcome
 
 from __future__ import annotations
 
+import heapq
 import re
 import string
 import tomllib
@@ -64,6 +65,9 @@ CANDIDATE_FLOOR: Final = 60.0
 # An AMBIGUOUS answer lists the candidates this close to the best one, at most so many.
 AMBIGUITY_WINDOW: Final = 25.0
 MAX_AMBIGUOUS: Final = 5
+# `_decide` looks at no more of the ranked candidates than these: the first
+# MAX_AMBIGUOUS, and one more to tell one exact number from several.
+DECIDED_FROM: Final = MAX_AMBIGUOUS + 1
 # An order with attributes recorded, none of which the customer named when they
 # named some ("the black headphones"), drops this far: enough to set apart two
 # orders of one product in different colours.
@@ -649,21 +653,25 @@ class CandidateIndex:
         """`match` for a message already parsed by `parse`."""
         if self.needs_descriptions(message):
             raise LookupError("the message describes an order: call describe() first")
-        scored: dict[int, ScoredCandidate] = {}
+        scored: dict[int, tuple[float, MatchBasis]] = {}
         for position, score in self._number_scores(message.numbers).items():
-            self._keep(scored, position, score, MatchBasis.NUMBER)
+            _keep(scored, position, score, MatchBasis.NUMBER)
         basis, scores = self._other_scores(message, now)
         for position, score in scores.items():
-            self._keep(scored, position, score, basis)
-        return _decide(sorted(scored.values(), key=_rank))
+            _keep(scored, position, score, basis)
+        # `_decide` reads only the best few (exact numbers score highest, so they lead):
+        # candidates are made for those alone, not for every order a description fits.
+        best = heapq.nsmallest(DECIDED_FROM, scored, key=lambda p: self._rank(p, *scored[p]))
+        return _decide([ScoredCandidate(self._candidate(p), *scored[p]) for p in best])
 
-    def _keep(
-        self, scored: dict[int, ScoredCandidate], position: int, score: float, basis: MatchBasis
-    ) -> None:
-        """Records `score` if it reaches the floor and beats what the order already has."""
-        held = scored.get(position)
-        if score >= CANDIDATE_FLOOR and (held is None or score > held.score):
-            scored[position] = ScoredCandidate(self._candidate(position), score, basis)
+    def _rank(
+        self, position: int, score: float, basis: MatchBasis
+    ) -> tuple[float, bool, float, int]:
+        """Best score first; on a tie an exact number (which `_decide` must see however
+        many descriptions score as high), then the newer order, the one a customer most
+        likely means, then the lower id (so the answer never depends on the orders' order)."""
+        exact = basis is MatchBasis.NUMBER and score >= EXACT_NUMBER_SCORE
+        return (-score, not exact, -self._placed_at[position].timestamp(), self._ids[position])
 
     def _number_scores(self, typed_numbers: Iterable[str]) -> dict[int, float]:
         """Each candidate's best grade against any typed number, by OSA distance (a swap
@@ -768,14 +776,19 @@ class CandidateIndex:
         return " ".join(spelled)
 
 
-def _rank(scored: ScoredCandidate) -> tuple[float, float, int]:
-    """Best score first; on a tie the newer order, the one a customer most likely means."""
-    return (-scored.score, -scored.candidate.placed_at.timestamp(), scored.candidate.order_id)
+def _keep(
+    scored: dict[int, tuple[float, MatchBasis]], position: int, score: float, basis: MatchBasis
+) -> None:
+    """Records `score` if it reaches the floor and beats what the order already has."""
+    held = scored.get(position)
+    if score >= CANDIDATE_FLOOR and (held is None or score > held[0]):
+        scored[position] = (score, basis)
 
 
 def _decide(ranked: Sequence[ScoredCandidate]) -> OrderMatch:
-    """The verdict on candidates ranked best first: a typed number settles it when it is
-    exactly one order's; otherwise the thresholds above decide."""
+    """The verdict on candidates ranked best first (the best `DECIDED_FROM` are enough):
+    a typed number settles it when it is exactly one order's; otherwise the thresholds
+    above decide."""
     exact = [s for s in ranked if s.basis is MatchBasis.NUMBER and s.score >= EXACT_NUMBER_SCORE]
     if len(exact) == 1:
         return OrderMatch(MatchKind.EXACT, (exact[0],))
