@@ -214,7 +214,7 @@ class GuestAccess(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("telegram_users.id"))
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     granted_at: Mapped[datetime]
     expires_at: Mapped[datetime]
 
@@ -242,7 +242,7 @@ class Conversation(Base):
     telegram_user_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("telegram_users.id"), index=True
     )
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     status: Mapped[ConversationStatus] = mapped_column(
         str_enum(ConversationStatus), default=ConversationStatus.OPEN
     )
@@ -418,8 +418,8 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     # How it is delivered (storage.enums.DeliveryKind) and, for the agents' group, into
     # which customer's topic (issue 9).
     kind: Mapped[DeliveryKind] = mapped_column(
@@ -548,7 +548,9 @@ class SupportCase(Base):
     __tablename__ = "support_cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("telegram_users.id"))
+    telegram_user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_users.id"), index=True
+    )
     chat_id: Mapped[int] = mapped_column(BigInteger)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -607,10 +609,12 @@ class Ticket(Base):
     __tablename__ = "tickets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("telegram_users.id"))
+    telegram_user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("telegram_users.id"), index=True
+    )
     chat_id: Mapped[int] = mapped_column(BigInteger)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("support_cases.id"))
     reason: Mapped[TicketReason] = mapped_column(str_enum(TicketReason))
     status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus), default=TicketStatus.OPEN)
@@ -646,7 +650,7 @@ class Survey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_key: Mapped[str] = mapped_column(String(64), unique=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     locale: Mapped[str] = mapped_column(String(8))
     rating: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
@@ -702,7 +706,7 @@ class AgentTopic(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_chat_id: Mapped[int] = mapped_column(BigInteger)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     thread_id: Mapped[int | None] = mapped_column(BigInteger)
     name: Mapped[str] = mapped_column(String(128), default="")
@@ -777,7 +781,7 @@ class RelayedMessage(Base):
     agent_id: Mapped[int | None] = mapped_column(BigInteger)
     source_chat_id: Mapped[int] = mapped_column(BigInteger)
     source_message_id: Mapped[int] = mapped_column(BigInteger)
-    copy_chat_id: Mapped[int] = mapped_column(BigInteger)
+    copy_chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     copy_message_id: Mapped[int | None] = mapped_column(BigInteger)
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
@@ -842,7 +846,7 @@ class LinkTokenUse(Base):
 
     token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     used_at: Mapped[datetime]
 
 

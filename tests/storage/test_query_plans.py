@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bench.conversation import cancel_one, load_bench_shop
 from bench.session import MemorySession
 from bench.updates import contact_update, text_update
+from bot.services.erasure import ErasureService
 from bot.wiring import AppDeps, build_bot, build_dispatcher
 from storage.models import Base
 
@@ -31,20 +34,11 @@ async def conversation_statements(deps: AppDeps) -> dict[str, Any]:
     """Each distinct statement two customers' cancellations send, with its parameters,
     and those of /status, /help, a message the bot does not understand and a third
     customer's typed guesses of their order (a number, then a description)."""
-    sent: dict[str, Any] = {}
-
-    def record(
-        _conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, many: bool
-    ) -> None:
-        if not many and statement.lstrip()[:6].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT"):
-            sent.setdefault(statement, params)
-
     *people, typist = await load_bench_shop(deps, 3, first=700)
     dp = build_dispatcher(deps)
     session = MemorySession()
     bot = build_bot(deps.settings, session=session)
-    event.listen(deps.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with sent_statements(deps) as sent:
         for person in people:
             await cancel_one(dp, bot, session, person)
             for text in ("/status", "/help", "what is this"):
@@ -54,8 +48,6 @@ async def conversation_statements(deps: AppDeps) -> dict[str, Any]:
         for text in ("/cancel_order", "SO-1234567", "the blue headphones"):
             await dp.feed_update(bot, text_update(typist.user_id, text))
         await deps.group_commit.flush()
-    finally:
-        event.remove(deps.engine.sync_engine, "before_cursor_execute", record)
     return sent
 
 
@@ -80,13 +72,61 @@ async def test_no_statement_of_a_conversation_reads_a_whole_table(deps: AppDeps)
     statements = await conversation_statements(deps)
     assert len(statements) > 20  # the whole conversation was there to look at
     assert any("FROM order_items JOIN orders" in statement for statement in statements)
-    full_reads = {}
+    assert await full_reads(deps, statements) == {}
+
+
+async def test_an_erasure_reads_no_whole_table_but_the_conversation_states(
+    deps: AppDeps,
+) -> None:
+    """Erasing a customer finds their rows by customer and by Telegram account, in one
+    transaction that holds the write lock: none of it grows with the shop's history, but
+    for aiogram's conversation-state keys ("fsm:<bot>:<chat>:<user>:<destiny>"), matched
+    on the chat and the user inside the key (one row per chat, read once per erasure)."""
+    (person,) = await load_bench_shop(deps, 1, first=800)
+    dp = build_dispatcher(deps)
+    session = MemorySession()
+    await cancel_one(dp, build_bot(deps.settings, session=session), session, person)
+    await deps.group_commit.flush()
+    async with deps.uow() as uow:
+        customer = await uow.customers.by_telegram_user(person.user_id)
+    assert customer is not None
+    with sent_statements(deps) as statements:
+        async with deps.uow() as uow:
+            erased = await ErasureService(uow, deps.clock).forget(
+                customer.external_id, requested_by="cli"
+            )
+            await uow.commit()
+    assert (erased.telegram_accounts, len(statements) > 20) == (1, True)
+    assert set((await full_reads(deps, statements)).values()) == {("fsm_states",)}
+
+
+@contextmanager
+def sent_statements(deps: AppDeps) -> Iterator[dict[str, Any]]:
+    """Each distinct statement sent meanwhile, with its parameters."""
+    sent: dict[str, Any] = {}
+
+    def record(
+        _conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, many: bool
+    ) -> None:
+        if not many and statement.lstrip()[:6].upper() in ("SELECT", "UPDATE", "DELETE", "INSERT"):
+            sent.setdefault(statement, params)
+
+    event.listen(deps.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(deps.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def full_reads(deps: AppDeps, statements: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The tables each statement reads in full, by its first words."""
+    found = {}
     async with deps.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             await connection.exec_driver_sql("SET enable_seqscan = off")
         for statement, params in statements.items():
             tables = await tables_read_in_full(connection, statement, params)
             if tables:
-                full_reads[" ".join(statement.split())[:120]] = sorted(tables)
+                found[" ".join(statement.split())[:120]] = tuple(sorted(tables))
         await connection.rollback()  # EXPLAIN of a write plans it without running it
-    assert full_reads == {}
+    return found
