@@ -9,6 +9,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import ARRAY, Integer, bindparam, cast, func, insert, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -171,14 +172,14 @@ class OrderRepository:
             return {}
         params = {"order_ids": list(order_ids), **viewer(telegram_user_id, customer_id, now)}
         rows = await self._session.scalars(_VISIBLE_MANY, params)
-        return {order.id: order for order in rows}
+        return {order.id: order for order in rows.unique()}
 
     async def visible_one(
         self, order_id: int, telegram_user_id: int, customer_id: int | None, now: datetime
     ) -> Order | None:
         """The order, only if this Telegram user may see it."""
         params = {"order_id": order_id, **viewer(telegram_user_id, customer_id, now)}
-        return await self._session.scalar(_VISIBLE_ONE, params)
+        return (await self._session.scalars(_VISIBLE_ONE, params)).unique().first()
 
     async def replacements_of(self, order_id: int) -> Sequence[Order]:
         """Orders opened to replace this one (exchanges)."""
@@ -346,7 +347,15 @@ _CANDIDATE_VERSION = _Listing.of(
         func.count(Order.id), func.coalesce(func.sum(Order.id), 0), func.max(Order.updated_at)
     ).where(visible)
 )
-_VISIBLE_MANY = select(Order).where(
-    Order.id.in_(bindparam("order_ids", expanding=True)), visible_clause()
+# With their items in the same query (a join), not a second one as `Order.items` loads
+# them by itself: the orders named back by matching, and a step's order.
+_VISIBLE_MANY = (
+    select(Order)
+    .options(joinedload(Order.items))
+    .where(Order.id.in_(bindparam("order_ids", expanding=True)), visible_clause())
 )
-_VISIBLE_ONE = select(Order).where(Order.id == bindparam("order_id"), visible_clause())
+_VISIBLE_ONE = (
+    select(Order)
+    .options(joinedload(Order.items))
+    .where(Order.id == bindparam("order_id"), visible_clause())
+)
