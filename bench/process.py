@@ -214,12 +214,19 @@ async def rss_child(kind: str, chats: int, directory: str) -> int:
 
             await seed_demo(deps.session_factory, deps.clock)
         if kind == "prepare":
+            await deps.close()
             return 0
         dp = build_dispatcher(deps)
         bot = build_bot(deps.settings, session=MemorySession())
         for index in range(chats):
             # A guest starting a cancellation: the bot asks how to find their order.
             await dp.feed_update(bot, text_update(1_000_000 + index, "/cancel_order"))
+        gc.collect()
+        rss = _rss_kib()
+        # Closed as the bot closes on a stop: left to asyncio.run's cancellation, the
+        # group commit's task could be cancelled inside a write and the child hang there.
+        await deps.close()
+        return rss
     gc.collect()
     return _rss_kib()
 
