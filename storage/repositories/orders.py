@@ -319,15 +319,12 @@ _VISIBLE_TO = _Listing.of(
 # by the repository: SQLAlchemy's per-value processing of them took three quarters of
 # the query's time at 2,000 orders, and most item JSON is an empty object.
 _CANDIDATE_ROWS = _Listing.of(
-    lambda visible: (
-        select(
-            Order.id,
-            Order.number,
-            type_coerce(Order.placed_at, RAW),
-            type_coerce(Order.updated_at, RAW),
-        )
-        .where(visible)  # in no order: matching ranks by score, then date, then id
-    )
+    lambda visible: select(
+        Order.id,
+        Order.number,
+        type_coerce(Order.placed_at, RAW),
+        type_coerce(Order.updated_at, RAW),
+    ).where(visible)  # in no order: matching ranks by score, then date, then id
 )
 _CANDIDATE_DESCRIPTIONS = _Listing.of(
     lambda visible: (

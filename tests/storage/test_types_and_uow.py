@@ -214,5 +214,5 @@ def test_stored_times_decode_each_value_when_read() -> None:
     assert times[0] == datetime(2026, 11, 23, 10, 0, 0, 250_000, tzinfo=UTC)
     assert times[:2] == [times[0], datetime(2026, 11, 23, 10, 0, tzinfo=UTC)]
     assert times[-2].tzinfo is UTC
-    with pytest.raises(ValueError):  # decoded only when read: the bad value fails here
+    with pytest.raises(ValueError, match="isoformat"):  # decoded when read: it fails here
         times[2]
