@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, insert, select
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import ConversationStatus
@@ -125,8 +125,19 @@ class CustomerRepository:
         )
         return {customer.external_id: customer for customer in rows}
 
-    async def by_phone(self, phone: str) -> Sequence[Customer]:
-        return (await self._session.scalars(select(Customer).where(Customer.phone == phone))).all()
+    async def by_phone_or_account(
+        self, phone: str, user_id: int
+    ) -> tuple[list[Customer], Customer | None]:
+        """The customers with this phone, and the one linked to this Telegram account:
+        what linking by a shared contact needs, in one query."""
+        rows = await self._session.scalars(
+            select(Customer).where(
+                or_(Customer.phone == phone, Customer.telegram_user_id == user_id)
+            )
+        )
+        found = rows.all()
+        linked = next((row for row in found if row.telegram_user_id == user_id), None)
+        return [row for row in found if row.phone == phone], linked
 
     async def by_telegram_user(self, user_id: int) -> Customer | None:
         return await self._session.scalar(

@@ -7,13 +7,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import ARRAY, Integer, bindparam, cast, func, insert, or_, select, type_coerce
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import CancellationItem, Customer, GuestAccess, Order, OrderItem
+from storage.enums import OrderStatus
+from storage.models import (
+    CancellationItem,
+    CancellationRequest,
+    Customer,
+    GuestAccess,
+    Order,
+    OrderItem,
+)
 from storage.types import RAW, StoredTimes, dict_from_raw, utc_from_raw
 
 S = TypeVar("S")
@@ -106,6 +125,19 @@ class OrderRepository:
         """Orders this Telegram user may see, newest first."""
         params = viewer(telegram_user_id, customer_id, now)
         return (await self._session.scalars(_VISIBLE_TO.on(self._session), params)).all()
+
+    async def open_to(
+        self,
+        telegram_user_id: int,
+        customer_id: int | None,
+        now: datetime,
+        closed: Collection[OrderStatus],
+    ) -> Sequence[Order]:
+        """Orders this user may see, with their items, newest first, but none whose status
+        is in `closed` or that a cancellation request is already under way for: the
+        orders a customer may still pick to cancel, in one query."""
+        params = {"closed": list(closed), **viewer(telegram_user_id, customer_id, now)}
+        return (await self._session.scalars(_OPEN_TO.on(self._session), params)).unique().all()
 
     async def candidate_rows(
         self, telegram_user_id: int, customer_id: int | None, now: datetime
@@ -314,6 +346,20 @@ class _Listing(Generic[S]):
 # and building these statements costs more Python than running them.
 _VISIBLE_TO = _Listing.of(
     lambda visible: select(Order).where(visible).order_by(Order.placed_at.desc(), Order.id)
+)
+_OPEN_TO = _Listing.of(
+    lambda visible: (
+        select(Order)
+        .options(joinedload(Order.items))
+        .where(
+            visible,
+            Order.status.not_in(bindparam("closed", expanding=True)),
+            ~exists().where(
+                CancellationRequest.order_id == Order.id, CancellationRequest.is_active.is_(True)
+            ),
+        )
+        .order_by(Order.placed_at.desc(), Order.id)
+    )
 )
 # Their timestamp and JSON columns are read as the driver gives them (`RAW`) and decoded
 # by the repository: SQLAlchemy's per-value processing of them took three quarters of

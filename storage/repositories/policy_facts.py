@@ -2,20 +2,24 @@
 
 Every evaluation of a case (on the reason, on the offers, on the confirmation, and the
 CLI's policy check) needs what the order was kept with, what earlier requests already
-took back, the customer's recent requests and the offers they accepted. Four small
-queries cost four hand-offs to the database driver each time; one UNION ALL of them
-costs one. Each part fills its own columns and leaves the others NULL.
+took back, the customer's recent requests and the offers they accepted, the stock of
+the order's products (for exchanges) and the offers the case shows now (so the same
+ones are shown again). Six small queries cost six hand-offs to the database driver
+each time; one UNION ALL of them costs one. Each part fills its own
+columns and leaves the others NULL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Integer,
+    String,
     bindparam,
     cast,
     func,
@@ -28,12 +32,41 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import OfferStatus, OfferType, RequestStatus
-from storage.models import MERCHANT_REQUEST_PREFIX, CancellationItem, CancellationRequest, Offer
+from storage.models import (
+    MERCHANT_REQUEST_PREFIX,
+    CancellationItem,
+    CancellationRequest,
+    Offer,
+    StockItem,
+)
 from storage.repositories.refunds import KeptWith, kept_with_union
 from storage.types import UtcDateTime
 
 _KEPT_PARTS = (0, 1)  # refunds, then vouchers (`kept_with_union`)
-_TAKEN, _REQUESTED, _ACCEPTED = 2, 3, 4
+_TAKEN, _REQUESTED, _ACCEPTED, _STOCK, _SHOWN = 2, 3, 4, 5, 6
+
+
+class StockRow(NamedTuple):
+    """One variant's stock, as `StockRepository.variants_of` reads it (named alike)."""
+
+    sku: str
+    product_group: str
+    attributes: dict[str, str]
+    unit_price: Decimal
+    currency: str
+    available: int
+
+
+class ShownOffer(NamedTuple):
+    """An offer of the case still shown, as `OfferRepository.shown_for_case` reads it
+    (named alike)."""
+
+    id: int
+    type: OfferType
+    value: Decimal
+    currency: str
+    percent: Decimal | None
+    params: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +77,10 @@ class PolicyFacts:
     taken: dict[int, int]  # item id -> quantity in requests not denied or withdrawn
     request_times: list[datetime]  # the customer's own requests since `requests_since`
     accepted: list[tuple[OfferType, datetime]]  # offers of `types` accepted since
+    stock: list[StockRow] = field(default_factory=list)
+    """Every variant of the product groups of `skus`, by sku (`variants_of`)."""
+    shown: list[ShownOffer] = field(default_factory=list)
+    """The offers of `case_id` still shown, oldest first."""
 
 
 def _columns(kind: int, **filled: Any) -> list[Any]:
@@ -51,7 +88,20 @@ def _columns(kind: int, **filled: Any) -> list[Any]:
     return [literal(kind), *(filled.get(name, null()) for name in _COLUMNS)]
 
 
-_COLUMNS = ("ordinal", "amount", "currency", "code", "spent", "item_id", "quantity", "at", "type")
+_COLUMNS = (
+    "ordinal",
+    "amount",
+    "currency",
+    "code",
+    "spent",
+    "item_id",
+    "quantity",
+    "at",
+    "type",
+    "grp",
+    "attributes",
+    "percent",
+)
 
 
 def _facts_query() -> Any:
@@ -69,6 +119,9 @@ def _facts_query() -> Any:
         cast(null(), Integer()).label("quantity"),
         cast(null(), UtcDateTime()).label("at"),
         cast(null(), Offer.type.type).label("type"),
+        cast(null(), String()).label("grp"),
+        cast(null(), StockItem.attributes.type).label("attributes"),
+        cast(null(), Offer.percent.type).label("percent"),
     )
     taken = (
         select(
@@ -96,8 +149,38 @@ def _facts_query() -> Any:
         Offer.status == OfferStatus.ACCEPTED,
         Offer.answered_at > bindparam("offers_since"),
     )
-    return union_all(first, taken, requested, accepted).order_by(
-        literal_column("kind"), literal_column("ordinal")
+    stock = select(
+        *_columns(
+            _STOCK,
+            code=StockItem.sku,
+            grp=StockItem.product_group,
+            amount=StockItem.unit_price,
+            currency=StockItem.currency,
+            quantity=StockItem.available,
+            attributes=StockItem.attributes,
+        )
+    ).where(
+        StockItem.product_group.in_(
+            select(StockItem.product_group).where(
+                StockItem.sku.in_(bindparam("skus", expanding=True))
+            )
+        )
+    )
+    shown = select(
+        *_columns(
+            _SHOWN,
+            ordinal=Offer.id,
+            type=Offer.type,
+            amount=Offer.value,
+            currency=Offer.currency,
+            percent=Offer.percent,
+            attributes=Offer.params,
+        )
+    ).where(Offer.case_id == bindparam("case_id"), Offer.status == OfferStatus.SHOWN)
+    # By sku within a part that has no ordinal (the stock): a group's variants in the
+    # same order as `variants_of` gives them.
+    return union_all(first, taken, requested, accepted, stock, shown).order_by(
+        literal_column("kind"), literal_column("ordinal"), literal_column("code")
     )
 
 
@@ -117,18 +200,30 @@ class PolicyFactsRepository:
         requests_since: datetime,
         types: Sequence[OfferType],
         offers_since: datetime,
+        skus: Sequence[str] = (),
+        case_id: int | None = None,
     ) -> PolicyFacts:
+        """`skus`: the order's items, whose product groups' stock is read too; `case_id`:
+        the case whose offers still shown are read too."""
         params = {
             "order_id": order_id,
             "customer_id": customer_id,
             "requests_since": requests_since,
             "types": list(types),
             "offers_since": offers_since,
+            "skus": list(skus),
+            "case_id": case_id,
         }
         facts = PolicyFacts([], {}, [], [])
         rows = await self._session.execute(_FACTS, params)
-        for kind, _, amount, currency, code, spent, item_id, quantity, at, offer_type in rows:
-            if kind in _KEPT_PARTS:
+        for row in rows:
+            kind, _, amount, currency, code, spent, item_id, quantity, at, offer_type = row[:10]
+            if kind == _STOCK:
+                facts.stock.append(StockRow(code, row[10], row[11], amount, currency, quantity))
+            elif kind == _SHOWN:
+                shown = ShownOffer(row[1], offer_type, amount, currency, row[12], row[11])
+                facts.shown.append(shown)
+            elif kind in _KEPT_PARTS:
                 facts.kept_with.append(KeptWith(amount, currency, code, bool(spent)))
             elif kind == _TAKEN:
                 facts.taken[item_id] = int(quantity)

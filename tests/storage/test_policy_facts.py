@@ -140,3 +140,49 @@ async def test_no_history_reads_as_nothing_and_no_guarded_types_as_no_offers(
             offers_since=SINCE,
         )
     assert facts == PolicyFacts([], {}, [], [])
+
+
+async def test_the_offers_a_case_still_shows_come_with_the_facts(deps: AppDeps) -> None:
+    """Read with the facts (the step records them again only if they changed): the
+    case's offers still shown, oldest first, as `shown_for_case` reads them; answered
+    ones and other cases' are not among them."""
+    async with deps.uow() as uow:
+        b = HistoryBuilder(uow.session)
+        ann = await b.person("C1", user_id=101, since=NOW - days(90))
+        order = await b.order(
+            ann, "SO-1", (ItemCategory.HOME, "10.00", 1), status=OrderStatus.PAID, placed=NOW
+        )
+        case = await b.case(ann, order, at=NOW, status=CaseStatus.OPEN)
+        other = await b.case(ann, order, at=NOW - days(1), status=CaseStatus.ABANDONED)
+        shown = {"status": OfferStatus.SHOWN, "shown": NOW}
+        await b.offer(case, OfferType.EXCHANGE, "0.00", params={"sku": "TS-L"}, **shown)
+        await b.offer(case, OfferType.STORE_CREDIT, "10.50", **shown)
+        await b.offer(case, OfferType.PARTIAL_REFUND, "3.00", status=OfferStatus.EXPIRED, shown=NOW)
+        await b.offer(other, OfferType.STORE_CREDIT, "9.00", **shown)
+        await uow.commit()
+        ids = (order.id, ann.customer.id, case.id)
+
+    async with deps.uow() as uow:
+        facts = await uow.policy_facts.read(
+            order_id=ids[0],
+            customer_id=ids[1],
+            requests_since=SINCE,
+            types=[],
+            offers_since=SINCE,
+            case_id=ids[2],
+        )
+        alone = await uow.offers.shown_for_case(ids[2])
+        without = await uow.policy_facts.read(
+            order_id=ids[0], customer_id=ids[1], requests_since=SINCE, types=[], offers_since=SINCE
+        )
+
+    fields = ("id", "type", "value", "currency", "percent", "params")
+    assert [tuple(getattr(offer, name) for name in fields) for offer in facts.shown] == [
+        tuple(getattr(offer, name) for name in fields) for offer in alone
+    ]
+    assert [(offer.type, offer.params) for offer in facts.shown] == [
+        (OfferType.EXCHANGE, {"sku": "TS-L"}),
+        (OfferType.STORE_CREDIT, {}),
+    ]
+    assert facts.shown[1].value == Decimal("10.50")
+    assert without.shown == []

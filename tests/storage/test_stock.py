@@ -149,3 +149,33 @@ async def test_variants_are_found_by_sku_and_by_the_groups_of_skus(deps: AppDeps
     ]
     assert grouped[2].unit_price == Decimal("79.00")
     assert nothing == unknown == []
+
+
+async def test_the_policy_facts_read_the_same_variants_in_their_one_query(deps: AppDeps) -> None:
+    """The policy reads stock with its other facts (`PolicyFactsRepository.read`): the
+    same rows, in the same order, as `variants_of`, on both databases."""
+    await stock_in(
+        deps,
+        variant("TS-COT-BLUE-M", 4),
+        variant("TS-COT-BLUE-L", 0, attributes={}),
+        variant("BT-HP-BLUE", 5, group="BT-HP", name="Bluetooth Headphones"),
+        variant("EK-17-WHITE", 8, group="EK-17", name="Electric Kettle"),
+    )
+    skus = ["TS-COT-BLUE-L", "BT-HP-BLUE", "NO-SUCH"]
+    async with deps.uow() as uow:
+        alone = await uow.stock.variants_of(skus)
+        facts = await uow.policy_facts.read(
+            order_id=0, customer_id=0, requests_since=NOW, types=[], offers_since=NOW, skus=skus
+        )
+        none = await uow.policy_facts.read(
+            order_id=0, customer_id=0, requests_since=NOW, types=[], offers_since=NOW
+        )
+
+    fields = ("sku", "product_group", "attributes", "unit_price", "currency", "available")
+    assert [tuple(getattr(row, name) for name in fields) for row in facts.stock] == [
+        tuple(getattr(item, name) for name in fields) for item in alone
+    ]
+    assert [row.sku for row in facts.stock] == ["BT-HP-BLUE", "TS-COT-BLUE-L", "TS-COT-BLUE-M"]
+    assert facts.stock[1].attributes == {}
+    assert facts.stock[0].unit_price == Decimal("79.00")
+    assert none.stock == []

@@ -6,6 +6,7 @@ built here, so what the customer was shown and what is executed cannot drift apa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -27,7 +28,8 @@ from bot.services.policy import (
 )
 from bot.services.refunds.given import given_fact
 from storage.enums import OfferType, OrderStatus, PaymentMethod
-from storage.models import Customer, Order, SupportCase
+from storage.models import Customer, Order, StockItem, SupportCase
+from storage.repositories.policy_facts import ShownOffer, StockRow
 from storage.uow import UnitOfWork
 
 
@@ -35,6 +37,8 @@ from storage.uow import UnitOfWork
 class Evaluation:
     decision: Decision
     offers: tuple[OfferSpec, ...]
+    shown: tuple[ShownOffer, ...] = ()
+    """The case's offers still shown when the facts were read (none without a case)."""
 
 
 def needs_item_choice(order: Order) -> bool:
@@ -52,6 +56,8 @@ class PolicyInputs:
     order: OrderFacts
     customer: CustomerFacts
     history: OfferHistory
+    stock: StockTable
+    shown: tuple[ShownOffer, ...]
 
 
 async def policy_inputs(
@@ -61,17 +67,21 @@ async def policy_inputs(
     now: datetime,
     policy: Policy,
     given: tuple[Given, ...] | None = None,
+    case_id: int | None = None,
 ) -> PolicyInputs:
     """Read in one query (`PolicyFactsRepository`): the order less what earlier requests
     already took back, with what was given while it was kept (so a later cancellation
     cannot stack on it; `given` instead when the caller already locked it,
-    `GivenForOrder.facts`), the customer's recent requests and accepted offers."""
+    `GivenForOrder.facts`), the customer's recent requests and accepted offers, the
+    stock of the order's products and the offers `case_id` still shows."""
     rows = await uow.policy_facts.read(
         order_id=order.id,
         customer_id=customer.id,
         requests_since=now - timedelta(days=policy.approval.frequent_window_days),
         types=policy.offers.once_per_customer,
         offers_since=now - timedelta(days=policy.offers.once_per_customer_days),
+        skus=[item.sku for item in order.items],
+        case_id=case_id,
     )
     if given is None:
         given = tuple(
@@ -81,6 +91,8 @@ async def policy_inputs(
         _order_facts(order, given, rows.taken),
         CustomerFacts(tier=customer.tier, previous_request_times=tuple(rows.request_times)),
         OfferHistory(tuple(rows.accepted)),
+        _stock_table(rows.stock),
+        tuple(rows.shown),
     )
 
 
@@ -116,7 +128,10 @@ def request_facts(case: SupportCase, order: Order) -> RequestFacts:
 
 async def stock_for(uow: UnitOfWork, order: Order) -> StockTable:
     """Stock of every variant in the product groups of this order's items."""
-    rows = await uow.stock.variants_of([item.sku for item in order.items])
+    return _stock_table(await uow.stock.variants_of([item.sku for item in order.items]))
+
+
+def _stock_table(rows: Iterable[StockItem | StockRow]) -> StockTable:
     return StockTable(
         {
             row.sku: StockFacts(
@@ -141,9 +156,12 @@ async def evaluate(
     *,
     given: tuple[Given, ...] | None = None,
 ) -> Evaluation:
-    """Decide on the case's request and choose the offers (`evaluate_request`)."""
+    """Decide on the case's request and choose the offers (`evaluate_request`), with the
+    offers the case shows now."""
     request = request_facts(case, order)
-    return await evaluate_request(uow, order, customer, request, now, policy, given=given)
+    return await evaluate_request(
+        uow, order, customer, request, now, policy, given=given, case_id=case.id
+    )
 
 
 async def evaluate_request(
@@ -155,19 +173,18 @@ async def evaluate_request(
     policy: Policy,
     *,
     given: tuple[Given, ...] | None = None,
+    case_id: int | None = None,
 ) -> Evaluation:
     """Decide and choose the offers, both from facts read now (what was given: `given`
     when the caller already locked it). The conversation and `cancelbot policy check`
     both decide here, so the check shows what the bot would."""
-    inputs = await policy_inputs(uow, order, customer, now, policy, given)
+    inputs = await policy_inputs(uow, order, customer, now, policy, given, case_id)
     decision = decide(inputs.order, request, inputs.customer, now, policy)
     if not decision.final:
-        return Evaluation(decision, ())
+        return Evaluation(decision, (), inputs.shown)
     decision = _without_repeated_bonus(decision, inputs.history, now, policy)
-    offers = offers_for(
-        decision, inputs.order, request, inputs.history, await stock_for(uow, order), now, policy
-    )
-    return Evaluation(decision, offers)
+    offers = offers_for(decision, inputs.order, request, inputs.history, inputs.stock, now, policy)
+    return Evaluation(decision, offers, inputs.shown)
 
 
 def _without_repeated_bonus(

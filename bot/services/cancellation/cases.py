@@ -141,11 +141,9 @@ class CaseService:
     async def orders(self, identity: Identity, page: int = 0) -> OrderPage:
         """The reader's orders that can still be cancelled, newest first, five a page."""
         async with self._uow.transaction(reads_only=True):
-            orders = await self._visible(identity)
-            busy = await self._orders_in_progress([order.id for order in orders])
-        open_orders = [
-            o for o in orders if o.status not in CLOSED_ORDER_STATUSES and o.id not in busy
-        ]
+            open_orders = await self._uow.orders.open_to(
+                identity.user_id, identity.customer_id, self._clock.now(), CLOSED_ORDER_STATUSES
+            )
         pages = max(1, -(-len(open_orders) // ORDERS_PER_PAGE))
         page = min(max(page, 0), pages - 1)
         chunk = open_orders[page * ORDERS_PER_PAGE : (page + 1) * ORDERS_PER_PAGE]
@@ -217,13 +215,6 @@ class CaseService:
             raise CaseUnavailable
         return await self._visible_order(identity, case.order_id)
 
-    async def _visible(self, identity: Identity) -> list[Order]:
-        return list(
-            await self._uow.orders.visible_to(
-                identity.user_id, identity.customer_id, self._clock.now()
-            )
-        )
-
     async def _visible_order(self, identity: Identity, order_id: int) -> Order:
         order = await self._uow.orders.visible_one(
             order_id, identity.user_id, identity.customer_id, self._clock.now()
@@ -231,10 +222,6 @@ class CaseService:
         if order is None:
             raise OrderNotVisible
         return order
-
-    async def _orders_in_progress(self, order_ids: list[int]) -> set[int]:
-        requests = await self._uow.refunds.active_requests_for_orders(order_ids)
-        return {request.order_id for request in requests}
 
 
 def _is_open_for(case: SupportCase, identity: Identity) -> bool:

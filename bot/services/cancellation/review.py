@@ -21,6 +21,7 @@ from bot.services.domain.money import Money
 from bot.services.policy import Decision, OfferSpec, Photo, RefundOption
 from storage.enums import OfferStatus, OfferType, PaymentMethod, ReasonCode
 from storage.models import Offer, Order, SupportCase
+from storage.repositories.policy_facts import ShownOffer
 from storage.uow import UnitOfWork
 
 
@@ -97,7 +98,7 @@ async def record_offers(
     Every row written here is an offer shown to a customer: the save rate counts them.
     """
     wanted = [_key(spec) for spec in evaluation.offers]
-    shown = list(await uow.offers.shown_for_case(case.id))
+    shown = evaluation.shown  # read with the facts, in this transaction
     if [_key_of(offer) for offer in shown] == wanted:
         return tuple(_view(offer) for offer in shown)
     records = OfferRecords(uow)
@@ -119,11 +120,11 @@ def _key(spec: OfferSpec) -> tuple[Any, ...]:
     return (spec.type, spec.value.amount, spec.value.currency, tuple(sorted(spec.params.items())))
 
 
-def _key_of(offer: Offer) -> tuple[Any, ...]:
+def _key_of(offer: Offer | ShownOffer) -> tuple[Any, ...]:
     return (offer.type, offer.value, offer.currency, tuple(sorted(offer.params.items())))
 
 
-def _view(offer: Offer) -> OfferView:
+def _view(offer: Offer | ShownOffer) -> OfferView:
     return OfferView(
         id=offer.id,
         type=offer.type,

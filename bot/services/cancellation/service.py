@@ -252,15 +252,16 @@ class CancellationService:
     ) -> None:
         """Shown offers were declined by confirming; store credit with a bonus counts as
         the store-credit offer accepted, for the once-per-period guard."""
+        if option is None or option.bonus.amount <= 0:  # all declined: no need to read them
+            await self._offers.answer_open(case.id, OfferStatus.DECLINED, now)
+            return
         shown = await self._uow.offers.shown_for_case(case.id)
-        took_bonus = option is not None and option.bonus.amount > 0
         for offer in shown:
-            accepted = took_bonus and offer.type is OfferType.STORE_CREDIT
+            accepted = offer.type is OfferType.STORE_CREDIT
             self._offers.answer(
                 offer, OfferStatus.ACCEPTED if accepted else OfferStatus.DECLINED, now
             )
-        if took_bonus and not any(o.type is OfferType.STORE_CREDIT for o in shown):
-            assert option is not None
+        if not any(offer.type is OfferType.STORE_CREDIT for offer in shown):
             self._offers.taken_unasked(
                 case.id,
                 order,

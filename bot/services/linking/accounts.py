@@ -106,13 +106,13 @@ class LinkingService:
         if phone is None:
             return LinkResult(LinkOutcome.INVALID_PHONE)
         async with self._uow.transaction():
-            matches = await self._uow.customers.by_phone(phone)
+            matches, linked = await self._uow.customers.by_phone_or_account(phone, telegram_user_id)
             if not matches:
                 log.info("no customer with phone %s", mask_phone(phone))
                 return LinkResult(LinkOutcome.NO_MATCH)
             if len(matches) > 1:
                 return LinkResult(LinkOutcome.AMBIGUOUS)
-            return await self._link(matches[0], telegram_user_id, LinkMethod.CONTACT)
+            return await self._link(matches[0], telegram_user_id, LinkMethod.CONTACT, linked)
 
     async def link_by_token(self, telegram_user_id: int, token: str) -> LinkResult:
         if self._tokens is None:
@@ -134,7 +134,8 @@ class LinkingService:
                 token_digest(token), customer.id, telegram_user_id, self._clock.now()
             ):
                 return LinkResult(LinkOutcome.USED_TOKEN)
-            return await self._link(customer, telegram_user_id, LinkMethod.DEEP_LINK)
+            previous = await self._uow.customers.by_telegram_user(telegram_user_id)
+            return await self._link(customer, telegram_user_id, LinkMethod.DEEP_LINK, previous)
 
     async def verify_guest(
         self, telegram_user_id: int, order_number: str, detail: str
@@ -164,9 +165,15 @@ class LinkingService:
             access.granted_at, access.expires_at = now, now + self._guest.access_for
             return GuestResult(GuestOutcome.VERIFIED, order_number=order.number)
 
-    async def _link(self, customer: Customer, telegram_user_id: int, via: LinkMethod) -> LinkResult:
-        """Move the link onto this account; runs inside the caller's transaction."""
-        previous = await self._uow.customers.by_telegram_user(telegram_user_id)
+    async def _link(
+        self,
+        customer: Customer,
+        telegram_user_id: int,
+        via: LinkMethod,
+        previous: Customer | None,
+    ) -> LinkResult:
+        """Move the link onto this account (from `previous`, the customer it is linked to
+        now, if any); runs inside the caller's transaction."""
         if previous is not None and previous.id != customer.id:
             previous.telegram_user_id = None
             await self._uow.flush()

@@ -66,12 +66,13 @@ class IdentityService:
             found = await self._uow.telegram_users.get_with_context(sender.user_id, sender.chat_id)
             if found is None:
                 account = TelegramUser(id=sender.user_id, first_seen_at=now)
+                self._refresh_profile(account, sender)  # inserted whole: no UPDATE after
                 customer, conversation = None, None
                 self._uow.telegram_users.add(account)
                 await self._uow.flush()  # before the conversation that refers to it
             else:
                 account, customer, conversation = found
-            self._refresh_profile(account, sender)
+                self._refresh_profile(account, sender)
             opened = conversation
             conversation = await self._current_conversation(sender, customer, conversation, now)
         if found is None or conversation is not opened:
