@@ -147,7 +147,11 @@ class SqlAlchemyStorage(BaseStorage):
     async def _upsert_in(session: AsyncSession, key: str, values: dict[str, Any]) -> None:
         row = {"key": key, "state": None, "data": {}, "updated_at": utcnow(), **values}
         dialect = session.get_bind().dialect.name
-        await session.execute(_upsert(dialect, frozenset(values)), row)
+        # On the session's connection, not through the ORM: no FSM row is ever an object
+        # in the session, and the ORM's handling of a DML statement cost more than the
+        # statement (~0.75 against ~0.46 ms on SQLite, measured alternately).
+        connection = await session.connection()
+        await connection.execute(_upsert(dialect, frozenset(values)), row)
 
 
 @functools.cache

@@ -84,8 +84,9 @@ class ConversationRepository:
         PostgreSQL: an erasure under way waits for the caller's commit, then blanks what
         it wrote too."""
         rows = list(lines)
-        if rows:
-            await self._session.execute(_ADD_LINES, rows)
+        if rows:  # as the FSM upsert (storage.fsm): on the connection, not through the ORM
+            connection = await self._session.connection()
+            await connection.execute(_ADD_LINES, rows)
 
     async def attribute_open(self, telegram_user_id: int, customer_id: int) -> None:
         """The account's open conversations not yet attributed to a customer now are
