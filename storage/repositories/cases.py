@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.enums import CaseStatus, OfferStatus, RequestStatus, TicketStatus
 from storage.models import (
@@ -41,11 +42,15 @@ _REQUESTED_QUANTITIES = (
     )
     .group_by(CancellationItem.order_item_id)
 )
-_SHOWN_FOR_CASE = (
-    select(Offer)
-    .where(Offer.case_id == bindparam("case_id"), Offer.status == OfferStatus.SHOWN)
-    .order_by(Offer.id)
-)
+
+
+def shown_clause() -> ColumnElement[bool]:
+    """The offers of the bound `case_id` still shown: what `shown_for_case` reads, and
+    the policy's facts with it (`PolicyFactsRepository`)."""
+    return and_(Offer.case_id == bindparam("case_id"), Offer.status == OfferStatus.SHOWN)
+
+
+_SHOWN_FOR_CASE = select(Offer).where(shown_clause()).order_by(Offer.id)
 
 
 class CaseRepository:

@@ -5,8 +5,8 @@ CLI's policy check) needs what the order was kept with, what earlier requests al
 took back, the customer's recent requests and the offers they accepted, the stock of
 the order's products (for exchanges) and the offers the case shows now (so the same
 ones are shown again). Six small queries cost six hand-offs to the database driver
-each time; one UNION ALL of them costs one. Each part fills its own
-columns and leaves the others NULL.
+each time; one UNION ALL of them costs one. Each part fills its own columns and leaves
+the others NULL.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ from storage.models import (
     Offer,
     StockItem,
 )
+from storage.repositories.cases import shown_clause
 from storage.repositories.refunds import KeptWith, kept_with_union
+from storage.repositories.stock import variants_clause
 from storage.types import UtcDateTime
 
 _KEPT_PARTS = (0, 1)  # refunds, then vouchers (`kept_with_union`)
@@ -159,13 +161,7 @@ def _facts_query() -> Any:
             quantity=StockItem.available,
             attributes=StockItem.attributes,
         )
-    ).where(
-        StockItem.product_group.in_(
-            select(StockItem.product_group).where(
-                StockItem.sku.in_(bindparam("skus", expanding=True))
-            )
-        )
-    )
+    ).where(variants_clause())
     shown = select(
         *_columns(
             _SHOWN,
@@ -176,7 +172,7 @@ def _facts_query() -> Any:
             percent=Offer.percent,
             attributes=Offer.params,
         )
-    ).where(Offer.case_id == bindparam("case_id"), Offer.status == OfferStatus.SHOWN)
+    ).where(shown_clause())
     # By sku within a part that has no ordinal (the stock): a group's variants in the
     # same order as `variants_of` gives them.
     return union_all(first, taken, requested, accepted, stock, shown).order_by(

@@ -12,18 +12,19 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import StockItem
 
+
+def variants_clause() -> ColumnElement[bool]:
+    """Every variant of the product groups the bound `skus` belong to: what
+    `variants_of` reads, and the policy's facts with it (`PolicyFactsRepository`)."""
+    return StockItem.product_group.in_(
+        select(StockItem.product_group).where(StockItem.sku.in_(bindparam("skus", expanding=True)))
+    )
+
+
 # Built once, with bound parameters: every evaluation of a case reads the stock.
 _BY_SKUS = select(StockItem).where(StockItem.sku.in_(bindparam("skus", expanding=True)))
 _VARIANTS_OF = (
-    select(StockItem)
-    .where(
-        StockItem.product_group.in_(
-            select(StockItem.product_group).where(
-                StockItem.sku.in_(bindparam("skus", expanding=True))
-            )
-        )
-    )
-    .order_by(StockItem.product_group, StockItem.sku)
+    select(StockItem).where(variants_clause()).order_by(StockItem.product_group, StockItem.sku)
 )
 
 
