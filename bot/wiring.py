@@ -60,6 +60,7 @@ from bot.texts import Renderer
 from dialogs import agents
 from dialogs.agents.keyboards import card_keyboard
 from dialogs.outbox_keyboards import KEYBOARDS
+from dialogs.press_routing import route_presses_by_prefix
 from storage.db import create_engine, create_session_factory
 from storage.fsm import SqlAlchemyStorage
 from storage.group_commit import GroupCommit
@@ -237,6 +238,7 @@ def build_dispatcher(deps: AppDeps, inbox: UpdateInbox | None = None) -> Dispatc
             ttl=settings.agent_check_seconds,
         )
         dp.include_router(agents.build_router(directory, deps.renderer, settings.default_locale))
+    route_presses_by_prefix(dp)  # last: it reads every router's handlers
     return dp
 
 
