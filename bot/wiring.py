@@ -45,7 +45,13 @@ from bot.middlewares import (
     UpdateLogMiddleware,
 )
 from bot.middlewares.in_flight import InFlightUpdates
-from bot.services.cancellation.reasons import CancelPhrases, ReasonClassifier, SmallTalk
+from bot.services.cancellation.reasons import (
+    CancelPhrases,
+    ReasonClassifier,
+    default_cancel_phrases,
+    default_reason_classifier,
+    default_smalltalk,
+)
 from bot.services.container import ServiceConfig, Services
 from bot.services.conversation.intents import Intents, MessageReader
 from bot.services.domain.clock import Clock, SystemClock
@@ -133,7 +139,13 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> AppDeps:
         engine, webhook_events=settings.merchant_webhook_url is not None
     )
     fsm_storage, isolation = _fsm(settings, session_factory)
-    intents, reasons, cancel_phrases = Intents.load(), ReasonClassifier.load(), CancelPhrases.load()
+    # The packaged phrase tables are read once per process (a test run builds hundreds
+    # of deps; reading and indexing them took ~0.1 s each time on a slow machine).
+    intents, reasons, cancel_phrases = (
+        Intents.load(),
+        default_reason_classifier(),
+        default_cancel_phrases(),
+    )
     group_commit = GroupCommit(session_factory)
     service_config = _service_config(settings, group_commit)
     timezone = shop_timezone(settings, service_config)
@@ -146,7 +158,7 @@ def build_deps(settings: Settings, *, clock: Clock | None = None) -> AppDeps:
         intents=intents,
         reasons=reasons,
         cancel_phrases=cancel_phrases,
-        reader=MessageReader(intents, cancel_phrases, reasons, SmallTalk.load()),
+        reader=MessageReader(intents, cancel_phrases, reasons, default_smalltalk()),
         service_config=service_config,
         fsm_storage=fsm_storage,
         events_isolation=isolation,

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -24,8 +24,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.config import Settings
 from bot.demo_data import seed_demo
 from bot.services.domain.clock import FixedClock
-from bot.wiring import AppDeps, build_deps
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from bot.wiring import AppDeps
 
 TEST_TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -112,6 +114,8 @@ class SqliteTemplates:
 
 
 async def _make_template(path: Path, seeded_at: datetime | None) -> None:
+    from bot.wiring import build_deps  # see `deps`
+
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=TEST_TOKEN,
@@ -165,6 +169,11 @@ async def deps(
     settings: Settings, clock: FixedClock, sqlite_templates: SqliteTemplates
 ) -> AsyncIterator[AppDeps]:
     """The application's dependencies on a freshly migrated database."""
+    # Imported here, not at the top: this file is also loaded by pytest-xdist's controller,
+    # which runs no test, and the wiring imports aiogram, whose types take ~10 s to build
+    # on a slow 2-core machine, before any worker starts.
+    from bot.wiring import build_deps
+
     file = sqlite_file(settings.database_url)
     if file is not None and not file.exists():
         sqlite_templates.copy_to(file, seeded_at=None)
