@@ -5,9 +5,10 @@ aiogram tries a press against every handler of every router in turn, and each
 deep for the last step of a cancellation. A router whose every press handler (its own
 and its sub-routers') is one of those filters can only take presses whose data starts
 with one of their prefixes, so `route_presses_by_prefix` gives it a root filter saying
-so, derived from the handlers themselves (a handler added later is counted, none is
-listed by hand). Routers with any other press handler (a catch-all for stale buttons,
-a rule on the raw data) keep seeing every press.
+so, derived from the handlers themselves when the dispatcher is built, after every
+handler is registered (a handler written later is counted with no list to edit).
+Routers with any other press handler (a catch-all for stale buttons, a rule on the raw
+data) keep seeing every press.
 """
 
 from __future__ import annotations
