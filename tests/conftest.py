@@ -93,7 +93,7 @@ def settings(database: tuple[str, str | None]) -> Settings:
 
 
 class SqliteTemplates:
-    """Migrated (and demo-seeded) SQLite files made once per test process and copied for
+    """Migrated (and demo-seeded, with or without the demo history) SQLite files made once per test process and copied for
     each test: migrating a fresh file costs ~0.3 s, copying one a few milliseconds."""
 
     def __init__(self, folder: Path) -> None:
@@ -102,18 +102,22 @@ class SqliteTemplates:
         self.copies: set[Path] = set()
         """The files made by copying a template (migrated to head when copied)."""
 
-    def copy_to(self, target: Path, *, seeded_at: datetime | None) -> None:
+    def copy_to(self, target: Path, *, seeded_at: datetime | None, history: bool = False) -> None:
+        """Copy a migrated file to `target`: with the demo shop as seeded at `seeded_at`,
+        and with its past conversations too if `history` (seeding those costs ~1-4 s)."""
         key = "migrated" if seeded_at is None else f"demo-{seeded_at.timestamp():.0f}"
+        key += "-history" if history else ""
         template = self._made.get(key)
         if template is None:
             template = self.folder / f"{key}.db"
-            _in_a_thread(_make_template(template, seeded_at))
+            _in_a_thread(_make_template(template, seeded_at, history=history))
             self._made[key] = template
         shutil.copyfile(template, target)
         self.copies.add(target)
 
 
-async def _make_template(path: Path, seeded_at: datetime | None) -> None:
+async def _make_template(path: Path, seeded_at: datetime | None, *, history: bool) -> None:
+    from bot.demo_data import seed_demo_history
     from bot.wiring import build_deps  # see `deps`
 
     settings = Settings(
@@ -127,6 +131,9 @@ async def _make_template(path: Path, seeded_at: datetime | None) -> None:
         await upgrade(deps.engine)
         if seeded_at is not None:
             await seed_demo(deps.session_factory, deps.clock)
+        if history:
+            assert seeded_at is not None, "the history is of the demo shop's orders"
+            assert await seed_demo_history(deps.session_factory, deps.clock) > 20
     finally:
         await deps.close()  # the last connection's close folds the WAL into the file
 

@@ -15,11 +15,9 @@ from playwright.async_api import ConsoleMessage, async_playwright
 
 from bot.api.app import build_web_app
 from bot.config import Settings
-from bot.demo_data import seed_demo, seed_demo_history
 from bot.services.domain.clock import FixedClock
-from bot.wiring import AppDeps, build_deps
-from storage.migrate import upgrade
-from tests.insights.test_http import TOKEN, with_settings
+from tests.conftest import SqliteTemplates
+from tests.insights.test_http import TOKEN, demo_with_history
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -34,13 +32,12 @@ FLAGS = [
 
 
 @pytest.fixture
-async def served(settings: Settings, clock: FixedClock) -> AsyncIterator[str]:
+async def served(
+    settings: Settings, clock: FixedClock, sqlite_templates: SqliteTemplates
+) -> AsyncIterator[str]:
     """The dashboard on the demo shop and its history, on a real port."""
     assert shutil.which(CHROMIUM), "apt-get install chromium (.ci/run does)"
-    deps: AppDeps = build_deps(with_settings(settings, dashboard_token=TOKEN), clock=clock)
-    await upgrade(deps.engine)
-    await seed_demo(deps.session_factory, clock)
-    await seed_demo_history(deps.session_factory, clock)
+    deps = await demo_with_history(settings, clock, sqlite_templates)
     runner = web.AppRunner(build_web_app(deps), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

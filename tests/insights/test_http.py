@@ -21,6 +21,7 @@ from bot.wiring import AppDeps, build_deps
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import TranscriptEntry
+from tests.conftest import SqliteTemplates, sqlite_file
 
 TOKEN = "dashboard-token-0123456789"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -41,12 +42,28 @@ async def client_for(deps: AppDeps) -> TestClient:  # type: ignore[type-arg]
     return client
 
 
-@pytest.fixture
-async def demo(settings: Settings, clock: FixedClock) -> AsyncIterator[AppDeps]:
+async def demo_with_history(
+    settings: Settings, clock: FixedClock, templates: SqliteTemplates
+) -> AppDeps:
+    """Deps on the demo shop and its history, with the dashboard's token. On SQLite the
+    database is a copy of one seeded once per test process (seeding the history costs
+    1-4 s); on PostgreSQL it is seeded here."""
+    file = sqlite_file(settings.database_url)
+    if file is not None:
+        templates.copy_to(file, seeded_at=clock.now(), history=True)
     deps = build_deps(with_settings(settings, dashboard_token=TOKEN), clock=clock)
-    await upgrade(deps.engine)
-    await seed_demo(deps.session_factory, clock)
-    assert await seed_demo_history(deps.session_factory, clock) > 20
+    if file is None:
+        await upgrade(deps.engine)
+        await seed_demo(deps.session_factory, clock)
+        assert await seed_demo_history(deps.session_factory, clock) > 20
+    return deps
+
+
+@pytest.fixture
+async def demo(
+    settings: Settings, clock: FixedClock, sqlite_templates: SqliteTemplates
+) -> AsyncIterator[AppDeps]:
+    deps = await demo_with_history(settings, clock, sqlite_templates)
     yield deps
     await deps.close()
 
