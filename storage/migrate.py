@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD = "0010"
+HEAD = "0011"
 """The newest revision in `migrations/versions` (a test checks it is Alembic's head)."""
 # Any constant will do: it only has to be the same for every process of this bot.
 _PG_MIGRATION_LOCK = 0x63616E63

@@ -93,8 +93,9 @@ def settings(database: tuple[str, str | None]) -> Settings:
 
 
 class SqliteTemplates:
-    """Migrated (and demo-seeded, with or without the demo history) SQLite files made once per test process and copied for
-    each test: migrating a fresh file costs ~0.3 s, copying one a few milliseconds."""
+    """Migrated (and demo-seeded, with or without the demo history) SQLite files made
+    once per test process and copied for each test: migrating a fresh file costs ~0.3 s,
+    copying one a few milliseconds."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -22,6 +22,7 @@ from bot.services.cancellation.matching import (
     OrderCandidate,
     OrderMatch,
     TimeHint,
+    _number_forms,
     _stored_number_forms,
     candidate_of,
     match_order,
@@ -135,6 +136,29 @@ class TestNormalizeOrderNumber:
         body = canonical.lstrip(string.ascii_uppercase)
         prefix = canonical[: len(canonical) - len(body)]
         assert _stored_number_forms(number) == (read_lookalikes(prefix) + body, body, prefix)
+
+    @given(
+        st.lists(
+            st.one_of(
+                st.from_regex(r"[A-Z]{0,3}[-#/._ ]?[0-9]{1,9}", fullmatch=True),
+                st.text(alphabet="SOILNREoil0123456789 -#._/\n\r订单", max_size=12),
+            ),
+            max_size=8,
+        )
+    )
+    @example(["SO-1002345", "SO-1002346"])
+    @example(["SO-1002345", "NO-1002346"])  # a prefix that is only a label
+    @example(["1\n2", "SO-3"])  # a newline in a number: as many lines as numbers
+    @example(["SO-1\n", "SO-2"])
+    def test_many_numbers_read_at_once_have_the_forms_each_has(self, numbers: list[str]) -> None:
+        """Indexing reads a customer's numbers in one pass when all are in the usual shape:
+        the same forms, in the same order, as reading each on its own."""
+        forms = [_stored_number_forms(number) for number in numbers]
+        assert _number_forms(numbers) == (
+            [whole for whole, _, _ in forms],
+            [body for _, body, _ in forms],
+            frozenset(prefix for _, _, prefix in forms if prefix),
+        )
 
 
 class TestOrderNumbers:

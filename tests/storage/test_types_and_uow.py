@@ -190,6 +190,24 @@ async def test_matching_reads_each_order_once_then_its_items_decoded(deps: AppDe
     }
 
 
+async def test_a_number_holding_the_separator_is_read_as_stored(deps: AppDeps) -> None:
+    """`candidate_rows` reads a customer's orders as one row of joined columns: a number
+    that holds the joining character (no importer writes one, the column allows it)
+    is read a row per order instead, as stored, with its own id and date."""
+    customer = make_customer()
+    odd = make_order(customer, "SO-\x1f7", NOW - timedelta(days=1))
+    plain = make_order(customer, "SO-8", NOW)
+    async with deps.uow() as uow:
+        await add_all(uow, customer, odd, plain)
+    async with deps.uow() as uow:
+        found, version = await uow.orders.candidate_rows(1, customer.id, NOW)
+        assert version == await uow.orders.candidate_version(1, customer.id, NOW)
+    assert sorted(zip(found.ids, found.numbers, found.placed_at, strict=True)) == [
+        (odd.id, "SO-\x1f7", NOW - timedelta(days=1)),
+        (plain.id, "SO-8", NOW),
+    ]
+
+
 @pytest.mark.parametrize(
     "raw",
     [
