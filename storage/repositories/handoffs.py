@@ -371,11 +371,22 @@ class HandoffRepository:
         return {profile.agent_id: profile for profile in rows}
 
     async def seen_agent(self, agent_id: int, name: str, at: datetime) -> AgentProfile:
-        """The agent's profile, created on first sight, with their current Telegram name."""
+        """The agent's profile, created on first sight, with their current Telegram name.
+
+        A new agent's first updates can arrive at once (a message and a button): on
+        PostgreSQL each reads no profile, and a plain INSERT of the second failed on the
+        primary key once the first committed. INSERT … ON CONFLICT DO NOTHING waits for
+        the first instead and then reads its row (SQLite's write lock serialises them)."""
         profile = await self._session.get(AgentProfile, agent_id)
         if profile is None:
-            profile = AgentProfile(agent_id=agent_id, name=name, alias=None, updated_at=at)
-            self._session.add(profile)
-        elif profile.name != name:
+            dialect = self._session.get_bind().dialect.name
+            await self._session.execute(
+                conflict_insert(dialect, AgentProfile)
+                .values(agent_id=agent_id, name=name, alias=None, updated_at=at)
+                .on_conflict_do_nothing(index_elements=[AgentProfile.agent_id])
+            )
+            profile = await self._session.get(AgentProfile, agent_id)
+            assert profile is not None, "inserted, or committed by whoever inserted first"
+        if profile.name != name:
             profile.name, profile.updated_at = name, at
         return profile

@@ -19,7 +19,16 @@ from bot.services.linking.identity import Identity, IdentityService, Sender
 from bot.services.refunds.service import RefundLedger
 from bot.wiring import AppDeps
 from storage.enums import AgentActionKind, PaymentMethod, RefundStatus, TicketReason
-from storage.models import AgentAction, AgentDesk, AgentTopic, Handoff, RefundEvent, Ticket
+from storage.models import (
+    AgentAction,
+    AgentDesk,
+    AgentProfile,
+    AgentTopic,
+    Handoff,
+    RefundEvent,
+    Ticket,
+)
+from storage.uow import UpdateUnitOfWork
 from tests.storage.helpers import add_all, make_customer, make_order
 
 CHAT = 4242
@@ -150,3 +159,28 @@ async def test_workers_starting_together_record_the_desk_once_without_failing(
         desk = await uow.handoffs.desk()  # the same session reads what it has just written
         assert desk is not None
         assert (desk.ready, desk.problem) == (True, None)
+
+
+async def test_an_agent_seen_first_by_several_updates_at_once_gets_one_profile(
+    deps: AppDeps,
+) -> None:
+    """A new agent's first updates (a message and a button at once) each find no profile
+    when they read; each then adds it. The second must find the first's row, not fail on
+    the primary key, and the name kept is the one each saw."""
+    agent_id = 7_007
+
+    async def seen(name: str) -> str:
+        async with UpdateUnitOfWork(deps.session_factory) as uow:
+            async with uow.transaction():
+                profile = await uow.handoffs.seen_agent(agent_id, name, deps.clock.now())
+            await uow.commit()
+            return profile.name
+
+    names = await asyncio.gather(*(seen("Ann") for _ in range(6)))
+
+    assert names == ["Ann"] * 6
+    async with deps.uow() as uow:
+        profiles = await uow.session.scalars(
+            select(AgentProfile).where(AgentProfile.agent_id == agent_id)
+        )
+        assert [profile.name for profile in profiles] == ["Ann"]
