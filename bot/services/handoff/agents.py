@@ -32,7 +32,7 @@ from bot.services.policy import Policy
 from bot.services.refunds.service import ActorKind, actor_kind
 from bot.services.refunds.states import IllegalTransition
 from bot.services.refunds.updates import RefundUpdates
-from bot.services.refunds.vouchers import issue_voucher
+from bot.services.refunds.vouchers import issue_voucher, voucher_notice
 from storage.enums import (
     AgentActionKind,
     HandoffState,
@@ -300,11 +300,7 @@ class AgentCases:
                     customer_id=ticket.customer_id,
                     locale=await self._customer_locale(ticket),
                     template="person/voucher",
-                    context={
-                        "value": money,
-                        "code": voucher.code,
-                        "expires_at": voucher.expires_at,
-                    },
+                    context=voucher_notice(voucher),
                     dedupe_key=f"voucher:{voucher.id}:issued",
                 )
                 await self._uow.handoffs.seen_agent(agent.user_id, agent.name, self._now)
