@@ -303,7 +303,7 @@ async def measure(args: argparse.Namespace) -> list[str]:
                 if target is None:
                     goal = "—"
                 else:
-                    verdict = "met" if ratio >= target else f"missed by {target - ratio:.2f}"
+                    verdict = "met" if ratio >= target else f"missed by {_amount(target - ratio)}"
                     goal = f"≥ {target} ({verdict})"
                 same_adapter = (
                     f"{row.median / adapter_floor.median:.2f}" if label == "SQLite" else "—"
@@ -450,7 +450,12 @@ async def measure(args: argparse.Namespace) -> list[str]:
 
 
 def _verdict(ratio: float, target: float) -> str:
-    return "met" if ratio <= target else f"missed by {ratio - target:.2f}"
+    return "met" if ratio <= target else f"missed by {_amount(ratio - target)}"
+
+
+def _amount(miss: float) -> str:
+    """A miss with two decimals, or three when two would print it as 0.00."""
+    return f"{miss:.2f}" if miss >= 0.005 else f"{miss:.3f}"
 
 
 def main() -> None:
