@@ -382,9 +382,10 @@ _OPEN_TO = _Listing.of(
         .order_by(Order.placed_at.desc(), Order.id)
     )
 )
-# Their timestamp and JSON columns are read as the driver gives them (`RAW`) and decoded
-# by the repository: SQLAlchemy's per-value processing of them took three quarters of
-# the query's time at 2,000 orders, and most item JSON is an empty object.
+# What matching reads of every order a viewer may see. Their timestamp and JSON columns
+# are read as the driver gives them (`RAW`, or as text) and decoded by the repository:
+# SQLAlchemy's per-value processing of them took three quarters of the query's time at
+# 2,000 orders, and most item JSON is an empty object.
 _JOINED = "\x1f"
 """What `_CANDIDATE_COLUMNS` joins values with: ASCII's unit separator."""
 
